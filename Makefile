@@ -1,0 +1,81 @@
+# Inferlane — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON  ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+PY      := $(BIN)/python
+STAMP   := $(VENV)/.installed
+PROTOGEN := libs/protogen
+PROTOS  := $(shell find protos -name '*.proto')
+PROTO_STAMP := $(PROTOGEN)/.generated
+SITE    = $(VENV)/lib/python3.11/site-packages
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the platform needs (libpython3.11 for Triton's python backend)
+	@if ! ldconfig -p | grep -q 'libpython3.11.so.1.0'; then \
+	  echo "installing libpython3.11 (Triton's python backend stub links it)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq libpython3.11 >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml | system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -e '.[dev]'
+	@# The tritonserver binary ships in this wheel; its Python side is not used, and its
+	@# pins (protobuf < 6) would hold back the rest of the stack, hence --no-deps.
+	$(PY) -m pip install -q --no-deps nvidia-pytriton==0.7.0
+	@# Our three source roots, importable from every process started with this venv.
+	@printf '%s\n' "$(CURDIR)" "$(CURDIR)/libs" "$(CURDIR)/$(PROTOGEN)" > $(SITE)/inferlane-paths.pth
+	@touch $@
+
+.PHONY: install
+install: $(STAMP) protos ## Create .venv with pinned dependencies and generate protos
+
+$(PROTO_STAMP): $(PROTOS) $(STAMP)
+	rm -rf $(PROTOGEN)/inferlane
+	mkdir -p $(PROTOGEN)
+	$(PY) -m grpc_tools.protoc -I protos \
+	  --python_out=$(PROTOGEN) --grpc_python_out=$(PROTOGEN) \
+	  --mypy_out=$(PROTOGEN) --mypy_grpc_out=$(PROTOGEN) $(PROTOS)
+	@touch $@
+
+.PHONY: protos
+protos: $(PROTO_STAMP) ## Generate Python code from protos/ into libs/protogen (never edit it)
+
+.PHONY: run
+run: install ## Run the whole platform on embedded defaults (Ctrl-C stops everything)
+	$(PY) -m inferlane.devstack
+
+.PHONY: test
+test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC servers)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff + mypy on libs and services, buf lint on protos
+	$(BIN)/ruff check libs services tests
+	$(BIN)/ruff format --check libs services tests
+	$(BIN)/mypy libs/inferlane services
+	cd protos && ../$(BIN)/buf lint
+
+.PHONY: format
+format: install ## Format the Python code with ruff
+	$(BIN)/ruff format libs services tests
+	$(BIN)/ruff check --fix libs services tests
+
+.PHONY: migrate
+migrate: install ## Apply every service's migrations to DATABASE_URL
+	for svc in auth datasets tasks; do $(PY) -m inferlane.common.migrate $$svc upgrade || exit 1; done
+
+.PHONY: clean
+clean: ## Remove the venv, generated code and embedded data (.data)
+	rm -rf $(VENV) $(PROTOGEN) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,37 @@
+"""Async SQLAlchemy over psycopg 3: engines, sessions and a readiness probe."""
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+
+
+def psycopg_url(url: str) -> URL:
+    """Accept plain ``postgresql://`` URLs (what people paste) and select the psycopg driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        psycopg_url(url),
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def readiness_check(engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    """A health check that answers True while PostgreSQL runs queries."""
+
+    async def check() -> bool:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    return check

@@ -1,0 +1,59 @@
+"""Domain errors raised by service code; the gRPC layer maps them to status codes in one place."""
+
+import grpc
+
+
+class DomainError(Exception):
+    """Base for errors a caller can act on; `code` is the domain code ("01", "02", "03") if any."""
+
+    status: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class InvalidInput(DomainError):
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(DomainError):
+    """Missing, or owned by someone else: the caller cannot tell which."""
+
+    status = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExists(DomainError):
+    status = grpc.StatusCode.ALREADY_EXISTS
+
+
+class Conflict(DomainError):
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class Unauthenticated(DomainError):
+    status = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(DomainError):
+    status = grpc.StatusCode.PERMISSION_DENIED
+
+
+class TooMany(DomainError):
+    """Back-pressure; `retry_after` seconds travel to the edge as Retry-After."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    status = grpc.StatusCode.UNAVAILABLE
+
+
+# Trailing-metadata keys that carry a DomainError's extras to the gateway.
+DOMAIN_CODE_KEY = "x-domain-code"
+RETRY_AFTER_KEY = "x-retry-after"

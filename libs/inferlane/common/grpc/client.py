@@ -1,0 +1,53 @@
+"""Client side: channels that carry the current request id to the next service."""
+
+from typing import Any
+
+import grpc
+
+from inferlane.common import request_id
+
+
+def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    rid = request_id.current()
+    if rid is None:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    if request_id.HEADER not in metadata:
+        metadata.add(request_id.HEADER, rid)
+    return grpc.aio.ClientCallDetails(
+        details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+    )
+
+
+class RequestIdUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_with_request_id(details), request)
+
+
+class RequestIdUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_with_request_id(details), request)
+
+
+class RequestIdStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(_with_request_id(details), requests)
+
+
+class RequestIdStreamStream(grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(_with_request_id(details), requests)
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    """An insecure channel to a peer inside the cluster, propagating the request id."""
+    return grpc.aio.insecure_channel(
+        address,
+        interceptors=[
+            RequestIdUnaryUnary(),
+            RequestIdUnaryStream(),
+            RequestIdStreamUnary(),
+            RequestIdStreamStream(),
+        ],
+        options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )

@@ -1,0 +1,125 @@
+"""Server interceptors: request id, logging + Prometheus metrics, domain-error mapping."""
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import grpc
+import structlog
+from prometheus_client import Counter, Histogram
+
+from inferlane.common import request_id
+from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY, DomainError, TooMany
+from inferlane.common.grpc.handlers import Around, wrap
+
+log = structlog.get_logger("inferlane.rpc")
+
+RPC_TOTAL = Counter("inferlane_grpc_server_handled_total", "RPCs completed.", ["method", "code"])
+RPC_SECONDS = Histogram(
+    "inferlane_grpc_server_handling_seconds",
+    "RPC duration until the handler returned.",
+    ["method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
+
+
+class _AroundInterceptor(grpc.aio.ServerInterceptor):
+    """Base: subclasses give `around(method)`, the code to run around each call of `method`."""
+
+    def around(self, method: str) -> Around:
+        raise NotImplementedError
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        return wrap(handler, self.around(handler_call_details.method))
+
+
+class RequestIdInterceptor(_AroundInterceptor):
+    """Binds the caller's ``x-request-id`` (or a new one) for the handler, its logs and its calls."""
+
+    def around(self, method: str) -> Around:
+        @asynccontextmanager
+        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+            metadata = dict(context.invocation_metadata() or ())
+            incoming = metadata.get(request_id.HEADER)
+            request_id.bind(request_id.accept_or_generate(incoming if isinstance(incoming, str) else None))
+            try:
+                yield
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+
+        return scope
+
+
+class ObservabilityInterceptor(_AroundInterceptor):
+    """One log line and one metrics sample per RPC, with its final status code."""
+
+    def around(self, method: str) -> Around:
+        @asynccontextmanager
+        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+            start = time.perf_counter()
+            failed: BaseException | None = None
+            try:
+                yield
+            except BaseException as exc:
+                failed = exc
+                raise
+            finally:
+                seconds = time.perf_counter() - start
+                code = _final_code(context, failed)
+                RPC_TOTAL.labels(method, code.name).inc()
+                RPC_SECONDS.labels(method).observe(seconds)
+                level = "warning" if code is grpc.StatusCode.INTERNAL else "info"
+                getattr(log, level)(
+                    "rpc", method=method, code=code.name, duration_ms=round(seconds * 1000, 2)
+                )
+
+        return scope
+
+
+class ErrorMappingInterceptor(_AroundInterceptor):
+    """Turns DomainError into its gRPC status; anything unexpected is INTERNAL, details logged."""
+
+    def around(self, method: str) -> Around:
+        @asynccontextmanager
+        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+            try:
+                yield
+            except DomainError as exc:
+                trailers: list[tuple[str, str]] = []
+                if exc.code:
+                    trailers.append((DOMAIN_CODE_KEY, exc.code))
+                if isinstance(exc, TooMany):
+                    trailers.append((RETRY_AFTER_KEY, f"{exc.retry_after:g}"))
+                context.set_trailing_metadata(tuple(trailers))
+                await context.abort(exc.status, exc.message)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except NotImplementedError:
+                # The generated base class raises this for an RPC not implemented yet.
+                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+            except Exception:
+                log.exception("unhandled error", method=method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+        return scope
+
+
+def default_interceptors() -> list[grpc.aio.ServerInterceptor]:
+    """Outermost first: the request id must be bound before anything logs."""
+    return [RequestIdInterceptor(), ObservabilityInterceptor(), ErrorMappingInterceptor()]
+
+
+def _final_code(context: grpc.aio.ServicerContext, failed: BaseException | None) -> grpc.StatusCode:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    if code is not None:  # some grpc versions return the raw integer
+        return next((c for c in grpc.StatusCode if c.value[0] == code), grpc.StatusCode.UNKNOWN)
+    return grpc.StatusCode.OK if failed is None else grpc.StatusCode.UNKNOWN

@@ -1,0 +1,46 @@
+"""The transactional outbox table every service with events keeps in its own schema.
+
+An event is written in the same transaction as the state change it describes; a relay
+publishes it to JetStream with ``Nats-Msg-Id`` = the row id, so a retry is deduplicated.
+"""
+
+import uuid
+
+from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, String, Table, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def _columns() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
+        Column("subject", String(255), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+    ]
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The ORM view of the table, in `metadata`'s schema."""
+    table = Table("outbox", metadata, *_columns())
+    Index("outbox_unpublished", table.c.created_at, postgresql_where=text("published_at IS NULL"))
+    return table
+
+
+def create_outbox(schema: str) -> None:
+    """Migration step (revision 0001 of each service): the outbox table and its index."""
+    from alembic import op
+
+    op.create_table("outbox", *_columns(), schema=schema)
+    op.create_index(
+        "outbox_unpublished", "outbox", ["created_at"], schema=schema,
+        postgresql_where=text("published_at IS NULL"),
+    )
+
+
+def drop_outbox(schema: str) -> None:
+    from alembic import op
+
+    op.drop_index("outbox_unpublished", table_name="outbox", schema=schema)
+    op.drop_table("outbox", schema=schema)

@@ -1,0 +1,57 @@
+"""Command lines for the embedded servers; `make run` and the test fixtures share them."""
+
+import subprocess
+from pathlib import Path
+
+from inferlane.devstack import binaries
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+MODEL_REPOSITORY = REPO_ROOT / "services" / "inference" / "model_repository"
+
+
+def init_postgres(data_dir: Path) -> None:
+    """initdb once; trust auth on loopback only, for a single-machine development stack."""
+    if (data_dir / "PG_VERSION").exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [str(binaries.postgres_bin() / "initdb"), "-D", str(data_dir), "-U", "postgres",
+         "--auth=trust", "--encoding=UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+
+
+def postgres_command(data_dir: Path, port: int) -> list[str]:
+    return [
+        str(binaries.postgres_bin() / "postgres"),
+        "-D", str(data_dir),
+        "-h", "127.0.0.1",
+        "-p", str(port),
+        "-k", str(data_dir),  # socket next to the data, not in /var/run
+        "-c", "max_connections=200",
+    ]
+
+
+def nats_command(port: int, store_dir: Path, monitor_port: int | None = None) -> list[str]:
+    command = [str(binaries.nats_server()), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)]
+    if monitor_port is not None:
+        command += ["-m", str(monitor_port)]
+    return command
+
+
+def triton_command(
+    http_port: int, grpc_port: int, metrics_port: int, model_repository: Path = MODEL_REPOSITORY
+) -> list[str]:
+    return [
+        str(binaries.triton_home() / "bin" / "tritonserver"),
+        f"--model-repository={model_repository}",
+        f"--backend-directory={binaries.triton_backends()}",
+        f"--http-port={http_port}",
+        f"--grpc-port={grpc_port}",
+        f"--metrics-port={metrics_port}",
+        "--http-address=127.0.0.1",
+        "--grpc-address=127.0.0.1",
+        "--log-info=false",
+        "--exit-timeout-secs=5",
+    ]

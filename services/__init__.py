@@ -1,0 +1,1 @@
+"""Inferlane's processes: gateway, auth, datasets, tasks (+ worker) and inference."""

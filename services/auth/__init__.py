@@ -1,0 +1,1 @@
+"""The auth service: accounts, passwords, JWT access/refresh tokens, roles, API keys."""

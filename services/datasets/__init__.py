@@ -1,0 +1,1 @@
+"""The datasets service: uploads, validation, metadata, rows, share links."""

@@ -1,0 +1,20 @@
+"""Wiring of the datasets process: its database, its servicer, its health checks."""
+
+from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from inferlane.common.db import make_engine, readiness_check
+from inferlane.common.grpc.server import GrpcProcess, Registration
+from services.datasets.servicer import SERVICE_NAME, DatasetsServicer
+from services.datasets.settings import DatasetsSettings
+
+
+async def build(settings: DatasetsSettings) -> GrpcProcess:
+    engine = make_engine(settings.database_url)
+    return GrpcProcess(
+        name="datasets",
+        settings=settings,
+        registrations=[
+            Registration(SERVICE_NAME, datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server, DatasetsServicer())
+        ],
+        checks={"postgres": readiness_check(engine)},
+        on_stop=[engine.dispose],
+    )

@@ -1,0 +1,1 @@
+"""The inference service: model catalog and prediction, fronting a Triton Inference Server."""

@@ -1,0 +1,1 @@
+"""The tasks service: task lifecycle, queueing on JetStream, results, exports."""

@@ -1,0 +1,1 @@
+"""The tasks worker: pulls task chunks from JetStream, runs them, stores results."""
