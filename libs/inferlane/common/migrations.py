@@ -17,7 +17,6 @@ def config(service: str, database_url: str) -> Config:
         raise ValueError(f"{service!r} has no schema; expected one of {SERVICES_WITH_SCHEMA}")
     cfg = Config()
     cfg.set_main_option("script_location", str(REPO_ROOT / "services" / service / "migrations"))
-    cfg.set_main_option("version_locations", str(REPO_ROOT / "services" / service / "migrations" / "versions"))
     cfg.attributes["database_url"] = database_url
     cfg.attributes["schema"] = service
     return cfg

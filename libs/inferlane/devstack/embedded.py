@@ -1,6 +1,6 @@
 """Command lines for the embedded servers; `make run` and the test fixtures share them."""
 
-import subprocess
+import sys
 from pathlib import Path
 
 from inferlane.devstack import binaries
@@ -9,28 +9,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 MODEL_REPOSITORY = REPO_ROOT / "services" / "inference" / "model_repository"
 
 
-def init_postgres(data_dir: Path) -> None:
-    """initdb once; trust auth on loopback only, for a single-machine development stack."""
-    if (data_dir / "PG_VERSION").exists():
-        return
-    data_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [str(binaries.postgres_bin() / "initdb"), "-D", str(data_dir), "-U", "postgres",
-         "--auth=trust", "--encoding=UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-
-
 def postgres_command(data_dir: Path, port: int) -> list[str]:
-    return [
-        str(binaries.postgres_bin() / "postgres"),
-        "-D", str(data_dir),
-        "-h", "127.0.0.1",
-        "-p", str(port),
-        "-k", str(data_dir),  # socket next to the data, not in /var/run
-        "-c", "max_connections=200",
-    ]
+    """PostgreSQL in the foreground, initialised on first use (see devstack/postgres.py)."""
+    return [sys.executable, "-m", "inferlane.devstack.postgres", str(data_dir), str(port)]
 
 
 def nats_command(port: int, store_dir: Path, monitor_port: int | None = None) -> list[str]:

@@ -1,5 +1,6 @@
 """Server interceptors: request id, logging + Prometheus metrics, domain-error mapping."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -117,6 +118,8 @@ def default_interceptors() -> list[grpc.aio.ServerInterceptor]:
 
 
 def _final_code(context: grpc.aio.ServicerContext, failed: BaseException | None) -> grpc.StatusCode:
+    if isinstance(failed, asyncio.CancelledError):  # the client went away, or the server stopped
+        return grpc.StatusCode.CANCELLED
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return code

@@ -1,0 +1,87 @@
+"""`make run`: the whole platform on one machine, under honcho's process manager.
+
+Embedded PostgreSQL, NATS and Triton start unless DATABASE_URL / NATS_URL / TRITON_URL
+point at running ones. Ctrl-C or SIGTERM stops every process (honcho signals each
+process group, so grandchildren such as Triton's python stubs go too).
+"""
+
+import os
+import shlex
+import sys
+import threading
+import time
+
+import httpx
+from honcho.manager import Manager
+
+from inferlane.devstack import binaries, embedded
+from inferlane.devstack.settings import StackSettings
+
+PY = shlex.quote(sys.executable)
+
+
+def _service(name: str, module: str, migrate: bool = False) -> tuple[str, str]:
+    run = f"exec {PY} -m {module}"
+    return name, (f"{PY} -m inferlane.common.migrate {name} && {run}" if migrate else run)
+
+
+def plan(settings: StackSettings) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The processes to start, and the environment they share."""
+    processes: list[tuple[str, str]] = []
+    env = dict(os.environ)
+    if settings.database_url is None:
+        command = embedded.postgres_command(settings.data_dir / "postgres", settings.postgres_port)
+        processes.append(("postgres", "exec " + shlex.join(command)))
+        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{settings.postgres_port}/postgres"
+    if settings.nats_url is None:
+        store = settings.data_dir / "nats"
+        processes.append(("nats", "exec " + shlex.join(embedded.nats_command(settings.nats_port, store))))
+        env["NATS_URL"] = f"nats://127.0.0.1:{settings.nats_port}"
+    if settings.triton_url is None:
+        command = embedded.triton_command(
+            settings.triton_http_port, settings.triton_grpc_port, settings.triton_metrics_port
+        )
+        processes.append(("triton", "exec " + shlex.join(command)))
+        env.update(binaries.triton_env())
+        env["TRITON_URL"] = f"127.0.0.1:{settings.triton_grpc_port}"
+    processes += [
+        _service("auth", "services.auth", migrate=True),
+        _service("datasets", "services.datasets", migrate=True),
+        _service("tasks", "services.tasks", migrate=True),
+        _service("tasks-worker", "services.tasks.worker"),
+        _service("inference", "services.inference"),
+        _service("gateway", "services.gateway"),
+    ]
+    return processes, env
+
+
+def announce_when_ready(url: str, stop: threading.Event) -> None:
+    """Print once when /readyz says every component is up (processes start in parallel)."""
+    while not stop.wait(1.0):
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                print(f"\n  Inferlane is ready: {url}  (API docs: {url}/docs)\n", flush=True)
+                return
+        except httpx.HTTPError:
+            pass
+
+
+def main() -> None:
+    settings = StackSettings()
+    processes, env = plan(settings)
+    manager = Manager()
+    for name, command in processes:
+        manager.add_process(name, command, env=env, cwd=str(embedded.REPO_ROOT))
+    url = f"http://127.0.0.1:{settings.gateway_port}"
+    print(f"Starting Inferlane at {url} — Ctrl-C stops every process.", flush=True)
+    stop = threading.Event()
+    threading.Thread(target=announce_when_ready, args=(url, stop), daemon=True).start()
+    started = time.monotonic()
+    manager.loop()
+    stop.set()
+    print(f"Stopped after {time.monotonic() - started:.0f} s.", flush=True)
+    sys.exit(manager.returncode)
+
+
+if __name__ == "__main__":
+    main()

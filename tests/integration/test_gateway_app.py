@@ -1,0 +1,232 @@
+"""The gateway in-process with every peer down: edges, problem details, headers, readiness."""
+
+import socket
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
+COMPONENTS = {"postgres", "nats", "auth", "datasets", "tasks", "inference", "triton"}
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound once by us, then released."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unreachable_settings(**values: object) -> GatewaySettings:
+    addr = {name: f"127.0.0.1:{closed_port()}" for name in ("auth", "datasets", "tasks", "inference")}
+    return GatewaySettings(
+        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/postgres",
+        nats_url=f"nats://127.0.0.1:{closed_port()}",
+        auth_addr=addr["auth"],
+        datasets_addr=addr["datasets"],
+        tasks_addr=addr["tasks"],
+        inference_addr=addr["inference"],
+        readiness_timeout_seconds=1.0,
+        **values,
+    )
+
+
+class Echo(BaseModel):
+    text: str
+
+
+def test_routes() -> APIRouter:
+    """Routes that exist only in these tests, to reach the error paths the product has no
+    route for yet (a JSON body, a failing peer, a bug, a path parameter)."""
+    router = APIRouter(prefix="/api/v1/_test")
+
+    @router.post("/echo")
+    async def echo(body: Echo) -> Echo:
+        return body
+
+    @router.get("/things/{thing_id}")
+    async def thing(thing_id: str) -> dict[str, str]:
+        return {"id": thing_id}
+
+    @router.get("/peer-missing")
+    async def peer_missing() -> None:
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(), grpc.aio.Metadata(), "no such task"
+        )
+
+    @router.get("/bug")
+    async def bug() -> None:
+        raise RuntimeError("secret internals")
+
+    return router
+
+
+test_routes.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_app(unreachable_settings())
+    app.include_router(test_routes())
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
+    ):
+        yield c
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert PROBLEM_FIELDS <= body.keys()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nowhere")
+    body = assert_problem(response, 404, "not_found")
+    assert body["instance"] == "/api/v1/nowhere"
+    assert body["title"] == "Not Found"
+    assert body["type"] == "about:blank"
+
+
+async def test_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/healthz")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["allow"]
+
+
+async def test_malformed_json_is_a_422_invalid_input_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/_test/echo", content=b'{"text": ', headers={"content-type": "application/json"}
+    )
+    body = assert_problem(response, 422, "01")
+    assert body["detail"] == "The request body is not valid JSON."
+    assert isinstance(body["errors"], list)
+    assert body["errors"][0]["type"] == "json_invalid"
+
+
+async def test_schema_violation_lists_errors_without_echoing_input(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/v1/_test/echo", json={"text": ["hunter2"]})
+    body = assert_problem(response, 422, "01")
+    assert body["errors"] == [{"loc": ["body", "text"], "msg": "Input should be a valid string",
+                               "type": "string_type"}]
+    assert "hunter2" not in response.text
+
+
+async def test_grpc_error_from_a_route_becomes_its_problem(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/api/v1/_test/peer-missing"), 404, "not_found")
+    assert body["detail"] == "no such task"
+
+
+async def test_unexpected_exception_is_a_500_that_leaks_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/_test/bug", headers={"X-Request-ID": "bug-1"})
+    body = assert_problem(response, 500, "internal")
+    assert body["request_id"] == "bug-1"
+    assert "secret" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_request_id_is_returned_as_given(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_request_id_is_generated_when_missing_or_unprintable(
+    client: httpx.AsyncClient,
+) -> None:
+    first = (await client.get("/healthz")).headers["x-request-id"]
+    second = (await client.get("/healthz")).headers["x-request-id"]
+    assert first and second and first != second
+    bad = (await client.get("/healthz", headers={"X-Request-ID": "x" * 500})).headers
+    assert bad["x-request-id"] != "x" * 500
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/nowhere", "/openapi.json"])
+async def test_security_headers_on_every_response(client: httpx.AsyncClient, path: str) -> None:
+    headers = (await client.get(path)).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["content-security-policy"] == "default-src 'self'; frame-ancestors 'none'"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+
+
+async def test_docs_page_alone_may_load_swagger_from_its_cdn(client: httpx.AsyncClient) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+async def test_healthz_is_ok_while_peers_are_down(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_names_every_unreachable_component_quickly(
+    client: httpx.AsyncClient,
+) -> None:
+    started = time.monotonic()
+    response = await client.get("/readyz")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready"
+    assert body["components"].keys() == COMPONENTS
+    assert all(state != "ok" for state in body["components"].values()), body
+    # Probes run concurrently with a 1 s limit each; the sum of seven would be far slower.
+    assert elapsed < 5, elapsed
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/api/v1/_test/things/42")
+    await client.get("/api/v1/nowhere")
+    text = (await client.get("/metrics")).text
+    assert "inferlane_http_requests_total" in text
+    assert "inferlane_http_request_duration_seconds" in text
+    assert 'route="/api/v1/_test/things/{thing_id}"' in text
+    assert 'route="unmatched"' in text
+    assert "/things/42" not in text
+
+
+async def test_openapi_lists_operations_routes(client: httpx.AsyncClient) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Inferlane"
+    assert {"/healthz", "/readyz", "/metrics"} <= schema["paths"].keys()
+    assert schema["paths"]["/readyz"]["get"]["summary"]
+    assert "503" in schema["paths"]["/readyz"]["get"]["responses"]
+
+
+async def test_cors_allows_configured_origin_only() -> None:
+    app = create_app(unreachable_settings(cors_origins=["https://console.example"]))
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
+    ):
+        preflight = {"Access-Control-Request-Method": "GET"}
+        ok = await c.options("/healthz", headers={"Origin": "https://console.example", **preflight})
+        no = await c.options("/healthz", headers={"Origin": "https://evil.example", **preflight})
+    assert ok.headers["access-control-allow-origin"] == "https://console.example"
+    assert "access-control-allow-origin" not in no.headers
+    assert ok.headers["x-request-id"]
