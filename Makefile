@@ -76,6 +76,10 @@ format: install ## Format the Python code with ruff
 migrate: install ## Apply every service's migrations to DATABASE_URL
 	for svc in auth datasets tasks; do $(PY) -m inferlane.common.migrate $$svc upgrade || exit 1; done
 
+.PHONY: docs
+docs: install ## Regenerate the README's configuration table from the settings classes
+	$(PY) -m inferlane.devstack.config_doc
+
 .PHONY: clean
 clean: ## Remove the venv, generated code and embedded data (.data)
 	rm -rf $(VENV) $(PROTOGEN) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -13,7 +13,11 @@ async def build(settings: AuthSettings) -> GrpcProcess:
         name="auth",
         settings=settings,
         registrations=[
-            Registration(SERVICE_NAME, auth_service_pb2_grpc.add_AuthServiceServicer_to_server, AuthServicer())
+            Registration(
+                SERVICE_NAME,
+                auth_service_pb2_grpc.add_AuthServiceServicer_to_server,
+                AuthServicer(),  # type: ignore[abstract]  # RPCs still UNIMPLEMENTED,
+            )
         ],
         checks={"postgres": readiness_check(engine)},
         on_stop=[engine.dispose],

@@ -1,8 +1,8 @@
 """Wiring of the datasets process: its database, its servicer, its health checks."""
 
-from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.grpc.server import GrpcProcess, Registration
+from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from services.datasets.servicer import SERVICE_NAME, DatasetsServicer
 from services.datasets.settings import DatasetsSettings
 
@@ -13,7 +13,11 @@ async def build(settings: DatasetsSettings) -> GrpcProcess:
         name="datasets",
         settings=settings,
         registrations=[
-            Registration(SERVICE_NAME, datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server, DatasetsServicer())
+            Registration(
+                SERVICE_NAME,
+                datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server,
+                DatasetsServicer(),  # type: ignore[abstract]  # RPCs still UNIMPLEMENTED,
+            )
         ],
         checks={"postgres": readiness_check(engine)},
         on_stop=[engine.dispose],

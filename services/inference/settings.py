@@ -7,7 +7,9 @@ from inferlane.common.settings import ServiceSettings, shared
 
 
 class InferenceSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INFERENCE_", extra="ignore", validate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="INFERENCE_", extra="ignore", validate_by_name=True
+    )
 
     grpc_port: int = Field(50054, description="gRPC port.")
     metrics_port: int | None = Field(9104, description="Prometheus /metrics port; unset: off.")

@@ -1,4 +1,4 @@
-"""The model repository really runs inside Triton (python backend from the nvidia-pytriton wheel)."""
+"""The model repository really runs inside Triton (python backend, nvidia-pytriton wheel)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""SIGTERM: health turns NOT_SERVING first, the in-flight RPC still finishes, then the process exits."""
+"""SIGTERM: health turns NOT_SERVING first, the in-flight RPC still finishes, the process exits."""
 
 import asyncio
 import signal
@@ -21,6 +21,7 @@ async def test_sigterm_lets_in_flight_rpc_finish_after_health_turns_not_serving(
     server.command.append(str(port))
     server.start()
     try:
+
         async def serving() -> bool:
             try:
                 return await health_status(address) == SERVING
@@ -30,11 +31,15 @@ async def test_sigterm_lets_in_flight_rpc_finish_after_health_turns_not_serving(
         await eventually(serving, 20, "the slow service to serve")
         events: list[str] = []
         async with grpc.aio.insecure_channel(address) as channel:
-            watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+            watch = health_pb2_grpc.HealthStub(channel).Watch(
+                health_pb2.HealthCheckRequest(service="")
+            )
 
             async def watch_health() -> None:
                 async for reply in watch:
-                    events.append(f"health:{health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)}")
+                    events.append(
+                        f"health:{health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)}"
+                    )
 
             watcher = asyncio.create_task(watch_health())
             sleep = channel.unary_unary("/test.Slow/Sleep")
@@ -54,6 +59,9 @@ async def test_sigterm_lets_in_flight_rpc_finish_after_health_turns_not_serving(
                 await channel.unary_unary("/test.Slow/Sleep")(b"0", timeout=1)
                 raise AssertionError("the stopped server answered")
             except grpc.aio.AioRpcError as error:
-                assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                assert error.code() in (
+                    grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                )
     finally:
         server.stop()

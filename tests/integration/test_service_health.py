@@ -74,8 +74,12 @@ DB_CASES = [c for c in CASES if "database_url" in c.needs]
 
 
 @pytest.mark.parametrize("case", DB_CASES, ids=[c.name for c in DB_CASES])
-async def test_process_with_unreachable_database_is_not_serving(case, start_process, closed_port_url, nats_url):
-    process = await start_process(case.build, fast(case.settings, database_url=closed_port_url, nats_url=nats_url))
+async def test_process_with_unreachable_database_is_not_serving(
+    case, start_process, closed_port_url, nats_url
+):
+    process = await start_process(
+        case.build, fast(case.settings, database_url=closed_port_url, nats_url=nats_url)
+    )
     # Several probes run; the answer stays NOT_SERVING and names postgres.
     for _ in range(3):
         await process._reporter.probe_once()
@@ -84,8 +88,9 @@ async def test_process_with_unreachable_database_is_not_serving(case, start_proc
 
 
 async def test_inference_follows_triton_readiness(start_process):
-    process = await start_process(build_inference, fast(InferenceSettings, triton_url="127.0.0.1:9"))
+    process = await start_process(
+        build_inference, fast(InferenceSettings, triton_url="127.0.0.1:9")
+    )
     await process._reporter.probe_once()
     assert await health_status(process.address) == NOT_SERVING
     assert await health_status(process.address, "triton") == NOT_SERVING
-

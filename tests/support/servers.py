@@ -46,7 +46,9 @@ class ServerProcess:
 class Postgres(ServerProcess):
     def __init__(self, work_dir: Path) -> None:
         self.port = free_port()
-        super().__init__(embedded.postgres_command(work_dir / "pgdata", self.port), work_dir / "postgres.log")
+        super().__init__(
+            embedded.postgres_command(work_dir / "pgdata", self.port), work_dir / "postgres.log"
+        )
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
@@ -66,7 +68,9 @@ class Nats(ServerProcess):
 
     def __init__(self, work_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
-        super().__init__(embedded.nats_command(self.port, work_dir / "jetstream"), work_dir / "nats.log")
+        super().__init__(
+            embedded.nats_command(self.port, work_dir / "jetstream"), work_dir / "nats.log"
+        )
         self.url = f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> None:
@@ -86,7 +90,7 @@ class Triton(ServerProcess):
         super().__init__(
             embedded.triton_command(http_port, self.grpc_port, metrics_port),
             work_dir / "triton.log",
-            env=binaries.triton_env(),
+            env={**os.environ, **binaries.triton_env()},
         )
         self.url = f"127.0.0.1:{self.grpc_port}"
 

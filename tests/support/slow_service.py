@@ -22,17 +22,23 @@ async def sleep(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
 
 def add_slow(_servicer: object, server: grpc.aio.Server) -> None:
     handler = grpc.unary_unary_rpc_method_handler(sleep)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Slow", {"Sleep": handler}),))
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("test.Slow", {"Sleep": handler}),)
+    )
 
 
 async def build(port: int) -> GrpcProcess:
-    settings = ServiceSettings(grpc_port=port, shutdown_grace_seconds=4, health_interval_seconds=0.1)
+    settings = ServiceSettings(
+        grpc_port=port, shutdown_grace_seconds=4, health_interval_seconds=0.1
+    )
 
     async def always() -> bool:
         return True
 
     return GrpcProcess(
-        name="slow", settings=settings, registrations=[Registration("test.Slow", add_slow, None)],
+        name="slow",
+        settings=settings,
+        registrations=[Registration("test.Slow", add_slow, None)],
         checks={"self": always},
     )
 

@@ -5,7 +5,9 @@ import pytest
 from services.gateway.settings import GatewaySettings
 
 
-def test_defaults_are_local() -> None:
+def test_defaults_are_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_CORS_ORIGINS", "INFERENCE_ADDR"):
+        monkeypatch.delenv(name, raising=False)
     settings = GatewaySettings()
     assert (settings.host, settings.port, settings.cors_origins) == ("127.0.0.1", 8080, [])
     assert settings.inference_addr == "127.0.0.1:50054"

@@ -1,1 +1,1 @@
-"""Building blocks shared by every Inferlane process: settings, logging, gRPC bootstrap, storage, NATS."""
+"""Building blocks shared by every Inferlane process: settings, logs, gRPC, storage, NATS."""

@@ -2,7 +2,12 @@
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def psycopg_url(url: str) -> URL:
@@ -26,7 +31,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def readiness_check(engine: AsyncEngine):  # type: ignore[no-untyped-def]
+def readiness_check(engine: AsyncEngine):
     """A health check that answers True while PostgreSQL runs queries."""
 
     async def check() -> bool:

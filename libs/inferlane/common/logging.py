@@ -43,7 +43,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
 
 
 def _add_service(service: str) -> structlog.types.Processor:
-    def processor(_logger: object, _name: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    def processor(
+        _logger: object, _name: str, event: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
         event.setdefault("service", service)
         return event
 

@@ -13,7 +13,11 @@ from inferlane.common.settings import CommonSettings
 
 
 def wait_for_database(url: str, timeout: float) -> None:
-    conninfo = migrations.psycopg_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = (
+        migrations.psycopg_url(url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -28,8 +28,8 @@ class NatsConnection:
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_loop(), name=f"nats-connect-{self.name}")
 
-    async def wait_connected(self, timeout: float) -> Client:
-        await asyncio.wait_for(self._connected.wait(), timeout)
+    async def wait_connected(self, seconds: float) -> Client:
+        await asyncio.wait_for(self._connected.wait(), seconds)
         assert self.client is not None
         return self.client
 
@@ -105,7 +105,7 @@ async def _log_error(exc: Exception) -> None:
     log.warning("nats error", error=str(exc))
 
 
-def _log_event(event: str):  # type: ignore[no-untyped-def]
+def _log_event(event: str):
     async def callback() -> None:
         log.info(event)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, String, T
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 
-def _columns() -> list[Column]:  # type: ignore[type-arg]
+def _columns() -> list[Column]:
     return [
         Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
         Column("subject", String(255), nullable=False),
@@ -34,7 +34,10 @@ def create_outbox(schema: str) -> None:
 
     op.create_table("outbox", *_columns(), schema=schema)
     op.create_index(
-        "outbox_unpublished", "outbox", ["created_at"], schema=schema,
+        "outbox_unpublished",
+        "outbox",
+        ["created_at"],
+        schema=schema,
         postgresql_where=text("published_at IS NULL"),
     )
 

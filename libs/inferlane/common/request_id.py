@@ -17,7 +17,12 @@ def current() -> str | None:
 
 def accept_or_generate(candidate: str | None) -> str:
     """Keep a caller's id when it is printable and short; otherwise make a new one."""
-    if candidate and len(candidate) <= MAX_LENGTH and candidate.isascii() and candidate.isprintable():
+    if (
+        candidate
+        and len(candidate) <= MAX_LENGTH
+        and candidate.isascii()
+        and candidate.isprintable()
+    ):
         return candidate
     return uuid.uuid4().hex
 

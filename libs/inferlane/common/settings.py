@@ -39,5 +39,7 @@ class ServiceSettings(CommonSettings):
     grpc_host: str = Field("127.0.0.1", description="Address the gRPC server binds.")
     grpc_port: int = Field(0, description="gRPC port (0 picks a free one).")
     metrics_port: int | None = Field(None, description="Prometheus /metrics port; unset: off.")
-    shutdown_grace_seconds: float = Field(10.0, description="In-flight RPCs get this long on SIGTERM.")
+    shutdown_grace_seconds: float = Field(
+        10.0, description="In-flight RPCs get this long on SIGTERM."
+    )
     health_interval_seconds: float = Field(1.0, description="How often dependencies are probed.")

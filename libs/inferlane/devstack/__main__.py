@@ -10,6 +10,7 @@ import shlex
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 
 import httpx
 from honcho.manager import Manager
@@ -20,29 +21,39 @@ from inferlane.devstack.settings import StackSettings
 PY = shlex.quote(sys.executable)
 
 
-def _service(name: str, module: str, migrate: bool = False) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Process:
+    name: str
+    command: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def _service(name: str, module: str, migrate: bool = False) -> Process:
     run = f"exec {PY} -m {module}"
-    return name, (f"{PY} -m inferlane.common.migrate {name} && {run}" if migrate else run)
+    return Process(name, f"{PY} -m inferlane.common.migrate {name} && {run}" if migrate else run)
 
 
-def plan(settings: StackSettings) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def plan(settings: StackSettings) -> tuple[list[Process], dict[str, str]]:
     """The processes to start, and the environment they share."""
-    processes: list[tuple[str, str]] = []
+    processes: list[Process] = []
     env = dict(os.environ)
     if settings.database_url is None:
         command = embedded.postgres_command(settings.data_dir / "postgres", settings.postgres_port)
-        processes.append(("postgres", "exec " + shlex.join(command)))
+        processes.append(Process("postgres", "exec " + shlex.join(command)))
         env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{settings.postgres_port}/postgres"
     if settings.nats_url is None:
         store = settings.data_dir / "nats"
-        processes.append(("nats", "exec " + shlex.join(embedded.nats_command(settings.nats_port, store))))
+        processes.append(
+            Process("nats", "exec " + shlex.join(embedded.nats_command(settings.nats_port, store)))
+        )
         env["NATS_URL"] = f"nats://127.0.0.1:{settings.nats_port}"
     if settings.triton_url is None:
         command = embedded.triton_command(
             settings.triton_http_port, settings.triton_grpc_port, settings.triton_metrics_port
         )
-        processes.append(("triton", "exec " + shlex.join(command)))
-        env.update(binaries.triton_env())
+        # Triton's library path must not reach the Python processes (it would make them
+        # load the system libpython instead of their own).
+        processes.append(Process("triton", "exec " + shlex.join(command), binaries.triton_env()))
         env["TRITON_URL"] = f"127.0.0.1:{settings.triton_grpc_port}"
     processes += [
         _service("auth", "services.auth", migrate=True),
@@ -70,8 +81,13 @@ def main() -> None:
     settings = StackSettings()
     processes, env = plan(settings)
     manager = Manager()
-    for name, command in processes:
-        manager.add_process(name, command, env=env, cwd=str(embedded.REPO_ROOT))
+    for process in processes:
+        manager.add_process(
+            process.name,
+            process.command,
+            env={**env, **process.extra_env},
+            cwd=str(embedded.REPO_ROOT),
+        )
     url = f"http://127.0.0.1:{settings.gateway_port}"
     print(f"Starting Inferlane at {url} — Ctrl-C stops every process.", flush=True)
     stop = threading.Event()

@@ -39,16 +39,19 @@ def triton_backends() -> Path:
     backends = triton_home() / "backends"
     stub = backends / "python" / "triton_python_backend_stub"
     if not stub.exists():
-        source = triton_home() / "python_backend_stubs" / PYTHON_VERSION / "triton_python_backend_stub"
+        source = (
+            triton_home() / "python_backend_stubs" / PYTHON_VERSION / "triton_python_backend_stub"
+        )
         shutil.copy2(source, stub)
     return backends
 
 
 def triton_env() -> dict[str, str]:
-    """The stub embeds the system libpython; PYTHONPATH lets models import the venv's packages."""
-    env = dict(os.environ)
+    """What tritonserver needs on top of the environment: the stub embeds the system
+    libpython, and PYTHONPATH lets models import the venv's packages."""
+    env: dict[str, str] = {}
     env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
     env["LD_LIBRARY_PATH"] = os.pathsep.join(
-        p for p in ("/usr/lib/x86_64-linux-gnu", env.get("LD_LIBRARY_PATH", "")) if p
+        p for p in ("/usr/lib/x86_64-linux-gnu", os.environ.get("LD_LIBRARY_PATH", "")) if p
     )
     return env

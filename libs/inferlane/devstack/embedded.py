@@ -15,7 +15,16 @@ def postgres_command(data_dir: Path, port: int) -> list[str]:
 
 
 def nats_command(port: int, store_dir: Path, monitor_port: int | None = None) -> list[str]:
-    command = [str(binaries.nats_server()), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)]
+    command = [
+        str(binaries.nats_server()),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        str(store_dir),
+    ]
     if monitor_port is not None:
         command += ["-m", str(monitor_port)]
     return command

@@ -20,7 +20,11 @@ SYSTEM_USER = "pgserver"
 def _run_as() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    from pgserver.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
 
     entry = ensure_user_exists(SYSTEM_USER)
     assert entry is not None
@@ -43,8 +47,16 @@ def prepare(data_dir: Path) -> pwd.struct_passwd | None:
         os.chown(data_dir, user.pw_uid, user.pw_gid)
     if not (data_dir / "PG_VERSION").exists():
         subprocess.run(
-            [str(binaries.postgres_bin() / "initdb"), "-D", str(data_dir), "-U", "postgres",
-             "--auth=trust", "--encoding=UTF8", "--no-sync"],
+            [
+                str(binaries.postgres_bin() / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
             check=True,
             capture_output=True,
             user=user.pw_uid if user else None,
@@ -59,11 +71,23 @@ def exec_postgres(data_dir: Path, port: int) -> None:
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
     postgres = str(binaries.postgres_bin() / "postgres")
-    os.execv(postgres, [
-        postgres, "-D", str(data_dir), "-h", "127.0.0.1", "-p", str(port),
-        "-k", str(data_dir),  # the socket next to the data, not in /var/run
-        "-c", "max_connections=200",
-    ])
+    # Replace this process: the manager then supervises postgres itself.
+    os.execv(  # noqa: S606
+        postgres,
+        [
+            postgres,
+            "-D",
+            str(data_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(data_dir),  # the socket next to the data, not in /var/run
+            "-c",
+            "max_connections=200",
+        ],
+    )
 
 
 def main() -> None:

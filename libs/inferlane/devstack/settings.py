@@ -14,9 +14,13 @@ class StackSettings(BaseSettings):
 
     database_url: str | None = shared("DATABASE_URL", None, "Use this PostgreSQL; unset: embedded.")  # type: ignore[assignment]
     nats_url: str | None = shared("NATS_URL", None, "Use this NATS; unset: embedded.")  # type: ignore[assignment]
-    triton_url: str | None = shared("TRITON_URL", None, "Use this Triton (gRPC host:port); unset: embedded.")  # type: ignore[assignment]
+    triton_url: str | None = shared(
+        "TRITON_URL", None, "Use this Triton (gRPC host:port); unset: embedded."
+    )  # type: ignore[assignment]
     gateway_port: int = shared("GATEWAY_PORT", 8080, "Port of the gateway (REST API, console).")  # type: ignore[assignment]
-    data_dir: Path = Field(REPO_ROOT / ".data", description="Where embedded servers keep their data.")
+    data_dir: Path = Field(
+        REPO_ROOT / ".data", description="Where embedded servers keep their data."
+    )
     postgres_port: int = Field(5532, description="Port of the embedded PostgreSQL.")
     nats_port: int = Field(4322, description="Port of the embedded NATS server.")
     triton_http_port: int = Field(8000, description="HTTP port of the embedded Triton.")

@@ -41,13 +41,14 @@ class RequestIdStreamStream(grpc.aio.StreamStreamClientInterceptor):
 
 def channel(address: str) -> grpc.aio.Channel:
     """An insecure channel to a peer inside the cluster, propagating the request id."""
+    interceptors: list[Any] = [  # grpc-stubs cannot type a mixed interceptor list
+        RequestIdUnaryUnary(),
+        RequestIdUnaryStream(),
+        RequestIdStreamUnary(),
+        RequestIdStreamStream(),
+    ]
     return grpc.aio.insecure_channel(
         address,
-        interceptors=[
-            RequestIdUnaryUnary(),
-            RequestIdUnaryStream(),
-            RequestIdStreamUnary(),
-            RequestIdStreamStream(),
-        ],
+        interceptors=interceptors,
         options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )

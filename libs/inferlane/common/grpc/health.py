@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import structlog
 from grpc_health.v1 import health_pb2
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -38,7 +38,7 @@ class HealthReporter:
 
     async def mark_all(self, status: int) -> None:
         for name in [*self._service_names, *self._checks]:
-            await self._servicer.set(name, status)  # type: ignore[arg-type]
+            await self._servicer.set(name, status)
 
     async def probe_once(self) -> dict[str, bool]:
         names = list(self._checks)

@@ -32,7 +32,7 @@ class _AroundInterceptor(grpc.aio.ServerInterceptor):
     def around(self, method: str) -> Around:
         raise NotImplementedError
 
-    async def intercept_service(
+    async def intercept_service(  # type: ignore[override]  # None: unknown method
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler | None:
         handler = await continuation(handler_call_details)
@@ -42,14 +42,16 @@ class _AroundInterceptor(grpc.aio.ServerInterceptor):
 
 
 class RequestIdInterceptor(_AroundInterceptor):
-    """Binds the caller's ``x-request-id`` (or a new one) for the handler, its logs and its calls."""
+    """Binds the caller's ``x-request-id`` (or a new one) for the handler, its logs, its calls."""
 
     def around(self, method: str) -> Around:
         @asynccontextmanager
         async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
             metadata = dict(context.invocation_metadata() or ())
             incoming = metadata.get(request_id.HEADER)
-            request_id.bind(request_id.accept_or_generate(incoming if isinstance(incoming, str) else None))
+            request_id.bind(
+                request_id.accept_or_generate(incoming if isinstance(incoming, str) else None)
+            )
             try:
                 yield
             finally:
@@ -104,7 +106,9 @@ class ErrorMappingInterceptor(_AroundInterceptor):
                 raise
             except NotImplementedError:
                 # The generated base class raises this for an RPC not implemented yet.
-                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+                await context.abort(
+                    grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet"
+                )
             except Exception:
                 log.exception("unhandled error", method=method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error")

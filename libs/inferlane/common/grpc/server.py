@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
@@ -68,7 +68,11 @@ class GrpcProcess:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [r.full_name for r in self._registrations]
         reflection.enable_server_reflection(
-            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            [
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             server,
         )
         self.port = server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
@@ -78,7 +82,9 @@ class GrpcProcess:
         self._reporter_task = asyncio.create_task(self._reporter.run(), name=f"{self.name}-health")
         if self.settings.metrics_port is not None:
             start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host)
-        log.info("started", process=self.name, grpc=self.address, metrics_port=self.settings.metrics_port)
+        log.info(
+            "started", process=self.name, grpc=self.address, metrics_port=self.settings.metrics_port
+        )
         return self.port
 
     async def stop(self, grace: float | None = None) -> None:
@@ -88,7 +94,9 @@ class GrpcProcess:
             self._reporter_task.cancel()
         if self._server is not None:
             log.info("stopping", process=self.name, grace_seconds=grace)
-            await self._server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+            await self._server.stop(
+                self.settings.shutdown_grace_seconds if grace is None else grace
+            )
         for hook in self._on_stop:
             await hook()
         log.info("stopped", process=self.name)

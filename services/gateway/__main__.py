@@ -1,0 +1,24 @@
+"""``python -m services.gateway``: settings from the environment, JSON logs, uvicorn."""
+
+import uvicorn
+
+from inferlane.common.logging import configure_logging
+
+from .app import create_app
+from .settings import GatewaySettings
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # RequestContextMiddleware logs each request, with its id
+        log_config=None,  # keep the structlog handler configure_logging installed
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Assembles the FastAPI app from settings: clients in the lifespan, middlewares, errors, routes."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from . import errors
+from .clients import Clients
+from .middleware import (
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
+)
+from .routes import health
+from .settings import GatewaySettings
+
+VERSION = "0.1.0"
+API_PREFIX = "/api/v1"
+DOCS_URL = "/docs"
+
+DESCRIPTION = """\
+Inferlane turns machine-learning models into a task API: sign in, upload a dataset,
+submit inference tasks (one text or every row of a dataset), follow their progress and
+fetch the results.
+
+Errors are RFC 7807 `application/problem+json` documents with `type, title, status,
+detail, instance, code, request_id`; `code` is `01` (invalid input), `02` (unsupported or
+unreadable file), `03` (processing failed), or a short word such as `not_found`.
+Every response carries an `X-Request-ID` header (send your own to correlate logs).
+"""
+
+# Resource routers (auth, datasets, models, tasks) are included here as they arrive.
+api_router = APIRouter(prefix=API_PREFIX)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clients = Clients.open(settings)
+        try:
+            yield
+        finally:
+            await app.state.clients.close()
+
+    app = FastAPI(
+        title="Inferlane",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=DOCS_URL,
+        redoc_url=None,  # one docs UI is enough, and ReDoc would need its own CSP exceptions
+        middleware=_middleware(settings),
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+    return app
+
+
+def _middleware(settings: GatewaySettings) -> list[Middleware]:
+    """Outermost first. CORS sits inside the request context so preflights are logged and
+    carry a request id, and outside the error catcher so a 500 is still readable by browsers."""
+    stack = [
+        Middleware(SecurityHeadersMiddleware, docs_paths=[DOCS_URL]),
+        Middleware(RequestContextMiddleware),
+    ]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_credentials=True,  # browsers may sign in with cookies
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+            )
+        )
+    stack.append(Middleware(UnhandledErrorMiddleware))
+    return stack

@@ -1,0 +1,171 @@
+"""The one place where errors become RFC 7807 problem details (``application/problem+json``).
+
+Every body has ``type, title, status, detail, instance, code, request_id``; ``code`` is the
+domain code ("01" invalid input, "02" unreadable file, "03" processing failed) when one
+applies, else a short machine word.
+"""
+
+import math
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, cast
+
+import grpc
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from inferlane.common import request_id
+from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY
+
+log = structlog.get_logger("inferlane.gateway.errors")
+
+INVALID_INPUT = "01"
+
+_WORDS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: INVALID_INPUT,
+    429: "too_many_requests",
+    500: "internal",
+    501: "not_implemented",
+    503: "unavailable",
+    504: "timeout",
+}
+
+# gRPC status → HTTP status; anything not listed is a 500.
+_GRPC_TO_HTTP = {
+    grpc.StatusCode.INVALID_ARGUMENT: 422,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+def problem(
+    status: int,
+    *,
+    instance: str,
+    detail: str | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ProblemResponse:
+    """Build the response; ``type`` is about:blank, so ``title`` is the HTTP reason phrase."""
+    title = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": instance,
+        "code": code or _WORDS.get(status) or title.lower().replace(" ", "_"),
+        "request_id": request_id.current(),
+        **(extra or {}),
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def internal_error(instance: str) -> ProblemResponse:
+    """What a caller sees of a bug: nothing but the request id to quote."""
+    return problem(500, instance=instance, detail="An unexpected error occurred.")
+
+
+def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
+    code = exc.code()
+    status = _GRPC_TO_HTTP.get(code, 500)
+    trailers = _trailers(exc)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 429 and (retry_after := _seconds(trailers.get(RETRY_AFTER_KEY))) is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status >= 500:
+        # Transport and server messages name hosts and internals: log them, do not return them.
+        log.warning("peer call failed", grpc_code=code.name, grpc_details=exc.details())
+        detail = None
+    else:
+        detail = exc.details()  # services word their 4xx messages for the caller
+    domain = trailers.get(DOMAIN_CODE_KEY)
+    if domain is None and code == grpc.StatusCode.INVALID_ARGUMENT:
+        domain = INVALID_INPUT
+    return problem(status, instance=instance, detail=detail, code=domain, headers=headers or None)
+
+
+def _trailers(exc: grpc.aio.AioRpcError) -> dict[str, str]:
+    """First value of each text trailer (binary ``-bin`` trailers are not ours)."""
+    # grpc-stubs type this as the sync RpcError's tuple; grpc.aio returns Metadata.
+    trailers = cast("grpc.aio.Metadata | None", exc.trailing_metadata())
+    out: dict[str, str] = {}
+    for key, value in trailers or ():
+        if isinstance(value, str):
+            out.setdefault(key, value)
+    return out
+
+
+def _seconds(value: str | None) -> int | None:
+    """Retry-After takes whole seconds; round up so a client never retries too early."""
+    try:
+        seconds = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return max(1, math.ceil(seconds)) if math.isfinite(seconds) else None
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and why, without echoing the input back (it may be a password)."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in jsonable_encoder(exc.errors())
+    ]
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem(exc.status_code, instance=request.url.path, detail=detail, headers=exc.headers)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    if any(e["type"] == "json_invalid" for e in errors):
+        detail = "The request body is not valid JSON."
+    else:
+        detail = "The request does not match the schema; see errors."
+    return problem(
+        422, instance=request.url.path, detail=detail, code=INVALID_INPUT, extra={"errors": errors}
+    )
+
+
+async def _on_grpc_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, grpc.aio.AioRpcError)
+    return from_grpc(exc, request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers. Unexpected exceptions are caught by the middleware instead, so
+    that their 500 still carries the request id and security headers."""
+    app.add_exception_handler(HTTPException, _on_http_exception)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(grpc.aio.AioRpcError, _on_grpc_error)

@@ -1,0 +1,32 @@
+"""The gateway's typed settings, read once at start and passed down (never at import time)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from inferlane.common.settings import CommonSettings, shared
+
+
+class GatewaySettings(CommonSettings):
+    """HTTP listener, CORS, readiness and the addresses of the four gRPC services."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", validate_by_name=True)
+
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=8080, description="HTTP port.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed by CORS, as a JSON list (["https://a.example"]); '
+        "empty: CORS off.",
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for each dependency."
+    )
+    # Peers use the same unprefixed names in every process, so one .env serves them all.
+    auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address.")  # type: ignore[assignment]
+    datasets_addr: str = shared(  # type: ignore[assignment]
+        "DATASETS_ADDR", "127.0.0.1:50052", "Datasets service gRPC address."
+    )
+    tasks_addr: str = shared("TASKS_ADDR", "127.0.0.1:50053", "Tasks service gRPC address.")  # type: ignore[assignment]
+    inference_addr: str = shared(  # type: ignore[assignment]
+        "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
+    )
