@@ -1,9 +1,14 @@
 """Settings of the auth service (environment prefix `AUTH_`)."""
 
-from pydantic import Field
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from inferlane.common.settings import ServiceSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class AuthSettings(ServiceSettings):
@@ -11,3 +16,35 @@ class AuthSettings(ServiceSettings):
 
     grpc_port: int = Field(50051, description="gRPC port.")
     metrics_port: int | None = Field(9101, description="Prometheus /metrics port; unset: off.")
+    signing_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs tokens; a Secret in production.",
+    )
+    signing_key_file: Path = Field(
+        REPO_ROOT / ".data" / "auth" / "signing-key.pem",
+        description="Used when AUTH_SIGNING_KEY is unset; created (0600) on first start.",
+    )
+    retired_public_keys: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="JWKs of rotated-out keys, published until their tokens expire (JSON list).",
+    )
+    access_token_minutes: int = Field(15, gt=0, le=60, description="Lifetime of access tokens.")
+    refresh_token_days: int = Field(14, gt=0, le=90, description="Lifetime of refresh tokens.")
+    login_max_failures: int = Field(
+        5, gt=0, description="Failed sign-ins per account before a lockout."
+    )
+    login_max_failures_per_address: int = Field(
+        20, gt=0, description="Failed sign-ins per client address before a lockout."
+    )
+    login_window_seconds: int = Field(
+        900, gt=0, description="Window in which failures are counted."
+    )
+    login_lockout_seconds: int = Field(300, gt=0, description="How long a lockout lasts.")
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return timedelta(days=self.refresh_token_days)

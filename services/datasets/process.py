@@ -1,5 +1,6 @@
 """Wiring of the datasets process: its database, its servicer, its health checks."""
 
+from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
@@ -8,6 +9,7 @@ from services.datasets.settings import DatasetsSettings
 
 
 async def build(settings: DatasetsSettings) -> GrpcProcess:
+    keys = remote_keys(settings)
     engine = make_engine(settings.database_url)
     return GrpcProcess(
         name="datasets",
@@ -20,5 +22,6 @@ async def build(settings: DatasetsSettings) -> GrpcProcess:
             )
         ],
         checks={"postgres": readiness_check(engine)},
-        on_stop=[engine.dispose],
+        auth=interceptor(keys, frozenset({f"/{SERVICE_NAME}/GetSharedDataset"})),
+        on_stop=[keys.close, engine.dispose],
     )

@@ -4,6 +4,7 @@ Health follows Triton's: the process is SERVING only while Triton is ready, and 
 Triton itself under the name "triton" for the gateway's /readyz.
 """
 
+from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.inference.v1 import inference_service_pb2_grpc
 from services.inference.servicer import SERVICE_NAME, InferenceServicer
@@ -12,6 +13,7 @@ from services.inference.triton import Triton
 
 
 async def build(settings: InferenceSettings) -> GrpcProcess:
+    keys = remote_keys(settings)
     triton = Triton(settings.triton_url, settings.triton_timeout_seconds)
     return GrpcProcess(
         name="inference",
@@ -24,5 +26,6 @@ async def build(settings: InferenceSettings) -> GrpcProcess:
             )
         ],
         checks={"triton": triton.is_ready},
-        on_stop=[triton.close],
+        auth=interceptor(keys),
+        on_stop=[keys.close, triton.close],
     )

@@ -2,6 +2,7 @@
 
 import structlog
 
+from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.common.nats import NatsConnection
@@ -30,6 +31,7 @@ def nats_check(connection: NatsConnection):
 
 
 async def build(settings: TasksSettings) -> GrpcProcess:
+    keys = remote_keys(settings)
     engine = make_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name="tasks")
     nats.start()
@@ -44,5 +46,6 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             )
         ],
         checks={"postgres": readiness_check(engine), "nats": nats_check(nats)},
-        on_stop=[nats.close, engine.dispose],
+        auth=interceptor(keys),
+        on_stop=[keys.close, nats.close, engine.dispose],
     )

@@ -8,6 +8,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inferlane.common.grpc.server import GrpcProcess
+from services.auth.process import build as build_auth
+from services.auth.settings import AuthSettings
 
 Starter = Callable[[Callable[[Any], Awaitable[GrpcProcess]], Any], Awaitable[GrpcProcess]]
 
@@ -33,6 +35,24 @@ async def health_status(address: str, service: str = "") -> int:
             health_pb2.HealthCheckRequest(service=service), timeout=2
         )
         return int(response.status)
+
+
+@pytest.fixture
+async def auth_server(migrated_db: str, nats_url: str, tmp_path, start_process: Starter) -> GrpcProcess:
+    """A real auth service (in-process, port 0) with its own signing key."""
+    settings = fast(
+        AuthSettings,
+        database_url=migrated_db,
+        nats_url=nats_url,
+        signing_key_file=tmp_path / "signing-key.pem",
+    )
+    return await start_process(build_auth, settings)
+
+
+@pytest.fixture
+async def auth_channel(auth_server: GrpcProcess) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(auth_server.address) as channel:
+        yield channel
 
 
 def fast(settings_cls: Any, **values: Any) -> Any:

@@ -6,8 +6,20 @@ publishes it to JetStream with ``Nats-Msg-Id`` = the row id, so a retry is dedup
 
 import uuid
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, String, Table, func, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 def _columns() -> list[Column]:
@@ -47,3 +59,27 @@ def drop_outbox(schema: str) -> None:
 
     op.drop_index("outbox_unpublished", table_name="outbox", schema=schema)
     op.drop_table("outbox", schema=schema)
+
+
+async def enqueue(
+    session_or_connection: AsyncSession | AsyncConnection,
+    table: Table,
+    subject: str,
+    payload: bytes,
+    headers: dict[str, str] | None = None,
+) -> uuid.UUID:
+    """Write one event in the caller's open transaction; the caller commits (or rolls back)
+    it together with the state change, so the event exists exactly when the change does."""
+    event_id = uuid.uuid4()
+    await session_or_connection.execute(
+        insert(table).values(
+            id=event_id,
+            subject=subject,
+            payload=payload,
+            headers=headers or {},
+            # now() is the transaction's start, the same for every row in it; the wall clock
+            # keeps several events of one transaction in the order they were written.
+            created_at=func.clock_timestamp(),
+        )
+    )
+    return event_id

@@ -31,6 +31,13 @@ class CommonSettings(BaseSettings):
         "DATABASE_URL", DEFAULT_DATABASE_URL, "PostgreSQL URL (one schema per service)."
     )
     nats_url: str = shared("NATS_URL", DEFAULT_NATS_URL, "NATS server URL (JetStream enabled).")  # type: ignore[assignment]
+    jwt_issuer: str = shared(
+        "JWT_ISSUER", "inferlane-auth", "`iss` of access tokens, checked everywhere."
+    )  # type: ignore[assignment]
+    jwt_audience: str = shared(
+        "JWT_AUDIENCE", "inferlane", "`aud` of access tokens, checked everywhere."
+    )  # type: ignore[assignment]
+    auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address (JWKS).")  # type: ignore[assignment]
 
 
 class ServiceSettings(CommonSettings):

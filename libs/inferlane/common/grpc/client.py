@@ -1,19 +1,24 @@
-"""Client side: channels that carry the current request id to the next service."""
+"""Client side: channels that carry the request id and the caller's token to the next service."""
 
 from typing import Any
 
 import grpc
 
 from inferlane.common import request_id
+from inferlane.common.auth import principal
 
 
 def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    """Add the current request id, and the current caller's token, unless already set."""
     rid = request_id.current()
-    if rid is None:
+    caller = principal.current_or_none()
+    if rid is None and caller is None:
         return details
     metadata = grpc.aio.Metadata(*(details.metadata or ()))
-    if request_id.HEADER not in metadata:
+    if rid is not None and request_id.HEADER not in metadata:
         metadata.add(request_id.HEADER, rid)
+    if caller is not None and "authorization" not in metadata:
+        metadata.add("authorization", f"Bearer {caller.token}")
     return grpc.aio.ClientCallDetails(
         details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
     )

@@ -26,7 +26,7 @@ RPC_SECONDS = Histogram(
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 
 
-class _AroundInterceptor(grpc.aio.ServerInterceptor):
+class AroundInterceptor(grpc.aio.ServerInterceptor):
     """Base: subclasses give `around(method)`, the code to run around each call of `method`."""
 
     def around(self, method: str) -> Around:
@@ -41,7 +41,7 @@ class _AroundInterceptor(grpc.aio.ServerInterceptor):
         return wrap(handler, self.around(handler_call_details.method))
 
 
-class RequestIdInterceptor(_AroundInterceptor):
+class RequestIdInterceptor(AroundInterceptor):
     """Binds the caller's ``x-request-id`` (or a new one) for the handler, its logs, its calls."""
 
     def around(self, method: str) -> Around:
@@ -60,7 +60,7 @@ class RequestIdInterceptor(_AroundInterceptor):
         return scope
 
 
-class ObservabilityInterceptor(_AroundInterceptor):
+class ObservabilityInterceptor(AroundInterceptor):
     """One log line and one metrics sample per RPC, with its final status code."""
 
     def around(self, method: str) -> Around:
@@ -86,7 +86,7 @@ class ObservabilityInterceptor(_AroundInterceptor):
         return scope
 
 
-class ErrorMappingInterceptor(_AroundInterceptor):
+class ErrorMappingInterceptor(AroundInterceptor):
     """Turns DomainError into its gRPC status; anything unexpected is INTERNAL, details logged."""
 
     def around(self, method: str) -> Around:
@@ -116,9 +116,15 @@ class ErrorMappingInterceptor(_AroundInterceptor):
         return scope
 
 
-def default_interceptors() -> list[grpc.aio.ServerInterceptor]:
-    """Outermost first: the request id must be bound before anything logs."""
-    return [RequestIdInterceptor(), ObservabilityInterceptor(), ErrorMappingInterceptor()]
+def default_interceptors(
+    auth: grpc.aio.ServerInterceptor | None = None,
+) -> list[grpc.aio.ServerInterceptor]:
+    """Outermost first: the request id is bound before anything logs, and a rejected
+    caller is still logged and counted."""
+    chain: list[grpc.aio.ServerInterceptor] = [RequestIdInterceptor(), ObservabilityInterceptor()]
+    if auth is not None:
+        chain.append(auth)
+    return [*chain, ErrorMappingInterceptor()]
 
 
 def _final_code(context: grpc.aio.ServicerContext, failed: BaseException | None) -> grpc.StatusCode:

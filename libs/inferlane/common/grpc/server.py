@@ -3,7 +3,7 @@ and a graceful stop (health NOT_SERVING first, then in-flight RPCs get a grace p
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,13 @@ class GrpcProcess:
         registrations: Sequence[Registration] = (),
         checks: Mapping[str, HealthCheck] | None = None,
         on_stop: Sequence[StopHook] = (),
+        auth: grpc.aio.ServerInterceptor | None = None,
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         self.name = name
+        self._auth = auth
+        self._background = list(background)
+        self._background_tasks: list[asyncio.Task[None]] = []
         self.settings = settings
         self.health = health_aio.HealthServicer()
         self.port = 0
@@ -62,7 +67,7 @@ class GrpcProcess:
         return f"{self.settings.grpc_host}:{self.port}"
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=default_interceptors())
+        server = grpc.aio.server(interceptors=default_interceptors(self._auth))
         for registration in self._registrations:
             registration.add_to_server(registration.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -80,6 +85,7 @@ class GrpcProcess:
         await server.start()
         self._server = server
         self._reporter_task = asyncio.create_task(self._reporter.run(), name=f"{self.name}-health")
+        self._background_tasks = [asyncio.create_task(job()) for job in self._background]
         if self.settings.metrics_port is not None:
             start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host)
         log.info(

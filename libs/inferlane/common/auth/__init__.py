@@ -1,0 +1,1 @@
+"""Identity shared by every process: signing keys, offline JWT verification, the caller."""

@@ -1,0 +1,45 @@
+"""The authenticated caller of the current request, bound by the auth interceptor."""
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from inferlane.common.errors import PermissionDenied, Unauthenticated
+
+USER, ADMIN = "user", "admin"
+ROLES = (USER, ADMIN)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    role: str
+    token: str  # the access token itself, forwarded on calls made for this caller
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+_current: ContextVar[Principal | None] = ContextVar("principal", default=None)
+
+
+def bind(principal: Principal | None) -> None:
+    _current.set(principal)
+
+
+def current_or_none() -> Principal | None:
+    return _current.get()
+
+
+def current() -> Principal:
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("sign in first")
+    return principal
+
+
+def require_admin() -> Principal:
+    principal = current()
+    if not principal.is_admin:
+        raise PermissionDenied("this needs the admin role")
+    return principal

@@ -1,0 +1,53 @@
+"""Publishing a service's events: its outbox relay, started once its streams exist."""
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+from nats.js.api import StreamConfig
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inferlane.common.nats import NatsConnection, ensure_stream
+from inferlane.common.outbox_relay import OutboxRelay
+
+log = structlog.get_logger("inferlane.events")
+
+
+class EventPublisher:
+    """Owns the NATS connection and relay of one service's outbox. NATS may be down at start:
+    events wait in the outbox (committed with their state change) until it is back."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        nats_url: str,
+        *,
+        name: str,
+        streams: Sequence[StreamConfig],
+    ) -> None:
+        self.nats = NatsConnection(nats_url, name=f"{name}-outbox")
+        self.relay = OutboxRelay(engine, outbox, self.nats, name=name)
+        self._streams = list(streams)
+
+    def notify(self) -> None:
+        """Wake the relay right after a commit that wrote an event."""
+        self.relay.notify()
+
+    async def run(self) -> None:
+        self.nats.start()
+        while True:
+            try:
+                await self.nats.wait_connected(3600)
+                for config in self._streams:
+                    await ensure_stream(self.nats.jetstream, config)
+                break
+            except Exception as exc:  # NATS went away while declaring: try again shortly
+                log.warning("declaring streams failed", error=str(exc))
+                await asyncio.sleep(1)
+        await self.relay.run()
+
+    async def close(self) -> None:
+        await self.relay.close()
+        await self.nats.close()

@@ -1,0 +1,166 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, then marks them published.
+
+A crash between the publish and the mark publishes a row again on the next round; every
+publish carries ``Nats-Msg-Id`` = the row id, so JetStream's duplicate window drops the repeat
+and the stream holds each event once.
+"""
+
+import asyncio
+import contextlib
+import uuid
+
+import structlog
+from prometheus_client import Counter, Gauge
+from sqlalchemy import Table, extract, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inferlane.common.nats import NatsConnection
+
+log = structlog.get_logger("inferlane.outbox")
+
+PUBLISHED = Counter(
+    "inferlane_outbox_published_total", "Outbox rows published to JetStream.", ["relay"]
+)
+PENDING = Gauge(
+    "inferlane_outbox_pending", "Outbox rows not yet published (counted up to a cap).", ["relay"]
+)
+LAG = Gauge("inferlane_outbox_lag_seconds", "Age of the oldest unpublished outbox row.", ["relay"])
+
+# Counting a large backlog exactly would read all of it every round; past this many rows the
+# gauge only needs to say "a lot".
+PENDING_CAP = 10_000
+
+
+class OutboxRelay:
+    """Publishes one outbox table's rows in created_at order. Any number of replicas may run
+    on the same table: each round claims its rows with FOR UPDATE SKIP LOCKED."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        nats: NatsConnection,
+        *,
+        name: str,
+        batch_size: int = 100,
+        poll_interval: float = 0.2,
+        publish_timeout: float = 2.0,
+    ) -> None:
+        self.name = name
+        self._engine = engine
+        self._table = table
+        self._nats = nats
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        self._closing = False
+        # The failures ("nats", "database") already warned about; repeats stay quiet until
+        # that failure is over, instead of a warning every poll interval.
+        self._outages: set[str] = set()
+
+        unpublished = table.c.published_at.is_(None)
+        self._claim = (
+            select(table.c.id, table.c.subject, table.c.payload, table.c.headers)
+            .where(unpublished)
+            .order_by(table.c.created_at, table.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        capped = select(table.c.id).where(unpublished).limit(PENDING_CAP).subquery()
+        oldest = func.min(table.c.created_at)
+        self._gauges = select(
+            select(func.count()).select_from(capped).scalar_subquery(),
+            select(extract("epoch", func.clock_timestamp() - oldest))
+            .where(unpublished)
+            .scalar_subquery(),
+        )
+
+    def notify(self) -> None:
+        """Wake the loop now: a caller that just committed an event need not wait a poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until close(). Failures are logged and retried; they never end the loop."""
+        self._running = True
+        try:
+            while not self._closing:
+                # Cleared before the round, so a notify() that arrives during it is not lost.
+                self._wake.clear()
+                try:
+                    published = await self.publish_pending()
+                except Exception as exc:  # the database failed: the rows wait for next round
+                    self._enter_outage("database", exc)
+                    published = 0
+                else:
+                    self._leave_outage("database")
+                if published == self._batch_size:
+                    continue  # a backlog: take the next batch without waiting
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            self._running = False
+            self._stopped.set()
+
+    async def close(self) -> None:
+        """Stop the loop after the batch in flight is committed."""
+        self._closing = True
+        self._wake.set()
+        if self._running:
+            await self._stopped.wait()
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to a batch of unpublished rows and mark them. Returns how
+        many were published. NATS trouble stops the batch and returns what got through."""
+        published: list[uuid.UUID] = []
+        client = self._nats.client
+        if client is None or not client.is_connected:
+            # Publishing now would only queue in the client's reconnect buffer and time out.
+            self._enter_outage("nats", "not connected")
+        else:
+            js = client.jetstream()
+            async with self._engine.begin() as connection:
+                rows = (await connection.execute(self._claim)).all()
+                for row in rows:
+                    headers = {**row.headers, "Nats-Msg-Id": str(row.id)}
+                    try:
+                        await js.publish(
+                            row.subject, row.payload, timeout=self._publish_timeout, headers=headers
+                        )
+                    except Exception as exc:
+                        self._enter_outage("nats", exc)
+                        break  # later rows wait too, so events keep their order
+                    published.append(row.id)
+                else:
+                    self._leave_outage("nats")
+                if published:
+                    table = self._table
+                    await connection.execute(
+                        update(table)
+                        .where(table.c.id.in_(published))
+                        .values(published_at=func.now())
+                    )
+            # Counted after the commit: a failed mark means the rows go out again.
+            PUBLISHED.labels(self.name).inc(len(published))
+        await self._update_gauges()
+        return len(published)
+
+    async def _update_gauges(self) -> None:
+        async with self._engine.connect() as connection:
+            pending, lag = (await connection.execute(self._gauges)).one()
+        PENDING.labels(self.name).set(pending)
+        LAG.labels(self.name).set(float(lag or 0))
+
+    def _enter_outage(self, kind: str, error: object) -> None:
+        if kind not in self._outages:
+            log.warning(
+                "outbox relay cannot publish", relay=self.name, cause=kind, error=str(error)
+            )
+            self._outages.add(kind)
+
+    def _leave_outage(self, kind: str) -> None:
+        if kind in self._outages:
+            log.info("outbox relay publishing again", relay=self.name, cause=kind)
+            self._outages.discard(kind)
