@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from inferlane.common.auth.principal import ADMIN, ROLES, USER, Principal
 from inferlane.common.auth.verify import REFRESH, InvalidToken, TokenVerifier
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import AlreadyExists, InvalidInput, NotFound, Unauthenticated
+from inferlane.common.errors import AlreadyExists, InvalidInput, NotFound, TooMany, Unauthenticated
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.events.v1 import events_pb2
@@ -74,23 +74,24 @@ class AuthService:
         now = self._clock()
         keys = self._throttle.keys(email, client_address)
         async with self._engine.begin() as conn:
-            await self._throttle.check(conn, keys, now)
-            found = await repository.user_with_hash(conn, email)
+            wait = await self._throttle.attempt(conn, keys, now)
+            found = await repository.user_with_hash(conn, email) if wait is None else None
+        if wait is not None:  # committed above: the attempt (and any new lock) is recorded
+            raise TooMany("too many failed sign-ins; try again later", retry_after=wait)
         stored_hash = found[1] if found else None
         if (
             not await asyncio.to_thread(self._passwords.verify, stored_hash, password)
             or found is None
         ):
-            async with self._engine.begin() as conn:  # the failure is counted even though we refuse
+            async with self._engine.begin() as conn:  # the attempt stays counted; maybe locks
                 await self._throttle.failed(conn, keys, now)
             raise Unauthenticated(BAD_CREDENTIALS)
         user, password_hash = found
         async with self._engine.begin() as conn:
             await self._throttle.succeeded(conn, keys)
             if self._passwords.needs_rehash(password_hash):  # parameters changed since it was made
-                await repository.set_password_hash(
-                    conn, user.id, await asyncio.to_thread(self._passwords.hash, password)
-                )
+                new_hash = await asyncio.to_thread(self._passwords.hash, password)
+                await repository.set_password_hash(conn, user.id, new_hash)
             return await self._issue(conn, user, uuid.uuid4(), now)
 
     async def refresh(self, refresh_token: str) -> TokenPair:

@@ -1,16 +1,19 @@
 """Sign-in throttle: too many failures per account or per client address lock it for a while.
 
+Every attempt is counted *before* its password is checked, in one atomic upsert per key, and
+taken back only when the password was right. Counting after the check would let parallel
+guesses all pass the gate while the slow argon2 verifications run.
+
 Kept in PostgreSQL so every auth replica sees the same counts and a restart forgets nothing.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common.errors import TooMany
 from services.auth.tables import login_throttle as t
 
 
@@ -32,22 +35,17 @@ class LoginThrottle:
             keys["address"] = f"address:{address}"
         return keys
 
-    async def check(self, conn: AsyncConnection, keys: dict[str, str], now: datetime) -> None:
-        """Refuse before the password is even looked at while any key is locked."""
-        rows = await conn.execute(select(t.c.locked_until).where(t.c.key.in_(keys.values())))
-        until = max(
-            (r.locked_until for r in rows if r.locked_until and r.locked_until > now), default=None
-        )
-        if until is not None:
-            raise TooMany(
-                "too many failed sign-ins; try again later",
-                retry_after=(until - now).total_seconds(),
-            )
-
-    async def failed(self, conn: AsyncConnection, keys: dict[str, str], now: datetime) -> None:
-        """Count a failure under each key; reaching the limit locks that key for a while."""
+    async def attempt(
+        self, conn: AsyncConnection, keys: dict[str, str], now: datetime
+    ) -> float | None:
+        """Count one attempt under each key before its password is checked. Returns the
+        seconds to wait when a key is locked or has no attempt left; the caller commits, then
+        refuses. Parallel attempts each get their own number, so at most `max_failures` of
+        them reach the password check."""
+        wait: float | None = None
         for kind, key in keys.items():
             limits = self._limits[kind]
+            locked = t.c.locked_until > now
             window_open = t.c.window_started_at > now - limits.window
             stmt = (
                 insert(t)
@@ -55,20 +53,45 @@ class LoginThrottle:
                 .on_conflict_do_update(
                     index_elements=[t.c.key],
                     set_={
-                        "failures": case((window_open, t.c.failures + 1), else_=1),
-                        "window_started_at": case((window_open, t.c.window_started_at), else_=now),
+                        # A locked key counts no further attempts, so its lockout ends on time.
+                        "failures": case(
+                            (locked, t.c.failures), (window_open, t.c.failures + 1), else_=1
+                        ),
+                        "window_started_at": case(
+                            (locked | window_open, t.c.window_started_at), else_=now
+                        ),
                     },
                 )
-                .returning(t.c.failures)
+                .returning(t.c.failures, t.c.locked_until)
             )
-            if (await conn.execute(stmt)).scalar_one() >= limits.max_failures:
-                lock = update(t).where(t.c.key == key)
-                await conn.execute(
-                    lock.values(
-                        locked_until=now + limits.lockout, failures=0, window_started_at=now
-                    )
-                )
+            failures, locked_until = (await conn.execute(stmt)).one()
+            if locked_until is not None and locked_until > now:
+                wait = max(wait or 0.0, (locked_until - now).total_seconds())
+            elif failures > limits.max_failures:  # the limit's worth of attempts is in flight
+                wait = max(wait or 0.0, await self._lock(conn, key, limits, now))
+        return wait
+
+    async def failed(self, conn: AsyncConnection, keys: dict[str, str], now: datetime) -> None:
+        """A wrong password keeps its attempt counted; the one that reaches the limit locks."""
+        for kind, key in keys.items():
+            limits = self._limits[kind]
+            reached = (t.c.key == key) & (t.c.failures >= limits.max_failures)
+            unlocked = t.c.locked_until.is_(None) | (t.c.locked_until <= now)
+            stmt = update(t).where(reached, unlocked).values(**self._lock_values(limits, now))
+            await conn.execute(stmt)
+
+    async def _lock(self, conn: AsyncConnection, key: str, limits: Limits, now: datetime) -> float:
+        await conn.execute(update(t).where(t.c.key == key).values(**self._lock_values(limits, now)))
+        return limits.lockout.total_seconds()
+
+    @staticmethod
+    def _lock_values(limits: Limits, now: datetime) -> dict[str, object]:
+        until = now + limits.lockout
+        return {"locked_until": until, "failures": 0, "window_started_at": until}
 
     async def succeeded(self, conn: AsyncConnection, keys: dict[str, str]) -> None:
-        """A good password clears the account's count; an address keeps its own."""
+        """A right password clears the account's count and takes back its address's attempt."""
         await conn.execute(delete(t).where(t.c.key == keys["email"]))
+        if "address" in keys:
+            stmt = update(t).where(t.c.key == keys["address"], t.c.failures > 0)
+            await conn.execute(stmt.values(failures=t.c.failures - 1))

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.middleware import Middleware
@@ -14,7 +15,9 @@ from .middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from .routes import health
+from .routes import admin, api_keys, auth, health, well_known
+from .schemas.problems import add_problem_schema
+from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
 from .settings import GatewaySettings
 
 VERSION = "0.1.0"
@@ -34,12 +37,18 @@ Every response carries an `X-Request-ID` header (send your own to correlate logs
 
 # Resource routers (auth, datasets, models, tasks) are included here as they arrive.
 api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(auth.router)
+api_router.include_router(api_keys.router)
+api_router.include_router(admin.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.clients = Clients.open(settings)
+        clients = Clients.open(settings)
+        app.state.clients = clients
+        app.state.authenticator = Authenticator.open(clients.auth, settings)
+        app.state.jwks_document = JwksDocument(AuthServiceAsyncStub(clients.auth))
         try:
             yield
         finally:
@@ -57,8 +66,22 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(well_known.router)
     app.include_router(api_router)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Routes declare their errors as references to one `Problem` schema; add it once."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problem_schema(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _middleware(settings: GatewaySettings) -> list[Middleware]:

@@ -1,10 +1,21 @@
-"""What routes may ask for, as `Annotated` aliases (``clients: ClientsDep``)."""
+"""What routes may ask for, as `Annotated` aliases (``caller: CurrentUser``, ``stub: AuthStub``)."""
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+
+from inferlane.common.auth.principal import Principal
 
 from .clients import Clients
+from .errors import ProblemException
+from .schemas.common import MAX_LIMIT
+from .security import (
+    Authenticator,
+    AuthServiceAsyncStub,
+    JwksDocument,
+    admin_user,
+    current_user,
+)
 from .settings import GatewaySettings
 
 
@@ -18,5 +29,41 @@ def get_clients(request: Request) -> Clients:
     return clients
 
 
+def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+def get_jwks_document(request: Request) -> JwksDocument:
+    document: JwksDocument = request.app.state.jwks_document
+    return document
+
+
+def get_auth_stub(request: Request) -> AuthServiceAsyncStub:
+    return AuthServiceAsyncStub(get_clients(request).auth)
+
+
+async def require_json(request: Request) -> None:
+    """A body, if any, must say it is JSON (a form or text body is a 415, not a 422)."""
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise ProblemException(415, "Send the body as application/json.")
+
+
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 ClientsDep = Annotated[Clients, Depends(get_clients)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+JwksDocumentDep = Annotated[JwksDocument, Depends(get_jwks_document)]
+AuthStub = Annotated[AuthServiceAsyncStub, Depends(get_auth_stub)]
+# The caller, already bound for outgoing gRPC calls; a 401 problem when there is none.
+CurrentUser = Annotated[Principal, Depends(current_user)]
+# The caller if an admin; a 403 problem otherwise.
+AdminUser = Annotated[Principal, Depends(admin_user)]
+JsonBody = Depends(require_json)
+Limit = Annotated[int, Query(ge=1, description=f"Items per page, at most {MAX_LIMIT}.")]
+Cursor = Annotated[
+    str | None, Query(description="`next_cursor` of the previous page; omit for the first.")
+]

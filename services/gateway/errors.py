@@ -62,6 +62,22 @@ class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
 
 
+class ProblemException(HTTPException):
+    """An HTTP error raised by the gateway itself, with the problem's ``code`` chosen here
+    (e.g. "csrf") instead of derived from the status."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, detail, dict(headers) if headers else None)
+        self.code = code
+
+
 def problem(
     status: int,
     *,
@@ -143,7 +159,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, instance=request.url.path, detail=detail, headers=exc.headers)
+    code = exc.code if isinstance(exc, ProblemException) else None
+    return problem(
+        exc.status_code, instance=request.url.path, detail=detail, code=code, headers=exc.headers
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:

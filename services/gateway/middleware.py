@@ -11,6 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inferlane.common import request_id
+from inferlane.common.auth import principal
 
 from . import errors
 from .metrics import DURATION, REQUESTS, UNMATCHED
@@ -71,6 +72,7 @@ class RequestContextMiddleware:
             return
         rid = request_id.accept_or_generate(Headers(scope=scope).get(request_id.HEADER))
         structlog.contextvars.clear_contextvars()  # nothing from an earlier request on this task
+        principal.bind(None)  # the auth dependency binds this request's caller, if any
         request_id.bind(rid)
         start = time.perf_counter()
         status = 500  # if the app dies before answering, the server sends a 500
@@ -85,6 +87,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # Servers run each request in a fresh context; in-process test clients do not.
+            principal.bind(None)
             duration = time.perf_counter() - start
             method: str = scope["method"]
             route = route_template(scope)

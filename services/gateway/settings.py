@@ -18,6 +18,11 @@ class GatewaySettings(CommonSettings):
         description='Browser origins allowed by CORS, as a JSON list (["https://a.example"]); '
         "empty: CORS off.",
     )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark session cookies Secure (sent over HTTPS only); false only for "
+        "http://localhost development.",
+    )
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for each dependency."
     )

@@ -38,7 +38,9 @@ async def health_status(address: str, service: str = "") -> int:
 
 
 @pytest.fixture
-async def auth_server(migrated_db: str, nats_url: str, tmp_path, start_process: Starter) -> GrpcProcess:
+async def auth_server(
+    migrated_db: str, nats_url: str, tmp_path, start_process: Starter
+) -> GrpcProcess:
     """A real auth service (in-process, port 0) with its own signing key."""
     settings = fast(
         AuthSettings,

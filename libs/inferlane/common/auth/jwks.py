@@ -34,12 +34,14 @@ class JwksClient:
             # An unknown kid must not turn every bad token into a call to auth.
             if time.monotonic() - self._fetched_at < self._min_refresh:
                 return
+            # Stamped before the call: a failed fetch waits its turn too, so an auth outage
+            # does not turn every request into another GetJwks.
+            self._fetched_at = time.monotonic()
             try:
                 reply = await self._stub.GetJwks(auth_service_pb2.GetJwksRequest(), timeout=3)
             except grpc.aio.AioRpcError as exc:
                 log.warning("jwks fetch failed", code=exc.code().name)
                 return
-            self._fetched_at = time.monotonic()
             jwks = [MessageToDict(k, preserving_proto_field_name=True) for k in reply.keys]
             self._keys = keys_from_jwks(jwks)
             log.info("jwks refreshed", kids=sorted(self._keys))

@@ -1,0 +1,82 @@
+"""The problem document (RFC 7807) as the OpenAPI document shows it, and `responses=` helpers."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+
+_DESCRIPTIONS = {
+    400: "The request is malformed.",
+    401: "Missing or invalid credentials.",
+    403: "Signed in, but not allowed (or the CSRF token is missing or wrong).",
+    404: "No such resource, or it belongs to someone else.",
+    409: "Conflicts with the current state (e.g. the email is taken).",
+    415: "The body must be JSON.",
+    422: "The input is invalid (code 01).",
+    429: "Too many requests; retry after the number of seconds in Retry-After.",
+    503: "A service behind the gateway is unavailable.",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with: Bearer.",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
+class Problem(BaseModel):
+    """An error, as ``application/problem+json``."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "no such API key",
+                    "instance": "/api/v1/auth/api-keys/0b6a…",
+                    "code": "not_found",
+                    "request_id": "4f1c2b7e9a0d4c53",
+                }
+            ]
+        },
+    )
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str = Field(description='Domain code ("01", "02", "03") or a short machine word.')
+    request_id: str | None = None
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for these statuses, each an ``application/problem+json`` body."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
+        for status in statuses
+    }
+
+
+def add_problem_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Put `Problem` into the document's components, where the `responses=` entries point."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", Problem.model_json_schema(ref_template=PROBLEM_REF))
+    return schema
