@@ -1,9 +1,13 @@
 """Settings of the datasets service (environment prefix `DATASETS_`)."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from inferlane.common.settings import ServiceSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class DatasetsSettings(ServiceSettings):
@@ -11,3 +15,9 @@ class DatasetsSettings(ServiceSettings):
 
     grpc_port: int = Field(50052, description="gRPC port.")
     metrics_port: int | None = Field(9102, description="Prometheus /metrics port; unset: off.")
+    storage_dir: Path = Field(
+        REPO_ROOT / ".data" / "datasets", description="Local directory of the blob store."
+    )
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, gt=0, description="Largest dataset accepted, after gzip inflation."
+    )

@@ -1,6 +1,17 @@
 """Tables of the datasets service, all in its own PostgreSQL schema `datasets`."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from inferlane.common.outbox import outbox_table
 
@@ -8,3 +19,38 @@ SCHEMA = "datasets"
 metadata = MetaData(schema=SCHEMA)
 
 outbox = outbox_table(metadata)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("owner_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(255), nullable=False),  # for display only; storage uses blob_key
+    Column("format", String(8), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("columns", JSONB, nullable=False),  # [{"name": ..., "type": ...}]
+    Column("text_column", String(255)),
+    Column("preview", JSONB, nullable=False),  # the first rows, for GetRows without the file
+    Column("blob_key", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("datasets_owner_created", "owner_id", "created_at", "id"),
+)
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "dataset_id",
+        UUID(as_uuid=True),
+        ForeignKey("datasets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("owner_id", UUID(as_uuid=True), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),  # the token is never stored
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)

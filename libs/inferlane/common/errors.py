@@ -50,6 +50,21 @@ class TooMany(DomainError):
         self.retry_after = retry_after
 
 
+class PayloadTooLarge(DomainError):
+    """An upload over its limit; the gateway answers 413."""
+
+    status = grpc.StatusCode.OUT_OF_RANGE
+
+
+class Gone(DomainError):
+    """It existed but is no longer available (an expired or revoked share link): 410."""
+
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="gone")
+
+
 class Unavailable(DomainError):
     status = grpc.StatusCode.UNAVAILABLE
 

@@ -1,0 +1,155 @@
+"""JSON (an array of objects, streamed with ijson) and JSON Lines (one object per line) records.
+
+Columns are the union of keys in first-seen order; they grow as records are read. Records are
+yielded as parsed (a key missing from a record is simply absent).
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from .encoding import open_bytes
+from .errors import UnreadableFile
+from .limits import CHUNK, MAX_COLUMNS, MAX_FIELD_BYTES, MAX_LINE, MIB
+
+SINGLE_OBJECT = "a single JSON object is not a dataset; use an array or JSON Lines"
+
+
+class _KeyedRecords:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self.columns: list[str] = []
+        self._known: set[str] = set()
+
+    def _admit(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise UnreadableFile(f"{where}: not a JSON object (found {_kind(value)})")
+        for key, item in value.items():
+            if key not in self._known:
+                if not key.strip():
+                    raise UnreadableFile(f"{where}: a key is empty")
+                if len(self.columns) >= MAX_COLUMNS:
+                    raise UnreadableFile(f"{where}: more than {MAX_COLUMNS:,} columns")
+                self._known.add(key)
+                self.columns.append(key)
+            # Only long strings are encoded to measure them: a character is at most 4 bytes.
+            too_big = isinstance(item, str) and len(item) * 4 > MAX_FIELD_BYTES
+            if too_big and len(item.encode()) > MAX_FIELD_BYTES:
+                raise UnreadableFile(f"{where}: the value of '{key}' is larger than 1 MiB")
+        return value
+
+
+class JsonArrayRecords(_KeyedRecords):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        items = ijson.sendable_list()
+        # use_float: non-integers arrive as float, not Decimal.
+        parser = ijson.items_coro(items, "item", use_float=True)
+        index = chunk_start = 0
+        with open_bytes(self._path) as data:
+            try:
+                while chunk := data.read(CHUNK):
+                    parser.send(chunk)
+                    for item in items:
+                        yield self._admit(item, f"array item at index {index}")
+                        index += 1
+                    del items[:]
+                    chunk_start += len(chunk)
+                parser.close()
+            except ijson.JSONError as exc:
+                raise UnreadableFile(_locate(self._path, chunk_start, exc)) from None
+        if index == 0:
+            raise UnreadableFile("the JSON array is empty: there are no rows")
+        if not self.columns:
+            raise UnreadableFile("the JSON array has no keys in its objects")
+
+
+class JsonLinesRecords(_KeyedRecords):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        number = rows = 0
+        with open_bytes(self._path) as data:
+            while line := data.readline(MAX_LINE + 1):
+                number += 1
+                if len(line) > MAX_LINE:
+                    raise UnreadableFile(f"line {number} is longer than {MAX_LINE // MIB} MiB")
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line, parse_constant=_no_constants)
+                except ValueError as exc:
+                    if rows == 0 and _one_document(self._path):
+                        raise UnreadableFile(SINGLE_OBJECT) from None
+                    reason = getattr(exc, "msg", str(exc))
+                    raise UnreadableFile(f"line {number}: not valid JSON ({reason})") from None
+                rows += 1
+                yield self._admit(value, f"line {number}")
+        # No rows cannot happen: the file starts with "{", so its first line is a record or bad.
+        if not self.columns:
+            raise UnreadableFile("the JSON Lines objects have no keys")
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        type(value), "an array"
+    )
+
+
+def _reason(exc: Exception) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    for prefix in ("parse error: ", "lexical error: "):
+        first = first.removeprefix(prefix)
+    return first.rstrip(".")
+
+
+def _locate(path: Path, chunk_start: int, exc: Exception) -> str:
+    """Re-parse to find the line of a JSON syntax error (error path only).
+
+    The fast pass feeds 64 KiB chunks, so it only knows which chunk failed. This pass feeds the
+    same bytes up to that chunk, then one line at a time: the line whose feed fails is the culprit.
+    """
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events)
+    line = 1
+    with open_bytes(path) as data:
+        try:
+            while chunk_start > 0 and (chunk := data.read(min(CHUNK, chunk_start))):
+                parser.send(chunk)
+                del events[:]
+                chunk_start -= len(chunk)
+                line += chunk.count(b"\n")
+            while piece := data.readline(CHUNK):
+                parser.send(piece)
+                del events[:]
+                line += piece.endswith(b"\n")
+            parser.close()
+        except ijson.JSONError as again:
+            exc = again
+        else:
+            return f"invalid JSON ({_reason(exc)})"
+    reason = _reason(exc)
+    if "premature EOF" in reason or "Incomplete" in reason:
+        return "the JSON ends before it is complete (is a closing ']' or '}' missing?)"
+    return f"line {line}: invalid JSON ({reason})"
+
+
+def _one_document(path: Path) -> bool:
+    """Whether the whole file is exactly one JSON value (a pretty-printed object)."""
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events)
+    with open_bytes(path) as data:
+        try:
+            while chunk := data.read(CHUNK):
+                parser.send(chunk)
+                del events[:]
+            parser.close()
+        except ijson.JSONError:
+            return False
+    return True
