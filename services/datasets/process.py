@@ -9,6 +9,7 @@ from inferlane.common.events import EventPublisher
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from services.datasets.blobstore import LocalBlobStore
+from services.datasets.leases import LeaseConsumer
 from services.datasets.service import DatasetsService
 from services.datasets.servicer import PUBLIC_METHODS, SERVICE_NAME, DatasetsServicer
 from services.datasets.settings import DatasetsSettings
@@ -33,6 +34,7 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
     events = EventPublisher(
         engine, outbox, settings.nats_url, name="datasets", streams=[DATASETS_EVENTS]
     )
+    lease_consumer = LeaseConsumer(engine, settings.nats_url)
     service = DatasetsService(
         engine,
         store,
@@ -52,6 +54,6 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
         ],
         checks={"postgres": readiness_check(engine)},
         auth=interceptor(keys, PUBLIC_METHODS),
-        background=[events.run],
-        on_stop=[events.close, keys.close, engine.dispose],
+        background=[events.run, lease_consumer.run],
+        on_stop=[events.close, lease_consumer.close, keys.close, engine.dispose],
     )

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import Gone, InvalidInput, NotFound
+from inferlane.common.errors import Conflict, Gone, InvalidInput, NotFound
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.common.threads import iterate_in_thread
 from inferlane.events.v1 import events_pb2
-from services.datasets import repository
+from services.datasets import leases, repository
 from services.datasets.blobstore import BlobStore
 from services.datasets.domain import Dataset, Share
 from services.datasets.formats import Format, iter_rows, profile
@@ -155,8 +155,13 @@ class DatasetsService:
                 yield chunk
 
     async def delete(self, owner_id: uuid.UUID, dataset_id: str) -> None:
+        key = _uuid(dataset_id)
         async with self._engine.begin() as conn:
-            dataset = await repository.delete_owned(conn, owner_id, _uuid(dataset_id))
+            if await repository.get_owned(conn, owner_id, key) is None:
+                raise NotFound("no such dataset")  # before the lease check: no existence leak
+            if await leases.is_leased(conn, key):
+                raise Conflict("the dataset is used by a running task; cancel it or wait for it")
+            dataset = await repository.delete_owned(conn, owner_id, key)
             if dataset is None:
                 raise NotFound("no such dataset")
             event = events_pb2.DatasetDeleted(

@@ -54,3 +54,13 @@ shares = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+# Tasks that read a dataset, from the tasks service's lifecycle events: a dataset with a
+# lease cannot be deleted. (Services never read each other's tables; events carry this.)
+dataset_leases = Table(
+    "dataset_leases",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), primary_key=True),
+    Column("dataset_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -15,7 +15,7 @@ from .middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from .routes import admin, api_keys, auth, health, well_known
+from .routes import admin, api_keys, auth, datasets, health, models, shared, well_known
 from .schemas.problems import add_problem_schema
 from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
 from .settings import GatewaySettings
@@ -40,6 +40,9 @@ api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth.router)
 api_router.include_router(api_keys.router)
 api_router.include_router(admin.router)
+api_router.include_router(datasets.router)
+api_router.include_router(shared.router)
+api_router.include_router(models.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:

@@ -1,10 +1,12 @@
 """What routes may ask for, as `Annotated` aliases (``caller: CurrentUser``, ``stub: AuthStub``)."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Query, Request
 
 from inferlane.common.auth.principal import Principal
+from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from inferlane.inference.v1 import inference_service_pb2_grpc
 
 from .clients import Clients
 from .errors import ProblemException
@@ -17,6 +19,14 @@ from .security import (
     current_user,
 )
 from .settings import GatewaySettings
+
+if TYPE_CHECKING:
+    # Only the stubs know it: on an aio channel, the stub's methods are awaitable.
+    from inferlane.datasets.v1.datasets_service_pb2_grpc import DatasetsServiceAsyncStub
+    from inferlane.inference.v1.inference_service_pb2_grpc import InferenceServiceAsyncStub
+else:
+    DatasetsServiceAsyncStub = datasets_service_pb2_grpc.DatasetsServiceStub
+    InferenceServiceAsyncStub = inference_service_pb2_grpc.InferenceServiceStub
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -43,6 +53,14 @@ def get_auth_stub(request: Request) -> AuthServiceAsyncStub:
     return AuthServiceAsyncStub(get_clients(request).auth)
 
 
+def get_datasets_stub(request: Request) -> DatasetsServiceAsyncStub:
+    return DatasetsServiceAsyncStub(get_clients(request).datasets)
+
+
+def get_inference_stub(request: Request) -> InferenceServiceAsyncStub:
+    return InferenceServiceAsyncStub(get_clients(request).inference)
+
+
 async def require_json(request: Request) -> None:
     """A body, if any, must say it is JSON (a form or text body is a 415, not a 422)."""
     content_type = request.headers.get("content-type")
@@ -58,6 +76,8 @@ ClientsDep = Annotated[Clients, Depends(get_clients)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 JwksDocumentDep = Annotated[JwksDocument, Depends(get_jwks_document)]
 AuthStub = Annotated[AuthServiceAsyncStub, Depends(get_auth_stub)]
+DatasetsStub = Annotated[DatasetsServiceAsyncStub, Depends(get_datasets_stub)]
+InferenceStub = Annotated[InferenceServiceAsyncStub, Depends(get_inference_stub)]
 # The caller, already bound for outgoing gRPC calls; a 401 problem when there is none.
 CurrentUser = Annotated[Principal, Depends(current_user)]
 # The caller if an admin; a 403 problem otherwise.

@@ -55,7 +55,10 @@ _GRPC_TO_HTTP = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
     grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.OUT_OF_RANGE: 413,  # an upload over the service's size limit
 }
+# FAILED_PRECONDITION with this domain code: it existed but is no longer available (410).
+GONE = "gone"
 
 
 class ProblemResponse(JSONResponse):
@@ -111,6 +114,8 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
     code = exc.code()
     status = _GRPC_TO_HTTP.get(code, 500)
     trailers = _trailers(exc)
+    if code == grpc.StatusCode.FAILED_PRECONDITION and trailers.get(DOMAIN_CODE_KEY) == GONE:
+        status = 410
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"

@@ -7,7 +7,9 @@ The matrix is the table `ROUTES`, one `Route` per REST route with an ``{id}``:
 - ``make``: creates A's resource through the gateway (as A) and returns its id;
 - ``method``, ``path`` (with ``{id}``) and ``json``: B's request;
 - ``service`` and ``rpc``: the same operation over gRPC on that service's channel, as B;
-- ``alive``: whether A still has the resource (B's attempts must change nothing).
+- ``alive``: whether A still has the resource (B's attempts must change nothing);
+- ``unknown_id`` (optional): an id that names nothing, for routes whose ``{id}`` is made of
+  several ids (a share is ``<dataset id>/shares/<share id>``); a fresh UUID by default.
 
 Datasets and tasks routes join by adding rows (e.g. GET/DELETE /api/v1/datasets/{id},
 GET /api/v1/tasks/{id}, POST /api/v1/tasks/{id}/cancel, …) and, for a new ``service``, its
@@ -26,6 +28,7 @@ import pytest
 
 from inferlane.auth.v1 import auth_service_pb2 as auth_pb
 from inferlane.auth.v1 import auth_service_pb2_grpc
+from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from tests.integration.test_gateway_auth import (
     Session,
     assert_problem,
@@ -35,6 +38,12 @@ from tests.integration.test_gateway_auth import (
     sign_in,
     sign_up,
 )
+from tests.integration.test_gateway_datasets import (
+    REVIEWS,
+    datasets_settings,
+    start_datasets,
+)
+from tests.support.datasets import stub as datasets_stub
 
 Metadata = list[tuple[str, str]]
 
@@ -65,6 +74,7 @@ class Route:
     rpc: Callable[[grpc.aio.Channel, str, Metadata], Awaitable[Any]]
     alive: Callable[[Actor, str], Awaitable[bool]]
     json: dict[str, Any] | None = None
+    unknown_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
 
 # -- API keys -------------------------------------------------------------------------------
@@ -90,6 +100,100 @@ async def revoke_api_key_rpc(channel: grpc.aio.Channel, key_id: str, metadata: M
     )
 
 
+# -- datasets -------------------------------------------------------------------------------
+
+SHARE_TOKENS: dict[str, str] = {}  # "<dataset id>/shares/<share id>" → token, for `alive`
+
+
+async def make_dataset(owner: Actor) -> str:
+    response = await owner.api.post(
+        "/api/v1/datasets",
+        files={"file": ("owned-by-a.csv", REVIEWS, "text/csv")},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def dataset_alive(owner: Actor, dataset_id: str) -> bool:
+    response = await owner.api.get(f"/api/v1/datasets/{dataset_id}", headers=owner.headers)
+    return response.status_code == 200
+
+
+async def make_share(owner: Actor) -> str:
+    dataset_id = await make_dataset(owner)
+    response = await owner.api.post(
+        f"/api/v1/datasets/{dataset_id}/shares", json={}, headers=owner.headers
+    )
+    assert response.status_code == 201, response.text
+    share = response.json()
+    ref = f"{dataset_id}/shares/{share['id']}"
+    SHARE_TOKENS[ref] = share["token"]
+    return ref
+
+
+async def share_alive(owner: Actor, ref: str) -> bool:
+    response = await owner.api.get(f"/api/v1/shared/{SHARE_TOKENS[ref]}")  # no sign-in needed
+    return response.status_code == 200
+
+
+async def get_dataset_rpc(channel: grpc.aio.Channel, dataset_id: str, metadata: Metadata) -> Any:
+    return await datasets_stub(channel).GetDataset(
+        datasets_pb.GetDatasetRequest(dataset_id=dataset_id), metadata=metadata, timeout=10
+    )
+
+
+async def delete_dataset_rpc(channel: grpc.aio.Channel, dataset_id: str, metadata: Metadata) -> Any:
+    return await datasets_stub(channel).DeleteDataset(
+        datasets_pb.DeleteDatasetRequest(dataset_id=dataset_id), metadata=metadata, timeout=10
+    )
+
+
+async def get_rows_rpc(channel: grpc.aio.Channel, dataset_id: str, metadata: Metadata) -> Any:
+    return await datasets_stub(channel).GetRows(
+        datasets_pb.GetRowsRequest(dataset_id=dataset_id), metadata=metadata, timeout=10
+    )
+
+
+async def download_rpc(channel: grpc.aio.Channel, dataset_id: str, metadata: Metadata) -> Any:
+    call = datasets_stub(channel).DownloadDataset(
+        datasets_pb.DownloadDatasetRequest(dataset_id=dataset_id), metadata=metadata, timeout=10
+    )
+    return await call.read()
+
+
+async def create_share_rpc(channel: grpc.aio.Channel, dataset_id: str, metadata: Metadata) -> Any:
+    return await datasets_stub(channel).CreateShare(
+        datasets_pb.CreateShareRequest(dataset_id=dataset_id), metadata=metadata, timeout=10
+    )
+
+
+async def revoke_share_rpc(channel: grpc.aio.Channel, ref: str, metadata: Metadata) -> Any:
+    dataset_id, _, share_id = ref.partition("/shares/")
+    return await datasets_stub(channel).RevokeShare(
+        datasets_pb.RevokeShareRequest(dataset_id=dataset_id, share_id=share_id),
+        metadata=metadata,
+        timeout=10,
+    )
+
+
+def unknown_share() -> str:
+    return f"{uuid.uuid4()}/shares/{uuid.uuid4()}"
+
+
+def dataset_route(name: str, method: str, suffix: str, rpc: Any, **extra: Any) -> Route:
+    return Route(
+        name=name,
+        method=method,
+        path="/api/v1/datasets/{id}" + suffix,
+        make=make_dataset,
+        service="datasets",
+        rpc=rpc,
+        alive=dataset_alive,
+        **extra,
+    )
+
+
 ROUTES = [
     Route(
         name="revoke-api-key",
@@ -100,7 +204,22 @@ ROUTES = [
         rpc=revoke_api_key_rpc,
         alive=api_key_alive,
     ),
-    # Datasets and tasks routes are added here as they land.
+    dataset_route("get-dataset", "GET", "", get_dataset_rpc),
+    dataset_route("delete-dataset", "DELETE", "", delete_dataset_rpc),
+    dataset_route("dataset-rows", "GET", "/rows", get_rows_rpc),
+    dataset_route("download-dataset", "GET", "/download", download_rpc),
+    dataset_route("create-share", "POST", "/shares", create_share_rpc, json={"expires_in": 3600}),
+    Route(
+        name="revoke-share",
+        method="DELETE",
+        path="/api/v1/datasets/{id}",  # {id} is "<dataset id>/shares/<share id>"
+        make=make_share,
+        service="datasets",
+        rpc=revoke_share_rpc,
+        alive=share_alive,
+        unknown_id=unknown_share,
+    ),
+    # Tasks routes are added here as they land.
 ]
 
 INTRUDERS = ["user", "admin"]
@@ -122,9 +241,17 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(migrated_db, nats_url, auth_server, tmp_path) -> AsyncIterator[Stack]:
-    addresses = {"auth": auth_server.address}
-    settings = gateway_settings(addresses["auth"], migrated_db, nats_url)
+async def stack(
+    migrated_db, nats_url, auth_server, start_process, tmp_path
+) -> AsyncIterator[Stack]:
+    datasets = await start_datasets(
+        start_process,
+        datasets_settings(migrated_db, nats_url, auth_server.address, tmp_path / "blobs"),
+    )
+    addresses = {"auth": auth_server.address, "datasets": datasets.address}
+    settings = gateway_settings(
+        addresses["auth"], migrated_db, nats_url, datasets_addr=addresses["datasets"]
+    )
     async with gateway(settings) as edge:
         channels = {name: grpc.aio.insecure_channel(a) for name, a in addresses.items()}
         try:
@@ -147,7 +274,10 @@ async def test_another_users_resource_is_404_through_the_gateway(
     body = assert_problem(response, 404, "not_found")
     # Word for word what a resource that never existed gets: nothing tells the two apart.
     nowhere = await other.api.request(
-        route.method, route.path.format(id=uuid.uuid4()), json=route.json, headers=other.headers
+        route.method,
+        route.path.format(id=route.unknown_id()),
+        json=route.json,
+        headers=other.headers,
     )
     assert body["detail"] == nowhere.json()["detail"]
     assert await route.alive(owner, resource_id)
@@ -172,3 +302,13 @@ async def test_lists_show_only_the_callers_own_api_keys(stack: Stack) -> None:
     listed = await other.api.get("/api/v1/auth/api-keys?limit=100", headers=other.headers)
     assert listed.status_code == 200
     assert key_id not in {k["id"] for k in listed.json()["items"]}
+
+
+async def test_lists_show_only_the_callers_own_datasets(stack: Stack) -> None:
+    owner, other = await stack.actor(), await stack.actor()
+    dataset_id = await make_dataset(owner)
+    listed = await other.api.get("/api/v1/datasets?limit=100", headers=other.headers)
+    assert listed.status_code == 200
+    assert dataset_id not in {d["id"] for d in listed.json()["items"]}
+    mine = await owner.api.get("/api/v1/datasets?limit=100", headers=owner.headers)
+    assert dataset_id in {d["id"] for d in mine.json()["items"]}

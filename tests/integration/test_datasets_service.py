@@ -305,3 +305,57 @@ async def test_share_tokens_are_stored_hashed(channel, alice, migrated_db):
         ).scalar_one()
     engine.dispose()
     assert stored == hashlib.sha256(share.token.encode()).hexdigest() and share.token not in stored
+
+
+def lease_count(url: str, task_id: str) -> int:
+    engine = create_engine(psycopg_url(url))
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT count(*) FROM datasets.dataset_leases WHERE task_id = :t")
+            return conn.execute(query, {"t": task_id}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+async def test_a_dataset_used_by_a_running_task_cannot_be_deleted(
+    channel, alice, nats_url, migrated_db
+):
+    """The tasks service's lifecycle events lease the dataset while its task runs."""
+    import uuid
+
+    import nats
+
+    from inferlane.common.nats import ensure_stream
+    from inferlane.events.v1 import events_pb2
+    from services.tasks.streams import EVENTS
+    from tests.support.waiting import eventually
+
+    dataset = await upload(channel, alice.metadata, "reviews.csv", REVIEWS)
+    client = await nats.connect(nats_url)
+    js = client.jetstream()
+    await ensure_stream(js, EVENTS)
+    task_id = str(uuid.uuid4())
+    created = events_pb2.TaskCreated(
+        event_id=str(uuid.uuid4()), owner_id=alice.user_id, task_id=task_id, dataset_id=dataset.id
+    )
+    await js.publish("tasks.task.created", created.SerializeToString())
+
+    async def leased() -> bool:
+        return lease_count(migrated_db, task_id) == 1
+
+    await eventually(leased, 15, "the lease to be taken")
+    delete = pb.DeleteDatasetRequest(dataset_id=dataset.id)
+    error = await rejection(stub(channel).DeleteDataset(delete, metadata=alice.metadata))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "running task" in error.details()
+
+    completed = events_pb2.TaskCompleted(
+        event_id=str(uuid.uuid4()), owner_id=alice.user_id, task_id=task_id
+    )
+    await js.publish("tasks.task.completed", completed.SerializeToString())
+
+    async def released() -> bool:
+        return lease_count(migrated_db, task_id) == 0
+
+    await eventually(released, 15, "the lease to be released")
+    await stub(channel).DeleteDataset(delete, metadata=alice.metadata)
+    await client.close()

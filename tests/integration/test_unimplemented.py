@@ -76,7 +76,7 @@ async def test_unimplemented_rpcs_answer_unimplemented(
 ):
     process = await start(name, start_process, auth_server, closed_port_url)
     caller = await create_account(auth_channel)
-    (registration,) = process._registrations
+    registration = process._registrations[0]  # the service itself; extras (e.g. OIP) follow
     methods = unimplemented_methods(registration)
     async with grpc.aio.insecure_channel(process.address) as channel:
         codes = {
@@ -90,7 +90,7 @@ async def test_calls_without_a_valid_token_are_unauthenticated(
     name, start_process, auth_server, closed_port_url
 ):
     process = await start(name, start_process, auth_server, closed_port_url)
-    (registration,) = process._registrations
+    registration = process._registrations[0]  # the service itself; extras (e.g. OIP) follow
     service = servicer_descriptor(registration.full_name)
     public = {"GetSharedDataset"}  # share links are read without signing in
     methods = [m for m in service.methods if m.name not in public]

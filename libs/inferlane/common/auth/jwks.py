@@ -26,7 +26,9 @@ class JwksClient:
 
     async def lookup(self, kid: str) -> Ed25519PublicKey | None:
         if kid not in self._keys:
-            await self._refresh()
+            # Shielded: if the RPC that needed the keys is cancelled, the fetch still completes
+            # for everyone else instead of leaving no keys until the next allowed refresh.
+            await asyncio.shield(asyncio.ensure_future(self._refresh()))
         return self._keys.get(kid)
 
     async def _refresh(self) -> None:

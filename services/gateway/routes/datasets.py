@@ -1,0 +1,310 @@
+"""Datasets of the signed-in user: streamed upload, list, metadata, rows, download, delete,
+share links."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import grpc
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from inferlane.datasets.v1 import datasets_service_pb2 as pb
+
+from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
+from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page, utc
+from ..schemas.datasets import (
+    Dataset,
+    DatasetDetail,
+    Format,
+    Rows,
+    Share,
+    ShareCreate,
+    row,
+)
+from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
+from ..security import RPC_TIMEOUT
+from ..uploads import FILE_FIELD, NAME_FIELD, FileStart, StreamingForm, invalid
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+# Uploads and downloads last as long as the transfer; the HTTP server's timeouts bound them too.
+TRANSFER_TIMEOUT = 3600.0
+PREVIEW_ROWS = 20
+MEDIA_TYPES: dict[Format, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+}
+# Problems whose wording differs from the generic entries of `problems()`.
+_DESCRIPTIONS = {
+    410: "The share link has expired or was revoked (code gone).",
+    413: "The file is over the size limit (code payload_too_large).",
+    415: "The body must be multipart/form-data.",
+    422: "The input is invalid (code 01), or the file is unreadable or unsupported (code 02): "
+    "not UTF-8, binary, empty, a header without rows, ragged rows, duplicate column names.",
+}
+
+
+def documented(*statuses: int, upload: bool = False) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for these problems; `upload` words 415 and 422 for the multipart upload."""
+    own = {410, 413} | ({415, 422} if upload else set())
+    answer = problems(*(s for s in statuses if s not in own))
+    for status in statuses:
+        if status in own:
+            answer[status] = {
+                "description": _DESCRIPTIONS[status],
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+            }
+    return dict(sorted(answer.items(), key=lambda item: str(item[0])))
+
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {
+                        NAME_FIELD: {
+                            "type": "string",
+                            "description": "Display name instead of the file name; send it "
+                            "before the file.",
+                        },
+                        FILE_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV, TSV, JSON (array of objects) or JSONL in "
+                            "UTF-8, optionally gzip-compressed; the format is read from the "
+                            "content.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file as uploaded (inflated if it was gzip-compressed).",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in MEDIA_TYPES.values()
+        },
+    }
+}
+Offset = Annotated[int, Query(ge=0, description="Index of the first row (0-based).")]
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=documented(401, 403, 413, 415, 422, upload=True),
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_dataset(
+    request: Request,
+    response: Response,
+    caller: CurrentUser,
+    stub: DatasetsStub,
+    settings: SettingsDep,
+) -> Dataset:
+    """Upload a dataset file as multipart/form-data; it is streamed to storage as it arrives."""
+    form = StreamingForm.from_request(request, settings.max_upload_bytes)
+    start = await form.file()
+    if start is None:
+        raise invalid(f"The form has no {FILE_FIELD!r} field.")
+    reply = await _upload(stub, start, form)
+    dataset = Dataset.from_pb(reply.dataset)
+    response.headers["Location"] = str(request.url_for("get_dataset", dataset_id=dataset.id))
+    return dataset
+
+
+async def _upload(
+    stub: DatasetsStub, start: FileStart, form: StreamingForm
+) -> pb.UploadDatasetResponse:
+    """Forward each chunk as it is parsed; `write` waits for gRPC flow control, so a slow
+    service slows the reading of the body instead of filling the gateway's memory."""
+    metadata = pb.UploadMetadata(filename=start.filename)
+    if start.content_type is not None:
+        metadata.content_type = start.content_type
+    call = stub.UploadDataset(None, timeout=TRANSFER_TIMEOUT)  # None: we call write()
+    try:
+        await call.write(pb.UploadDatasetRequest(metadata=metadata))
+        async with aclosing(form.chunks()) as chunks:
+            async for chunk in chunks:
+                await call.write(pb.UploadDatasetRequest(chunk=chunk))
+        await call.done_writing()
+    except asyncio.InvalidStateError:
+        pass  # the service already answered (a refusal): awaiting the call raises it
+    except BaseException:
+        call.cancel()  # too large, malformed, client gone: the service discards its temp file
+        raise
+    reply: pb.UploadDatasetResponse = await call
+    return reply
+
+
+@router.get("", responses=problems(401, 422))
+async def list_datasets(
+    caller: CurrentUser, stub: DatasetsStub, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[Dataset]:
+    """Your datasets, newest first."""
+    reply = await stub.ListDatasets(
+        pb.ListDatasetsRequest(page_size=min(limit, MAX_LIMIT), page_token=cursor or ""),
+        timeout=RPC_TIMEOUT,
+    )
+    return Page[Dataset](
+        items=[Dataset.from_pb(d) for d in reply.datasets],
+        next_cursor=reply.next_page_token or None,
+    )
+
+
+@router.get("/{dataset_id}", responses=problems(401, 404, 422))
+async def get_dataset(
+    dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub
+) -> DatasetDetail:
+    """One of your datasets: metadata, inferred columns and the first rows."""
+    reply = await stub.GetDataset(
+        pb.GetDatasetRequest(dataset_id=str(dataset_id)), timeout=RPC_TIMEOUT
+    )
+    rows = await stub.GetRows(
+        pb.GetRowsRequest(dataset_id=str(dataset_id), offset=0, limit=PREVIEW_ROWS),
+        timeout=RPC_TIMEOUT,
+    )
+    dataset = Dataset.from_pb(reply.dataset)
+    preview = [row(r, dataset.columns) for r in rows.rows]
+    return DatasetDetail(**dataset.model_dump(), preview=preview)
+
+
+@router.get("/{dataset_id}/rows", responses=problems(401, 404, 422))
+async def get_rows(
+    dataset_id: uuid.UUID,
+    caller: CurrentUser,
+    stub: DatasetsStub,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Rows:
+    """A window of rows (at most 100), each as column → value, from row `offset` on."""
+    found = await stub.GetDataset(
+        pb.GetDatasetRequest(dataset_id=str(dataset_id)), timeout=RPC_TIMEOUT
+    )
+    reply = await stub.GetRows(
+        pb.GetRowsRequest(dataset_id=str(dataset_id), offset=offset, limit=min(limit, MAX_LIMIT)),
+        timeout=RPC_TIMEOUT,
+    )
+    columns = Dataset.from_pb(found.dataset).columns  # for the keys' order
+    return Rows(items=[row(r, columns) for r in reply.rows], offset=offset)
+
+
+@router.get(
+    "/{dataset_id}/download",
+    response_class=StreamingResponse,
+    responses={**DOWNLOAD_OK, **problems(401, 404, 422)},
+)
+async def download_dataset(
+    dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub
+) -> StreamingResponse:
+    """Download the stored file, byte for byte, as an attachment."""
+    found = await stub.GetDataset(
+        pb.GetDatasetRequest(dataset_id=str(dataset_id)), timeout=RPC_TIMEOUT
+    )
+    dataset = Dataset.from_pb(found.dataset)
+    call = stub.DownloadDataset(
+        pb.DownloadDatasetRequest(dataset_id=str(dataset_id)), timeout=TRANSFER_TIMEOUT
+    )
+    messages = aiter(call)
+    try:
+        # A refusal must become a problem document, not a 200 that breaks off: wait for the
+        # first chunk before the status line goes out.
+        first = await anext(messages, None)
+    except BaseException:
+        call.cancel()
+        raise
+    return StreamingResponse(
+        _chunks(call, first, messages),
+        media_type=MEDIA_TYPES[dataset.format],
+        headers={
+            "Content-Disposition": attachment(dataset.name),
+            "Content-Length": str(dataset.size_bytes),
+        },
+    )
+
+
+async def _chunks(
+    call: grpc.aio.Call,
+    first: pb.DownloadDatasetResponse | None,
+    rest: AsyncIterator[pb.DownloadDatasetResponse],
+) -> AsyncIterator[bytes]:
+    try:
+        if first is None:
+            return
+        yield first.chunk
+        async for message in rest:
+            yield message.chunk
+    finally:
+        call.cancel()  # the client went away: stop the service's read too (no-op when done)
+
+
+def attachment(name: str) -> str:
+    """RFC 6266: an ASCII fallback, and the exact name in RFC 5987 `filename*`."""
+    if name.lower().endswith((".gz", ".gzip")):
+        name = name.rsplit(".", 1)[0]  # the stored bytes are the inflated file
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.delete("/{dataset_id}", status_code=204, responses=problems(401, 403, 404, 409, 422))
+async def delete_dataset(dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub) -> None:
+    """Delete one of your datasets, its file and its share links (409 while a task reads it)."""
+    await stub.DeleteDataset(
+        pb.DeleteDatasetRequest(dataset_id=str(dataset_id)), timeout=RPC_TIMEOUT
+    )
+
+
+@router.post(
+    "/{dataset_id}/shares",
+    status_code=201,
+    dependencies=[JsonBody],
+    responses=problems(401, 403, 404, 415, 422),
+)
+async def create_share(
+    dataset_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    caller: CurrentUser,
+    stub: DatasetsStub,
+    body: Annotated[ShareCreate | None, Body()] = None,
+) -> Share:
+    """Create a read-only link to the dataset that works without sign-in (up to 7 days)."""
+    expires_in = body.expires_in if body is not None and body.expires_in is not None else 0
+    reply = await stub.CreateShare(
+        pb.CreateShareRequest(dataset_id=str(dataset_id), expires_in=expires_in),
+        timeout=RPC_TIMEOUT,
+    )
+    share = reply.share
+    response.headers["Cache-Control"] = "no-store"  # the token is a credential
+    return Share(
+        id=uuid.UUID(share.id),
+        token=share.token,
+        url=str(request.url_for("get_shared_dataset", token=share.token)),
+        expires_at=utc(share.expires_at),
+    )
+
+
+@router.delete(
+    "/{dataset_id}/shares/{share_id}", status_code=204, responses=problems(401, 403, 404, 422)
+)
+async def revoke_share(
+    dataset_id: uuid.UUID, share_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub
+) -> None:
+    """Revoke a share link; it answers 410 from then on."""
+    await stub.RevokeShare(
+        pb.RevokeShareRequest(dataset_id=str(dataset_id), share_id=str(share_id)),
+        timeout=RPC_TIMEOUT,
+    )
