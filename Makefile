@@ -60,11 +60,15 @@ run: install ## Run the whole platform on embedded defaults (Ctrl-C stops everyt
 test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC servers)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
+	$(PY) -m bench
+
 .PHONY: lint
 lint: install ## ruff + mypy on libs and services, buf lint on protos
-	$(BIN)/ruff check libs services tests
-	$(BIN)/ruff format --check libs services tests
-	$(BIN)/mypy libs/inferlane services
+	$(BIN)/ruff check libs services tests bench
+	$(BIN)/ruff format --check libs services tests bench
+	$(BIN)/mypy libs/inferlane services bench
 	cd protos && ../$(BIN)/buf lint
 
 .PHONY: format
@@ -79,6 +83,32 @@ migrate: install ## Apply every service's migrations to DATABASE_URL
 .PHONY: docs
 docs: install ## Regenerate the README's configuration table from the settings classes
 	$(PY) -m inferlane.devstack.config_doc
+
+# ---- models (training venv .venv-train: torch etc.; serving never needs it)
+TRAIN_VENV  := .venv-train
+TRAIN_PY    := $(TRAIN_VENV)/bin/python
+TRAIN_REQS  := services/inference/training/requirements.txt
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
+TRAINING    := services/inference/training
+
+$(TRAIN_STAMP): $(TRAIN_REQS)
+	@test -x $(TRAIN_PY) || $(PYTHON) -m venv $(TRAIN_VENV)
+	@# torch first and alone: pip then takes the build for this machine (CPU wheel here).
+	$(TRAIN_PY) -m pip install -q torch==2.13.0
+	$(TRAIN_PY) -m pip install -q -r $(TRAIN_REQS)
+	@touch $@
+
+.PHONY: train-sentiment
+train-sentiment: $(TRAIN_STAMP) ## Fine-tune MiniLM on the reviews, export int8 ONNX to model_repository/sentiment (GPU if any; ~35 min on 2 CPU cores)
+	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/train_sentiment.py $(TRAIN_ARGS)
+
+.PHONY: export-embedding
+export-embedding: $(TRAIN_STAMP) ## Export the original MiniLM encoder as int8 ONNX to model_repository/embedding
+	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/export_embedding.py
+
+.PHONY: train-diabetes
+train-diabetes: $(TRAIN_STAMP) ## Fit the diabetes-progression regressor (scikit-learn data) to model_repository/diabetes-progression
+	$(TRAIN_PY) $(TRAINING)/train_diabetes.py
 
 .PHONY: clean
 clean: ## Remove the venv, generated code and embedded data (.data)

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.nats import NatsConnection
+from inferlane.inference.v1 import inference_service_pb2, inference_service_pb2_grpc
 
 from .clients import Clients
 
@@ -25,8 +26,22 @@ async def check_all(clients: Clients, seconds: float) -> dict[str, str]:
         **{name: _grpc(ch, "", seconds) for name, ch in clients.services.items()},
         "triton": _grpc(clients.inference, TRITON_SERVICE, seconds),
     }
-    states = await asyncio.gather(*(_bounded(p, seconds) for p in probes.values()))
-    return dict(zip(probes, states, strict=True))
+    states, models = await asyncio.gather(
+        asyncio.gather(*(_bounded(p, seconds) for p in probes.values())),
+        _models(clients.inference, seconds),
+    )
+    return {**dict(zip(probes, states, strict=True)), **models}
+
+
+async def _models(channel: grpc.aio.Channel, seconds: float) -> dict[str, str]:
+    """Each model's readiness in Triton, as `model/<name>`; nothing while inference is down
+    (its own entry already says so)."""
+    stub = inference_service_pb2_grpc.InferenceServiceStub(channel)
+    try:
+        reply = await stub.ListModels(inference_service_pb2.ListModelsRequest(), timeout=seconds)
+    except grpc.aio.AioRpcError:
+        return {}
+    return {f"model/{m.name}": OK if m.ready else "not_ready" for m in reply.models}
 
 
 async def _bounded(probe: Awaitable[str], seconds: float) -> str:

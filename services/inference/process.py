@@ -1,4 +1,4 @@
-"""Wiring of the inference process: its Triton client, servicer and health.
+"""Wiring of the inference process: catalog, Triton client, servicer, health.
 
 Health follows Triton's: the process is SERVING only while Triton is ready, and reports
 Triton itself under the name "triton" for the gateway's /readyz.
@@ -7,14 +7,31 @@ Triton itself under the name "triton" for the gateway's /readyz.
 from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.inference.v1 import inference_service_pb2_grpc
-from services.inference.servicer import SERVICE_NAME, InferenceServicer
+from services.inference import catalog, oip
+from services.inference.breaker import CircuitBreaker
+from services.inference.service import InferenceService
+from services.inference.servicer import PUBLIC_METHODS, SERVICE_NAME, InferenceServicer
 from services.inference.settings import InferenceSettings
 from services.inference.triton import Triton
 
 
 async def build(settings: InferenceSettings) -> GrpcProcess:
     keys = remote_keys(settings)
-    triton = Triton(settings.triton_url, settings.triton_timeout_seconds)
+    breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_reset_seconds)
+    triton = Triton(
+        settings.triton_url,
+        timeout=settings.triton_timeout_seconds,
+        breaker=breaker,
+        attempts=settings.retry_attempts,
+    )
+    service = InferenceService(
+        catalog.load(settings.model_repository), triton, max_rows=settings.max_rows_per_call
+    )
+    passthrough = oip.OipPassthrough(
+        settings.triton_url,
+        oip.UserLimiter(settings.oip_max_in_flight_per_user),
+        settings.triton_timeout_seconds,
+    )
     return GrpcProcess(
         name="inference",
         settings=settings,
@@ -22,10 +39,11 @@ async def build(settings: InferenceSettings) -> GrpcProcess:
             Registration(
                 SERVICE_NAME,
                 inference_service_pb2_grpc.add_InferenceServiceServicer_to_server,
-                InferenceServicer(),  # type: ignore[abstract]  # RPCs still UNIMPLEMENTED,
-            )
+                InferenceServicer(service),
+            ),
+            Registration(oip.SERVICE_NAME, oip.add_to_server, passthrough),
         ],
         checks={"triton": triton.is_ready},
-        auth=interceptor(keys),
-        on_stop=[keys.close, triton.close],
+        auth=interceptor(keys, PUBLIC_METHODS),
+        on_stop=[keys.close, passthrough.close, triton.close],
     )

@@ -1,13 +1,85 @@
-"""gRPC front of the inference service.
+"""gRPC front of the inference service: proto <-> domain, nothing else."""
 
-Every RPC of `inferlane.inference.v1.InferenceService` is declared; until the models
-issue lands, the generated base class answers UNIMPLEMENTED (it never pretends).
-"""
+from typing import Any
 
-from inferlane.inference.v1 import inference_service_pb2, inference_service_pb2_grpc
+from google.protobuf.json_format import MessageToDict
 
-SERVICE_NAME = inference_service_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
+from inferlane.inference.v1 import inference_service_pb2 as pb
+from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
+from services.inference.service import (
+    Classification,
+    Embedding,
+    InferenceService,
+    ModelInfo,
+    Prediction,
+)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
+# The catalog is not user data: the gateway's /readyz reads it without a caller.
+PUBLIC_METHODS = frozenset({f"/{SERVICE_NAME}/ListModels", f"/{SERVICE_NAME}/GetModel"})
+
+_KINDS = {
+    "text_classification": inference_types_pb2.MODEL_KIND_TEXT_CLASSIFICATION,
+    "text_embedding": inference_types_pb2.MODEL_KIND_TEXT_EMBEDDING,
+    "tabular_regression": inference_types_pb2.MODEL_KIND_TABULAR_REGRESSION,
+}
+
+
+def model_pb(info: ModelInfo) -> inference_types_pb2.Model:
+    spec = info.spec
+    return inference_types_pb2.Model(
+        name=spec.name,
+        kind=_KINDS[spec.kind],
+        version=spec.version,
+        inputs=[
+            inference_types_pb2.TensorSpec(name=c.name, datatype=c.datatype, shape=[-1])
+            for c in spec.inputs
+        ],
+        outputs=[
+            inference_types_pb2.TensorSpec(name=c.name, datatype=c.datatype, shape=[-1])
+            for c in spec.outputs
+        ],
+        labels=list(spec.labels),
+        max_text_length=spec.max_text_length,
+        ready=info.ready,
+    )
+
+
+def prediction_pb(prediction: Prediction) -> inference_types_pb2.Prediction:
+    if isinstance(prediction, Classification):
+        return inference_types_pb2.Prediction(
+            classification=inference_types_pb2.Classification(
+                label=prediction.label, scores=prediction.scores
+            )
+        )
+    if isinstance(prediction, Embedding):
+        return inference_types_pb2.Prediction(
+            embedding=inference_types_pb2.Embedding(vector=prediction.vector)
+        )
+    return inference_types_pb2.Prediction(
+        regression=inference_types_pb2.Regression(value=prediction.value)
+    )
 
 
 class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
-    """Converts proto <-> domain and nothing else; the rules live in plain service modules."""
+    def __init__(self, service: InferenceService) -> None:
+        self._service = service
+
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: Any
+    ) -> pb.ListModelsResponse:
+        return pb.ListModelsResponse(
+            models=[model_pb(m) for m in await self._service.list_models()]
+        )
+
+    async def GetModel(self, request: pb.GetModelRequest, context: Any) -> pb.GetModelResponse:
+        return pb.GetModelResponse(model=model_pb(await self._service.get_model(request.name)))
+
+    async def Predict(self, request: pb.PredictRequest, context: Any) -> pb.PredictResponse:
+        rows = [MessageToDict(s) for s in request.inputs]
+        version = request.version if request.HasField("version") else None
+        predictions = await self._service.predict(request.model, rows, version)
+        spec = self._service.spec(request.model)
+        return pb.PredictResponse(
+            model=spec.name, version=spec.version, outputs=[prediction_pb(p) for p in predictions]
+        )

@@ -1,16 +1,100 @@
-"""The one Triton client of the process, behind a small adapter."""
+"""The one Triton client of the process, behind a small adapter: deadlines, retries with
+backoff on UNAVAILABLE, a circuit breaker, and Triton's errors as domain errors."""
 
+import numpy as np
 import tritonclient.grpc.aio as triton_grpc
+from prometheus_client import Histogram
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tritonclient.utils import InferenceServerException, np_to_triton_dtype
+
+from inferlane.common.errors import InvalidInput, NotFound, Unavailable
+from services.inference.breaker import CircuitBreaker, CircuitOpen
+
+MODEL_SECONDS = Histogram(
+    "inferlane_model_latency_seconds",
+    "Time of one Triton inference call.",
+    ["model"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+_DOWN = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")
+
+
+class TritonDown(Unavailable):
+    pass
 
 
 class Triton:
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(
+        self, url: str, *, timeout: float, breaker: CircuitBreaker, attempts: int = 3
+    ) -> None:
         self._client = triton_grpc.InferenceServerClient(url)
         self._timeout = timeout
+        self._breaker = breaker
+        self._attempts = attempts
 
     async def is_ready(self) -> bool:
         """Triton's own readiness: live, and every model it was asked to load is loaded."""
         return bool(await self._client.is_server_ready(client_timeout=self._timeout))
 
+    async def is_model_ready(self, name: str) -> bool:
+        try:
+            return bool(await self._client.is_model_ready(name, client_timeout=self._timeout))
+        except InferenceServerException:
+            return False
+
+    async def infer(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
+        tensors = []
+        for name, array in inputs.items():
+            tensor = triton_grpc.InferInput(
+                name, list(array.shape), np_to_triton_dtype(array.dtype)
+            )
+            tensor.set_data_from_numpy(array)
+            tensors.append(tensor)
+        requested = [triton_grpc.InferRequestedOutput(output)]
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TritonDown),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._infer_once(model, tensors, requested, output)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    async def _infer_once(
+        self, model: str, tensors: list, requested: list, output: str
+    ) -> np.ndarray:
+        try:
+            self._breaker.before_call()
+        except CircuitOpen as exc:
+            raise Unavailable(str(exc)) from exc  # not TritonDown: failing fast is not retried
+        try:
+            with MODEL_SECONDS.labels(model).time():
+                result = await self._client.infer(
+                    model, tensors, outputs=requested, client_timeout=self._timeout
+                )
+        except InferenceServerException as exc:
+            error = _domain_error(exc)
+            if isinstance(error, TritonDown):
+                self._breaker.failed()
+            else:
+                self._breaker.succeeded()  # Triton answered: it is up, the request was bad
+            raise error from exc
+        self._breaker.succeeded()
+        return np.asarray(result.as_numpy(output))
+
     async def close(self) -> None:
         await self._client.close()
+
+
+def _domain_error(exc: InferenceServerException) -> Exception:
+    status = str(exc.status() or "")
+    message = exc.message() or "Triton refused the request"
+    if any(code in status for code in _DOWN):
+        return TritonDown("the model server is unavailable")
+    if "NOT_FOUND" in status or "unknown model" in message or "is not found" in message:
+        return NotFound("no such model")
+    if "INVALID_ARGUMENT" in status:
+        return InvalidInput(message, code="01")
+    return Unavailable(f"the model server failed: {message}")

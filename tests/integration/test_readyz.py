@@ -75,7 +75,8 @@ async def test_readyz_is_200_when_every_component_is_ready(
     settings = await start_services(start_process, db=migrated_db, nats=nats_url, triton=triton.url)
     async with gateway(settings) as client:
         components = await wait_ready(client, 200, "every component to be ready")
-    assert components == dict.fromkeys(COMPONENTS, "ok")
+    models = {f"model/{name}" for name in ("sentiment", "embedding", "diabetes-progression")}
+    assert components == dict.fromkeys(COMPONENTS | models, "ok")
 
 
 async def test_readyz_names_the_service_whose_database_is_unreachable(

@@ -92,7 +92,8 @@ async def test_calls_without_a_valid_token_are_unauthenticated(
     process = await start(name, start_process, auth_server, closed_port_url)
     registration = process._registrations[0]  # the service itself; extras (e.g. OIP) follow
     service = servicer_descriptor(registration.full_name)
-    public = {"GetSharedDataset"}  # share links are read without signing in
+    # Share links are read without signing in; the model catalog is not user data.
+    public = {"GetSharedDataset", "ListModels", "GetModel"}
     methods = [m for m in service.methods if m.name not in public]
     async with grpc.aio.insecure_channel(process.address) as channel:
         for metadata in ((), [("authorization", "Bearer not-a-jwt")]):

@@ -1,0 +1,28 @@
+"""`python -m bench`: start the platform, run every benchmark, print one table."""
+
+import asyncio
+from collections.abc import Sequence
+
+from bench import inference
+from bench.stack import running_stack
+
+
+def table(rows: Sequence[tuple[str, ...]]) -> str:
+    header = ("metric", "platform", "direct Triton", "ratio / delta", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def main() -> None:
+    with running_stack() as stack:
+        rows = asyncio.run(inference.run(stack))
+    print(
+        f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
+        f"{inference.ROWS} reviews; both legs in this run, same machine)\n"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

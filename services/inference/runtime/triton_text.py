@@ -1,0 +1,50 @@
+"""The python-backend side shared by the text models: request tensors in, response tensors out.
+
+Every text of every request in Triton's dynamic batch is run in one go (sorted by length in
+TextModel), then split back per request. A request whose bytes are not UTF-8 gets its own
+error; the others in the batch are unaffected.
+"""
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+from services.inference.runtime.text_onnx import TextModel
+
+
+class TextBackend:
+    INPUT: ClassVar[str] = "TEXT"
+    OUTPUT: ClassVar[str]  # Triton output tensor name (config.pbtxt)
+    ONNX_OUTPUT: ClassVar[str]  # output name inside model.onnx
+
+    def initialize(self, args: dict[str, Any]) -> None:
+        version_dir = Path(args["model_repository"]) / args["model_version"]
+        self.model = TextModel(
+            version_dir,
+            self.ONNX_OUTPUT,
+            args["model_instance_kind"],
+            int(args.get("model_instance_device_id") or 0),
+        )
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        texts: list[list[str] | None] = []
+        for request in requests:
+            raw = pb_utils.get_input_tensor_by_name(request, self.INPUT).as_numpy().reshape(-1)
+            try:
+                texts.append([t.decode("utf-8") for t in raw])
+            except UnicodeDecodeError:
+                texts.append(None)
+        flat = [t for batch in texts if batch for t in batch]
+        outputs = self.model.run(flat) if flat else np.zeros((0, 0), np.float32)
+        responses, offset = [], 0
+        for batch in texts:
+            if batch is None:
+                error = pb_utils.TritonError("TEXT must be UTF-8")
+                responses.append(pb_utils.InferenceResponse(output_tensors=[], error=error))
+                continue
+            part = outputs[offset : offset + len(batch)]
+            offset += len(batch)
+            responses.append(pb_utils.InferenceResponse([pb_utils.Tensor(self.OUTPUT, part)]))
+        return responses

@@ -1,0 +1,132 @@
+"""/api/v1/models through the gateway: catalog, predictions, and every unhappy path."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+from tests.integration.test_inference_service import start_inference
+from tests.support.accounts import create_account
+
+API = "/api/v1/models"
+
+
+@pytest.fixture
+async def http(
+    migrated_db, nats_url, auth_server, start_process, triton
+) -> AsyncIterator[httpx.AsyncClient]:
+    inference = await start_inference(start_process, auth_server, triton.url)
+    settings = GatewaySettings(
+        auth_addr=auth_server.address,
+        inference_addr=inference.address,
+        database_url=migrated_db,
+        nats_url=nats_url,
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+@pytest.fixture
+async def bearer(auth_channel) -> dict[str, str]:
+    return {"authorization": f"Bearer {(await create_account(auth_channel)).access_token}"}
+
+
+async def test_catalog_and_one_model(http, bearer):
+    listed = (await http.get(API, headers=bearer)).json()
+    assert {m["name"] for m in listed["items"]} == {
+        "sentiment",
+        "embedding",
+        "diabetes-progression",
+    }
+    assert listed["next_cursor"] is None
+    model = (await http.get(f"{API}/sentiment", headers=bearer)).json()
+    assert model["kind"] == "text_classification" and model["ready"] is True
+    assert (
+        model["labels"] == ["negative", "neutral", "positive"] and model["max_text_length"] == 512
+    )
+
+
+async def test_predict_sentiment_in_the_wire_shape(http, bearer):
+    reply = await http.post(
+        f"{API}/sentiment/predict",
+        headers=bearer,
+        json={"inputs": [{"text": "Love it, so soft!"}, {"text": "Fell apart after one wash."}]},
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert (body["model"], body["version"]) == ("sentiment", "1")
+    assert [o["label"] for o in body["outputs"]] == ["positive", "negative"]
+    assert set(body["outputs"][0]["scores"]) == {"negative", "neutral", "positive"}
+
+
+async def test_predict_embedding_and_regression(http, bearer):
+    vector = (
+        await http.post(
+            f"{API}/embedding/predict", headers=bearer, json={"inputs": [{"text": "hi"}]}
+        )
+    ).json()
+    assert len(vector["outputs"][0]["embedding"]) == 384
+    row = dict.fromkeys(("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"), 0.01)
+    value = (
+        await http.post(
+            f"{API}/diabetes-progression/predict", headers=bearer, json={"inputs": [row]}
+        )
+    ).json()
+    assert isinstance(value["outputs"][0]["value"], float)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("sentiment", {"inputs": [{"text": "x" * 513}]}, 422, "01"),
+        ("sentiment", {"inputs": [{"review": "missing column"}]}, 422, "01"),
+        ("sentiment", {"inputs": [{"text": 5}]}, 422, "01"),
+        ("sentiment", {"inputs": []}, 422, "01"),
+        ("sentiment", {"inputs": [{"text": "a"}] * 65}, 422, "01"),
+        ("sentiment", {"inputs": "not a list"}, 422, "01"),
+        ("no-such-model", {"inputs": [{"text": "a"}]}, 404, "not_found"),
+    ],
+    ids=[
+        "513-chars",
+        "missing-column",
+        "wrong-type",
+        "empty",
+        "65-rows",
+        "not-a-list",
+        "unknown-model",
+    ],
+)
+async def test_bad_predictions_are_problems(http, bearer, path, body, status, code):
+    reply = await http.post(f"{API}/{path}/predict", headers=bearer, json=body)
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert reply.json()["code"] == code
+
+
+async def test_predict_needs_json_and_a_caller(http, bearer):
+    assert (
+        await http.post(f"{API}/sentiment/predict", json={"inputs": [{"text": "a"}]})
+    ).status_code == 401
+    assert (await http.get(API)).status_code == 401
+    form = await http.post(
+        f"{API}/sentiment/predict",
+        headers=bearer,
+        content=b"text=a",
+    )
+    assert form.status_code in (415, 422)
+    malformed = await http.post(
+        f"{API}/sentiment/predict",
+        headers={**bearer, "content-type": "application/json"},
+        content=b"{nope",
+    )
+    assert malformed.status_code == 422
+
+
+async def test_unknown_model_is_404(http, bearer):
+    assert (await http.get(f"{API}/nope", headers=bearer)).status_code == 404
