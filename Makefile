@@ -99,12 +99,14 @@ $(TRAIN_STAMP): $(TRAIN_REQS)
 	@touch $@
 
 .PHONY: train-sentiment
-train-sentiment: $(TRAIN_STAMP) ## Fine-tune MiniLM on the reviews, export int8 ONNX to model_repository/sentiment (GPU if any; ~35 min on 2 CPU cores)
+train-sentiment: $(TRAIN_STAMP) ## Fine-tune MiniLM on the reviews, export ONNX to model_repository/sentiment, then shrink (GPU if any; ~35 min on 2 CPU cores)
 	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/train_sentiment.py $(TRAIN_ARGS)
+	$(TRAIN_PY) -m services.inference.training.shrink
 
 .PHONY: export-embedding
-export-embedding: $(TRAIN_STAMP) ## Export the original MiniLM encoder as int8 ONNX to model_repository/embedding
+export-embedding: $(TRAIN_STAMP) ## Export the original MiniLM encoder as int8 ONNX to model_repository/embedding, then shrink
 	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/export_embedding.py
+	$(TRAIN_PY) -m services.inference.training.shrink
 
 .PHONY: train-diabetes
 train-diabetes: $(TRAIN_STAMP) ## Fit the diabetes-progression regressor (scikit-learn data) to model_repository/diabetes-progression

@@ -5,6 +5,7 @@ TextModel), then split back per request. A request whose bytes are not UTF-8 get
 error; the others in the batch are unaffected.
 """
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,12 +21,16 @@ class TextBackend:
     ONNX_OUTPUT: ClassVar[str]  # output name inside model.onnx
 
     def initialize(self, args: dict[str, Any]) -> None:
-        version_dir = Path(args["model_repository"]) / args["model_version"]
+        model_dir = Path(args["model_repository"])
+        parameters = json.loads(args["model_config"]).get("parameters", {})
+        # A file at the repository root: Triton loads only folders as models.
+        shared = parameters.get("shared_encoder", {}).get("string_value")
         self.model = TextModel(
-            version_dir,
+            model_dir / args["model_version"],
             self.ONNX_OUTPUT,
             args["model_instance_kind"],
             int(args.get("model_instance_device_id") or 0),
+            shared_encoder=model_dir.parent / shared if shared else None,
         )
 
     def execute(self, requests: list[Any]) -> list[Any]:
