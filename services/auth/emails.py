@@ -13,3 +13,15 @@ def normalise(email: str) -> str:
     if len(value) > MAX_LENGTH or not _SHAPE.match(value):
         raise InvalidInput("that is not an email address", code="01")
     return value
+
+
+# RFC 2606 reserves .invalid: no person can hold such an address, so none can register it.
+SERVICE_DOMAIN = "service.invalid"
+
+
+def service_account(name: str) -> str:
+    return f"{name}@{SERVICE_DOMAIN}"
+
+
+def is_service_account(email: str) -> bool:
+    return email.endswith("@" + SERVICE_DOMAIN)

@@ -15,6 +15,7 @@ from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from services.auth.service import AuthService
+from services.auth.service_accounts import provision
 from services.auth.servicer import PUBLIC_METHODS, SERVICE_NAME, AuthServicer
 from services.auth.settings import AuthSettings
 from services.auth.tables import outbox
@@ -77,6 +78,7 @@ async def build(settings: AuthSettings, clock: Clock = utc_now) -> GrpcProcess:
     engine = make_engine(settings.database_url)
     events = EventPublisher(engine, outbox, settings.nats_url, name="auth", streams=[AUTH_EVENTS])
     service, verifier, jwks = auth_service(settings, engine, clock, events.notify)
+    await provision(engine, settings.service_accounts, clock)
     return GrpcProcess(
         name="auth",
         settings=settings,
@@ -90,5 +92,6 @@ async def build(settings: AuthSettings, clock: Clock = utc_now) -> GrpcProcess:
         checks={"postgres": readiness_check(engine)},
         background=[events.run],
         on_stop=[events.close, engine.dispose],
-        auth=AuthInterceptor(verifier, PUBLIC_METHODS),
+        # Acting for a user is for data calls; here it could mint that user's API keys.
+        auth=AuthInterceptor(verifier, PUBLIC_METHODS, allow_acting=False),
     )

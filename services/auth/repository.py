@@ -9,9 +9,10 @@ from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from inferlane.common.auth.principal import SERVICE
 from inferlane.common.pagination import Cursor
 from services.auth.domain import ApiKey, User
-from services.auth.tables import api_keys, refresh_tokens, users
+from services.auth.tables import NO_PASSWORD, api_keys, refresh_tokens, users
 from services.auth.tokens import IssuedRefresh
 
 _USER_COLUMNS = (users.c.id, users.c.email, users.c.role, users.c.created_at)
@@ -56,7 +57,13 @@ async def set_password_hash(conn: AsyncConnection, user_id: uuid.UUID, password_
 
 
 async def set_role(conn: AsyncConnection, user_id: uuid.UUID, role: str) -> User | None:
-    stmt = update(users).where(users.c.id == user_id).values(role=role).returning(*_USER_COLUMNS)
+    """None when there is no such user, or it is a service account (whose role is fixed)."""
+    stmt = (
+        update(users)
+        .where(users.c.id == user_id, users.c.role != SERVICE)
+        .values(role=role)
+        .returning(*_USER_COLUMNS)
+    )
     row = (await conn.execute(stmt)).first()
     return _user(row) if row else None
 
@@ -69,6 +76,18 @@ def _page(columns_table, cursor: Cursor | None):
         columns_table.c.created_at < cursor.created_at,
         and_(columns_table.c.created_at == cursor.created_at, columns_table.c.id < cursor.id),
     )
+
+
+async def ensure_service_user(conn: AsyncConnection, email: str) -> User:
+    """The account with this email, created as a service account if missing. An existing
+    account is returned as it is: the caller checks that it is a service account."""
+    await conn.execute(
+        insert(users)
+        .values(id=uuid.uuid4(), email=email, password_hash=NO_PASSWORD, role=SERVICE)
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.email == email))).one()
+    return _user(row)
 
 
 async def list_users(conn: AsyncConnection, limit: int, cursor: Cursor | None) -> list[User]:
@@ -149,6 +168,39 @@ async def insert_api_key(
         .returning(*_KEY_COLUMNS)
     )
     return _key((await conn.execute(stmt)).one())
+
+
+async def ensure_api_key(
+    conn: AsyncConnection, user_id: uuid.UUID, name: str, prefix: str, secret_sha256: str
+) -> uuid.UUID | None:
+    """The id of user_id's key with this hash: inserted, or the existing one made live again.
+    None when the hash is another user's key."""
+    stmt = (
+        insert(api_keys)
+        .values(
+            id=uuid.uuid4(), user_id=user_id, name=name, prefix=prefix, secret_sha256=secret_sha256
+        )
+        .on_conflict_do_update(
+            index_elements=["secret_sha256"],
+            set_={"revoked_at": None},
+            where=api_keys.c.user_id == user_id,
+        )
+        .returning(api_keys.c.id)
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def revoke_other_api_keys(
+    conn: AsyncConnection, user_id: uuid.UUID, keep: uuid.UUID, now: datetime
+) -> int:
+    stmt = (
+        update(api_keys)
+        .where(
+            api_keys.c.user_id == user_id, api_keys.c.id != keep, api_keys.c.revoked_at.is_(None)
+        )
+        .values(revoked_at=now)
+    )
+    return (await conn.execute(stmt)).rowcount
 
 
 async def list_api_keys(

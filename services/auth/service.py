@@ -1,31 +1,37 @@
 """The rules of accounts and tokens. No gRPC here: the servicer and the admin CLI call it."""
 
 import asyncio
-import hashlib
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inferlane.common.auth.principal import ADMIN, ROLES, USER, Principal
+from inferlane.common.auth.principal import ADMIN, SERVICE, USER, Principal
 from inferlane.common.auth.verify import REFRESH, InvalidToken, TokenVerifier
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import AlreadyExists, InvalidInput, NotFound, TooMany, Unauthenticated
+from inferlane.common.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooMany,
+    Unauthenticated,
+)
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.events.v1 import events_pb2
-from services.auth import emails, repository
+from services.auth import api_keys, emails, repository
 from services.auth.domain import ApiKey, ApiKeyIdentity, TokenPair, User
 from services.auth.passwords import Passwords
 from services.auth.tables import outbox
 from services.auth.throttle import LoginThrottle
 from services.auth.tokens import TokenIssuer
 
-API_KEY_PREFIX = "ilk_"
 USER_REGISTERED = "auth.user.registered"
 BAD_CREDENTIALS = "invalid email or password"  # the same words whether or not the email exists
+# Roles an admin may give; service accounts come from configuration only.
+ASSIGNABLE_ROLES = (USER, ADMIN)
 
 
 class AuthService:
@@ -52,6 +58,8 @@ class AuthService:
 
     async def register(self, email: str, password: str, role: str = USER) -> User:
         email = emails.normalise(email)
+        if emails.is_service_account(email):  # or a person could squat a configured account
+            raise InvalidInput("that address is reserved for service accounts", code="01")
         self._passwords.check_policy(password, email)
         password_hash = await asyncio.to_thread(self._passwords.hash, password)  # ~50 ms of CPU
         async with self._engine.begin() as conn:
@@ -76,6 +84,8 @@ class AuthService:
         async with self._engine.begin() as conn:
             wait = await self._throttle.attempt(conn, keys, now)
             found = await repository.user_with_hash(conn, email) if wait is None else None
+        if found is not None and found[0].role == SERVICE:
+            found = None  # no password signs a service account in; it fails like an unknown email
         if wait is not None:  # committed above: the attempt (and any new lock) is recorded
             raise TooMany("too many failed sign-ins; try again later", retry_after=wait)
         stored_hash = found[1] if found else None
@@ -137,10 +147,14 @@ class AuthService:
         return found, _next_token(found, limit)
 
     async def set_role(self, user_id: str, role: str) -> User:
-        if role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="01")
+        if role not in ASSIGNABLE_ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ASSIGNABLE_ROLES)}", code="01")
+        target = _uuid(user_id, "user")
         async with self._engine.begin() as conn:
-            user = await repository.set_role(conn, _uuid(user_id, "user"), role)
+            user = await repository.set_role(conn, target, role)
+            skipped = user is None and await repository.get_user(conn, target) is not None
+        if skipped:  # the update leaves out service accounts, and only them
+            raise InvalidInput("a service account's role cannot change", code="01")
         if user is None:
             raise NotFound("no such user")
         return user
@@ -159,13 +173,19 @@ class AuthService:
     # -- API keys -------------------------------------------------------------------------
 
     async def create_api_key(self, caller: Principal, name: str) -> tuple[ApiKey, str]:
+        if caller.is_service:
+            raise PermissionDenied("service accounts get their keys from configuration")
         name = name.strip()
         if not 1 <= len(name) <= 100:
             raise InvalidInput("an API key needs a name of 1 to 100 characters", code="01")
-        secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        secret = api_keys.generate()
         async with self._engine.begin() as conn:
             key = await repository.insert_api_key(
-                conn, uuid.UUID(caller.user_id), name, secret[:12], _sha256(secret)
+                conn,
+                uuid.UUID(caller.user_id),
+                name,
+                secret[: api_keys.SHOWN_CHARS],
+                api_keys.digest(secret),
             )
         return key, secret
 
@@ -187,11 +207,11 @@ class AuthService:
             raise NotFound("no such API key")
 
     async def authenticate_api_key(self, secret: str) -> ApiKeyIdentity:
-        if not secret.startswith(API_KEY_PREFIX):
+        if not secret.startswith(api_keys.PREFIX):
             raise Unauthenticated("invalid API key")
         now = self._clock()
         async with self._engine.begin() as conn:
-            found = await repository.use_api_key(conn, _sha256(secret), now)
+            found = await repository.use_api_key(conn, api_keys.digest(secret), now)
         if found is None:
             raise Unauthenticated("invalid API key")
         key_id, user = found
@@ -221,10 +241,6 @@ class AuthService:
             return uuid.UUID(str(claims["jti"])), uuid.UUID(str(claims["sub"]))
         except (InvalidToken, ValueError):
             raise Unauthenticated("invalid refresh token") from None
-
-
-def _sha256(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:

@@ -6,7 +6,7 @@ from typing import Any
 from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.auth.v1 import auth_service_pb2_grpc, auth_types_pb2
 from inferlane.common.auth import principal
-from inferlane.common.auth.principal import ADMIN, USER
+from inferlane.common.auth.principal import ADMIN, SERVICE, USER
 from services.auth.domain import ApiKey, TokenPair, User
 from services.auth.service import AuthService
 
@@ -17,7 +17,11 @@ PUBLIC_METHODS = frozenset(
     for m in ("Register", "Login", "RefreshTokens", "Logout", "GetJwks", "AuthenticateApiKey")
 )
 
-_ROLE_TO_PB = {USER: auth_types_pb2.ROLE_USER, ADMIN: auth_types_pb2.ROLE_ADMIN}
+_ROLE_TO_PB = {
+    USER: auth_types_pb2.ROLE_USER,
+    ADMIN: auth_types_pb2.ROLE_ADMIN,
+    SERVICE: auth_types_pb2.ROLE_SERVICE,
+}
 _PB_TO_ROLE = {v: k for k, v in _ROLE_TO_PB.items()}
 
 

@@ -1,14 +1,17 @@
 """Settings of the auth service (environment prefix `AUTH_`)."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from inferlane.common.settings import ServiceSettings
+from services.auth import api_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # the local part of its email
 
 
 class AuthSettings(ServiceSettings):
@@ -40,6 +43,28 @@ class AuthSettings(ServiceSettings):
         900, gt=0, description="Window in which failures are counted."
     )
     login_lockout_seconds: int = Field(300, gt=0, description="How long a lockout lasts.")
+    service_accounts: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description=(
+            "Service accounts made on start, as a JSON object name → API key "
+            f"({api_keys.PREFIX}…, at least {api_keys.MIN_RANDOM_CHARS} random characters "
+            'after the prefix), e.g. {"tasks-worker": "ilk_…"}; a changed key revokes '
+            "the old one. They act for users (x-act-as-user) and never sign in."
+        ),
+    )
+
+    @field_validator("service_accounts")
+    @classmethod
+    def _well_formed(cls, accounts: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, key in accounts.items():
+            if not ACCOUNT_NAME.match(name):
+                raise ValueError(f"service account name {name!r}: lower-case letters, digits, -")
+            if not api_keys.well_formed(key.get_secret_value()):
+                raise ValueError(
+                    f"the key of service account {name!r} must be {api_keys.PREFIX} followed by "
+                    f"at least {api_keys.MIN_RANDOM_CHARS} random characters"
+                )
+        return accounts
 
     @property
     def access_ttl(self) -> timedelta:

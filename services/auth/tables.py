@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import UUID
 from inferlane.common.outbox import outbox_table
 
 SCHEMA = "auth"
+# The password_hash of service accounts: not a hash, so no password verifies against it.
+NO_PASSWORD = "!"  # noqa: S105
 metadata = MetaData(schema=SCHEMA)
 
 outbox = outbox_table(metadata)
@@ -31,7 +33,7 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("role", String(16), nullable=False, server_default="user"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    CheckConstraint("role IN ('user', 'admin')", name="users_role_known"),
+    CheckConstraint("role IN ('user', 'admin', 'service')", name="users_role_known"),
 )
 
 # One row per refresh token ever issued; `id` is the token's jti. A token is spent by one

@@ -5,7 +5,9 @@ point at running ones. Ctrl-C or SIGTERM stops every process (honcho signals eac
 process group, so grandchildren such as Triton's python stubs go too).
 """
 
+import json
 import os
+import secrets
 import shlex
 import sys
 import threading
@@ -19,6 +21,7 @@ from inferlane.devstack import binaries, embedded
 from inferlane.devstack.settings import StackSettings
 
 PY = shlex.quote(sys.executable)
+WORKER_ACCOUNT = "tasks-worker"  # the worker's service account in auth
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,12 @@ class Process:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
-def _service(name: str, module: str, migrate: bool = False) -> Process:
+def _service(
+    name: str, module: str, migrate: bool = False, env: dict[str, str] | None = None
+) -> Process:
     run = f"exec {PY} -m {module}"
-    return Process(name, f"{PY} -m inferlane.common.migrate {name} && {run}" if migrate else run)
+    command = f"{PY} -m inferlane.common.migrate {name} && {run}" if migrate else run
+    return Process(name, command, env or {})
 
 
 def plan(settings: StackSettings) -> tuple[list[Process], dict[str, str]]:
@@ -55,11 +61,21 @@ def plan(settings: StackSettings) -> tuple[list[Process], dict[str, str]]:
         # load the system libpython instead of their own).
         processes.append(Process("triton", "exec " + shlex.join(command), binaries.triton_env()))
         env["TRITON_URL"] = f"127.0.0.1:{settings.triton_grpc_port}"
+    # The worker acts for users with a service account; a new key each launch, known only
+    # to these two processes (auth revokes the previous one when it starts).
+    worker_key = "ilk_" + secrets.token_urlsafe(32)
     processes += [
-        _service("auth", "services.auth", migrate=True),
+        _service(
+            "auth",
+            "services.auth",
+            migrate=True,
+            env={"AUTH_SERVICE_ACCOUNTS": json.dumps({WORKER_ACCOUNT: worker_key})},
+        ),
         _service("datasets", "services.datasets", migrate=True),
         _service("tasks", "services.tasks", migrate=True),
-        _service("tasks-worker", "services.tasks.worker"),
+        _service(
+            "tasks-worker", "services.tasks.worker", env={"TASKS_WORKER_SERVICE_KEY": worker_key}
+        ),
         _service("inference", "services.inference"),
         _service("gateway", "services.gateway"),
     ]

@@ -2,8 +2,8 @@
 
 from pydantic import BaseModel
 
-from .auth import Role
+from .auth import AssignableRole
 
 
 class RoleChange(BaseModel):
-    role: Role
+    role: AssignableRole

@@ -10,12 +10,16 @@ from inferlane.auth.v1 import auth_types_pb2
 
 from .common import utc
 
-Role = Literal["user", "admin"]
+# `service` marks the accounts of platform processes (e.g. the tasks worker); no one can be
+# given it through the API, hence a narrower type for role changes.
+Role = Literal["user", "admin", "service"]
+AssignableRole = Literal["user", "admin"]
 ROLE_FROM_PB: dict[int, Role] = {
     auth_types_pb2.ROLE_USER: "user",
     auth_types_pb2.ROLE_ADMIN: "admin",
+    auth_types_pb2.ROLE_SERVICE: "service",
 }
-ROLE_TO_PB: dict[Role, auth_types_pb2.Role.ValueType] = {
+ROLE_TO_PB: dict[AssignableRole, auth_types_pb2.Role.ValueType] = {
     "user": auth_types_pb2.ROLE_USER,
     "admin": auth_types_pb2.ROLE_ADMIN,
 }

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 
 from inferlane.common.errors import PermissionDenied, Unauthenticated
 
-USER, ADMIN = "user", "admin"
-ROLES = (USER, ADMIN)
+USER, ADMIN, SERVICE = "user", "admin", "service"
+ROLES = (USER, ADMIN, SERVICE)
+# Metadata a service account sends, with its own token, to be treated as that user.
+ACT_AS_HEADER = "x-act-as-user"
 
 
 @dataclass(frozen=True)
@@ -14,10 +16,15 @@ class Principal:
     user_id: str
     role: str
     token: str  # the access token itself, forwarded on calls made for this caller
+    actor: str | None = None  # a service account acting for user_id; the token is then its own
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def is_service(self) -> bool:
+        return self.role == SERVICE
 
 
 _current: ContextVar[Principal | None] = ContextVar("principal", default=None)

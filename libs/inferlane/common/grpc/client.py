@@ -9,7 +9,8 @@ from inferlane.common.auth import principal
 
 
 def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-    """Add the current request id, and the current caller's token, unless already set."""
+    """Add the current request id, and the current caller's token, unless already set
+    (with, for a service account acting for a user, the user it acts for)."""
     rid = request_id.current()
     caller = principal.current_or_none()
     if rid is None and caller is None:
@@ -19,6 +20,8 @@ def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCall
         metadata.add(request_id.HEADER, rid)
     if caller is not None and "authorization" not in metadata:
         metadata.add("authorization", f"Bearer {caller.token}")
+        if caller.actor is not None:  # the token is the service account's: say for whom
+            metadata.add(principal.ACT_AS_HEADER, caller.user_id)
     return grpc.aio.ClientCallDetails(
         details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
     )
