@@ -62,10 +62,11 @@ class LeaseConsumer:
     def __init__(self, engine: AsyncEngine, nats_url: str) -> None:
         self._engine = engine
         self.nats = NatsConnection(nats_url, name="datasets-leases")
+        self._closing = False
 
     async def run(self) -> None:
         self.nats.start()
-        while True:
+        while not self._closing:
             try:
                 await self.nats.wait_connected(3600)
                 await ensure_consumer(self.nats.jetstream, STREAM, CONSUMER)
@@ -82,10 +83,13 @@ class LeaseConsumer:
                 await asyncio.sleep(1)
 
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while True:
+        while not self._closing:
             try:
                 messages = await subscription.fetch(64, timeout=1)
             except TimeoutError:
+                # A dead connection times out at once: without a pause this loop would spin.
+                if not self.nats.client or not self.nats.client.is_connected:
+                    await asyncio.sleep(0.5)
                 continue
             for message in messages:
                 async with self._engine.begin() as conn:
@@ -93,4 +97,5 @@ class LeaseConsumer:
                 await message.ack()
 
     async def close(self) -> None:
+        self._closing = True
         await self.nats.close()

@@ -4,12 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, true, update
+from sqlalchemy import and_, delete, insert, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common.pagination import Cursor
 from services.datasets.domain import Dataset
 from services.datasets.tables import datasets, shares
+
+# Every column but the row index, which only reads need (and only one checkpoint of it).
+_DATASET = [column for column in datasets.c if column.key != "row_offsets"]
 
 
 def _dataset(row: Any) -> Dataset:
@@ -30,14 +33,14 @@ def _dataset(row: Any) -> Dataset:
 
 
 async def insert_dataset(conn: AsyncConnection, values: dict[str, Any]) -> Dataset:
-    row = (await conn.execute(insert(datasets).values(**values).returning(*datasets.c))).one()
+    row = (await conn.execute(insert(datasets).values(**values).returning(*_DATASET))).one()
     return _dataset(row)
 
 
 async def get_owned(
     conn: AsyncConnection, owner_id: uuid.UUID, dataset_id: uuid.UUID
 ) -> Dataset | None:
-    stmt = select(datasets).where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
+    stmt = select(*_DATASET).where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
     row = (await conn.execute(stmt)).first()
     return _dataset(row) if row else None
 
@@ -54,7 +57,7 @@ async def list_owned(
         else true()
     )
     stmt = (
-        select(datasets)
+        select(*_DATASET)
         .where(datasets.c.owner_id == owner_id, after)
         .order_by(datasets.c.created_at.desc(), datasets.c.id.desc())
         .limit(limit)
@@ -68,10 +71,33 @@ async def delete_owned(
     stmt = (
         delete(datasets)
         .where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
-        .returning(*datasets.c)
+        .returning(*_DATASET)
     )
     row = (await conn.execute(stmt)).first()
     return _dataset(row) if row else None
+
+
+# Checkpoint k is row k * every, so the one that serves `start` is picked in SQL: a read fetches
+# one checkpoint, not the whole list (~1,000 for a million rows). NULL when there is no index.
+_ROW_INDEX_NEAR = text(
+    """
+    SELECT (row_offsets - 'checkpoints') || jsonb_build_object(
+        'checkpoints',
+        jsonb_build_array(row_offsets -> 'checkpoints' -> CAST(
+            CAST(:start AS bigint) / CAST(row_offsets ->> 'every' AS bigint) AS int
+        ))
+    )
+    FROM datasets.datasets WHERE id = :id AND owner_id = :owner
+    """
+)
+
+
+async def row_index_near(
+    conn: AsyncConnection, owner_id: uuid.UUID, dataset_id: uuid.UUID, start: int
+) -> dict[str, Any] | None:
+    """The dataset's stored row index, holding only the checkpoint for row `start` (if any)."""
+    values = {"id": dataset_id, "owner": owner_id, "start": start}
+    return (await conn.execute(_ROW_INDEX_NEAR, values)).scalar_one_or_none()
 
 
 async def insert_share(
@@ -114,7 +140,7 @@ async def revoke_share(
 
 async def find_share(conn: AsyncConnection, token_sha256: str) -> tuple[Any, Dataset] | None:
     stmt = (
-        select(shares.c.expires_at, shares.c.revoked_at, *datasets.c)
+        select(shares.c.expires_at, shares.c.revoked_at, *_DATASET)
         .join(datasets, datasets.c.id == shares.c.dataset_id)
         .where(shares.c.token_sha256 == token_sha256)
     )

@@ -24,7 +24,7 @@ from inferlane.events.v1 import events_pb2
 from services.datasets import leases, repository
 from services.datasets.blobstore import BlobStore
 from services.datasets.domain import Dataset, Share
-from services.datasets.formats import Format, iter_rows, profile
+from services.datasets.formats import Format, RowIndex, iter_rows, profile
 from services.datasets.names import display_name
 from services.datasets.tables import outbox
 from services.datasets.upload import receive
@@ -76,6 +76,7 @@ class DatasetsService:
             "text_column": found.text_column,
             "preview": _jsonable(found.preview),
             "blob_key": key,
+            "row_offsets": found.row_index.to_json() if found.row_index is not None else None,
         }
         try:
             async with self._engine.begin() as conn:
@@ -132,7 +133,11 @@ class DatasetsService:
         """Rows in order from `start`, each as (row_index, record or the column's value)."""
         if start < 0 or (limit is not None and limit < 0):
             raise InvalidInput("start and limit must not be negative", code="01")
-        dataset = await self.get(owner_id, dataset_id)
+        async with self._engine.connect() as conn:
+            dataset = await repository.get_owned(conn, owner_id, _uuid(dataset_id))
+            if dataset is None:
+                raise NotFound("no such dataset")
+            stored_index = await repository.row_index_near(conn, owner_id, dataset.id, start)
         if column is not None and column not in dataset.column_names:
             raise InvalidInput(f"the dataset has no column {column!r}", code="01")
         path = self._store.path(dataset.blob_key)
@@ -140,7 +145,10 @@ class DatasetsService:
         if start >= end:
             return
         fmt = Format(dataset.format)
-        async for batch in iterate_in_thread(lambda: iter_rows(path, fmt, start=start)):
+        row_index = RowIndex.from_json(stored_index) if stored_index is not None else None
+        async for batch in iterate_in_thread(
+            lambda: iter_rows(path, fmt, start=start, index=row_index)
+        ):
             for index, record in batch:
                 if index >= end:
                     return

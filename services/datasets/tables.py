@@ -35,6 +35,9 @@ datasets = Table(
     Column("preview", JSONB, nullable=False),  # the first rows, for GetRows without the file
     Column("blob_key", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # formats.offsets.RowIndex as JSON: where every K-th row starts in the blob. NULL for JSON
+    # arrays and for datasets uploaded before it existed: those are read from the top.
+    Column("row_offsets", JSONB(none_as_null=True)),  # None is SQL NULL, not JSON null
     Index("datasets_owner_created", "owner_id", "created_at", "id"),
 )
 

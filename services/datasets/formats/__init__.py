@@ -5,14 +5,17 @@ Pure Python, no I/O beyond reading the given file, bounded memory whatever its s
 
 from .errors import UnreadableFile
 from .model import Column, ColumnType, Format, Profile
+from .offsets import ROWS_PER_CHECKPOINT, RowIndex
 from .profile import profile
 from .rows import iter_rows
 
 __all__ = [
+    "ROWS_PER_CHECKPOINT",
     "Column",
     "ColumnType",
     "Format",
     "Profile",
+    "RowIndex",
     "UnreadableFile",
     "iter_rows",
     "profile",

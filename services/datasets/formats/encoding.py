@@ -67,12 +67,19 @@ def check_head(head: bytes) -> None:
 class Utf8Source(io.RawIOBase):
     """Raw byte stream over `path` that only hands out bytes proven to be UTF-8 (BOM removed)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, offset: int = 0, line: int = 1) -> None:
+        """Read from byte `offset`, which is on line `line`: a row's first byte (see offsets)."""
         super().__init__()
         self._file = path.open("rb")
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._offset = 0  # file offset of the next byte to validate
-        self._newlines = 0  # newlines in the bytes validated so far
+        self._offset = offset  # file offset of the next byte to validate
+        self._newlines = line - 1  # newlines before the next byte to validate
+        if offset:
+            # Mid-file: the head was checked when the whole file was profiled, and the BOM
+            # (if any) is behind us.
+            self._file.seek(offset)
+            self._pending = b""
+            return
         head = self._file.read(HEAD)
         try:
             check_head(head)
@@ -117,20 +124,40 @@ class Utf8Source(io.RawIOBase):
         super().close()
 
 
-def open_bytes(path: Path) -> io.BufferedReader:
-    return io.BufferedReader(Utf8Source(path), CHUNK)
+def text_start(path: Path) -> int:
+    """The file offset of the first byte readers hand out: past the UTF-8 BOM, if any."""
+    with path.open("rb") as file:
+        return len(codecs.BOM_UTF8) if file.read(3) == codecs.BOM_UTF8 else 0
 
 
-def open_text(path: Path) -> TextIO:
+def open_bytes(path: Path, offset: int = 0, line: int = 1) -> io.BufferedReader:
+    return io.BufferedReader(Utf8Source(path, offset, line), CHUNK)
+
+
+def open_text(path: Path, offset: int = 0, line: int = 1) -> TextIO:
     # newline="": line endings reach the csv module untranslated, as it requires.
-    return io.TextIOWrapper(open_bytes(path), encoding="utf-8", newline="")
+    return io.TextIOWrapper(open_bytes(path, offset, line), encoding="utf-8", newline="")
 
 
-def text_lines(text: TextIO) -> Iterator[str]:
-    """Physical lines (endings kept); a line too long to hold is refused, not read whole."""
-    number = 0
-    while line := text.readline(MAX_LINE + 1):
-        number += 1
-        if len(line) > MAX_LINE:
-            raise UnreadableFile(f"line {number} is longer than {MAX_LINE // 2**20} MiB")
-        yield line
+class TextLines:
+    """Physical lines of `text` (endings kept), numbered from `first_line`; a line too long to
+    hold is refused, not read whole.
+
+    `end` is the file offset just past the last line handed out, for `text` opened at byte
+    `start` by open_text (the lines are exactly the file's bytes decoded: nothing translated).
+    """
+
+    def __init__(self, text: TextIO, start: int, first_line: int = 1) -> None:
+        self._text = text
+        self._first_line = first_line
+        self.end = start
+
+    def __iter__(self) -> Iterator[str]:
+        number = self._first_line - 1
+        while line := self._text.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE:
+                raise UnreadableFile(f"line {number} is longer than {MAX_LINE // 2**20} MiB")
+            # isascii() is O(1) on str: only lines with non-ASCII text are encoded to count bytes.
+            self.end += len(line) if line.isascii() else len(line.encode())
+            yield line

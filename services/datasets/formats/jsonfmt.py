@@ -11,9 +11,10 @@ from typing import Any
 
 import ijson
 
-from .encoding import open_bytes
+from .encoding import open_bytes, text_start
 from .errors import UnreadableFile
 from .limits import CHUNK, MAX_COLUMNS, MAX_FIELD_BYTES, MAX_LINE, MIB
+from .offsets import ROWS_PER_CHECKPOINT, Checkpoint, Resume
 
 SINGLE_OBJECT = "a single JSON object is not a dataset; use an array or JSON Lines"
 
@@ -23,6 +24,7 @@ class _KeyedRecords:
         self._path = path
         self.columns: list[str] = []
         self._known: set[str] = set()
+        self.checkpoints: list[Checkpoint] = []
 
     def _admit(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -43,6 +45,9 @@ class _KeyedRecords:
 
 
 class JsonArrayRecords(_KeyedRecords):
+    """No checkpoints: ijson reports no byte position per item, and resuming mid-array would
+    mean faking the parser's state. JSON array uploads are small; they are read from the top."""
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         items = ijson.sendable_list()
         # use_float: non-integers arrive as float, not Decimal.
@@ -67,11 +72,24 @@ class JsonArrayRecords(_KeyedRecords):
 
 
 class JsonLinesRecords(_KeyedRecords):
+    """Every `every`-th row's start is noted in `checkpoints`; with `resume`, parsing starts at
+    such a checkpoint (each line stands alone: no other state is needed)."""
+
+    def __init__(
+        self, path: Path, resume: Resume | None = None, every: int = ROWS_PER_CHECKPOINT
+    ) -> None:
+        super().__init__(path)
+        self._resume = resume
+        self._every = every
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        number = rows = 0
-        with open_bytes(self._path) as data:
+        at = self._resume.at if self._resume is not None else Checkpoint(0, 0, 1)
+        rows, number = at.row, at.line - 1
+        offset = at.offset or text_start(self._path)
+        with open_bytes(self._path, at.offset, at.line) as data:
             while line := data.readline(MAX_LINE + 1):
                 number += 1
+                first_byte, offset = offset, offset + len(line)
                 if len(line) > MAX_LINE:
                     raise UnreadableFile(f"line {number} is longer than {MAX_LINE // MIB} MiB")
                 if not line.strip():
@@ -83,6 +101,8 @@ class JsonLinesRecords(_KeyedRecords):
                         raise UnreadableFile(SINGLE_OBJECT) from None
                     reason = getattr(exc, "msg", str(exc))
                     raise UnreadableFile(f"line {number}: not valid JSON ({reason})") from None
+                if rows % self._every == 0:
+                    self.checkpoints.append(Checkpoint(rows, first_byte, number))
                 rows += 1
                 yield self._admit(value, f"line {number}")
         # No rows cannot happen: the file starts with "{", so its first line is a record or bad.

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .offsets import RowIndex
+
 
 class Format(StrEnum):
     CSV = "csv"
@@ -35,3 +37,5 @@ class Profile:
     text_column: str | None
     # The first rows, keyed by every column name (missing JSON keys are None).
     preview: list[dict[str, Any]]
+    # Where every K-th row starts, for reads that begin late in the file; None for JSON arrays.
+    row_index: RowIndex | None = None

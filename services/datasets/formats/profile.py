@@ -6,18 +6,23 @@ from typing import Any
 from .detect import detect
 from .infer import Inference
 from .model import Format, Profile
+from .offsets import ROWS_PER_CHECKPOINT, RowIndex
 from .readers import open_records
 
 
-def profile(path: Path, *, preview_rows: int = 20) -> Profile:
-    """Detect the format by content, validate every record, count rows, infer column types.
+def profile(
+    path: Path, *, preview_rows: int = 20, checkpoint_every: int = ROWS_PER_CHECKPOINT
+) -> Profile:
+    """Detect the format by content, validate every record, count rows, infer column types,
+    and note where every `checkpoint_every`-th row starts (the row index; none for JSON).
 
     Memory stays bounded whatever the file size: records are streamed and only counters, the
-    preview and per-column inference state are kept. Raises UnreadableFile.
+    preview, per-column inference state and the sparse row index are kept. Raises UnreadableFile.
     """
     fmt, delimiter = detect(path)
-    records = open_records(path, fmt, delimiter)
-    inference = Inference(textual=fmt in (Format.CSV, Format.TSV))
+    records = open_records(path, fmt, delimiter, every=checkpoint_every)
+    textual = fmt in (Format.CSV, Format.TSV)
+    inference = Inference(textual=textual)
     preview: list[dict[str, Any]] = []
     rows = 0
     for record in records:
@@ -29,10 +34,19 @@ def profile(path: Path, *, preview_rows: int = 20) -> Profile:
     # JSON keys first seen after a preview row was taken are filled in as None.
     names = [column.name for column in columns]
     preview = [{name: row.get(name) for name in names} for row in preview]
+    index = None
+    if records.checkpoints:
+        index = RowIndex(
+            checkpoint_every,
+            records.checkpoints,
+            delimiter=delimiter if textual else "",
+            header=list(records.columns) if textual else None,
+        )
     return Profile(
         format=fmt,
         rows=rows,
         columns=columns,
         text_column=inference.text_column(columns),
         preview=preview,
+        row_index=index,
     )

@@ -8,25 +8,38 @@ from .delimited import DelimitedRecords
 from .detect import detect
 from .jsonfmt import JsonArrayRecords, JsonLinesRecords
 from .model import Format
+from .offsets import ROWS_PER_CHECKPOINT, Checkpoint, Resume
 
 
 class Records(Protocol):
-    """Records in file order; `columns` is complete once iteration has finished."""
+    """Records in file order; `columns` and `checkpoints` are complete once iteration has
+    finished from the top (a reader that cannot resume leaves `checkpoints` empty)."""
 
     columns: list[str]
+    checkpoints: list[Checkpoint]
 
     def __iter__(self) -> Iterator[dict[str, Any]]: ...
 
 
-def open_records(path: Path, fmt: Format, delimiter: str = "") -> Records:
-    """Records of `path` read as `fmt`; CSV without a delimiter sniffs it again from the file."""
+def open_records(
+    path: Path,
+    fmt: Format,
+    delimiter: str = "",
+    resume: Resume | None = None,
+    every: int = ROWS_PER_CHECKPOINT,
+) -> Records:
+    """Records of `path` read as `fmt`, from the top or from `resume` (a checkpoint of this
+    file's RowIndex), noting a checkpoint every `every` rows. CSV without a delimiter sniffs it
+    again from the file."""
     if fmt is Format.JSON:
+        if resume is not None:
+            raise ValueError("JSON arrays have no checkpoints to resume from")
         return JsonArrayRecords(path)
     if fmt is Format.JSONL:
-        return JsonLinesRecords(path)
+        return JsonLinesRecords(path, resume, every)
     if fmt is Format.TSV:
-        return DelimitedRecords(path, "\t")
+        return DelimitedRecords(path, "\t", resume, every)
     if not delimiter:
         # Same content, same sample, same answer as when the file was profiled.
         _, delimiter = detect(path)
-    return DelimitedRecords(path, delimiter)
+    return DelimitedRecords(path, delimiter, resume, every)

@@ -1,0 +1,118 @@
+"""ReadRows through the stored row-offset index: real upload, real PostgreSQL, real blob."""
+
+import gzip
+import json
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, text
+
+from inferlane.common.db import psycopg_url
+from inferlane.datasets.v1 import datasets_service_pb2 as pb
+from services.datasets.blobstore import LocalBlobStore
+from services.datasets.formats import ROWS_PER_CHECKPOINT
+from services.datasets.process import build as build_datasets
+from services.datasets.settings import DatasetsSettings
+from tests.integration.conftest import fast
+from tests.support.accounts import create_account
+from tests.support.datasets import stub, upload
+
+ROWS = 3 * ROWS_PER_CHECKPOINT + 100
+TEXTS = [f"review {i}, é\r\nline two" for i in range(ROWS)]
+# BOM, CRLF, quoted fields spanning lines, 2-byte characters: offsets must count stored bytes.
+CSV = ("\ufeffid,text\r\n" + "".join(f'{i},"{t}"\r\n' for i, t in enumerate(TEXTS))).encode()
+
+
+@pytest.fixture
+async def channel(migrated_db, nats_url, auth_server, start_process, tmp_path):
+    settings = fast(
+        DatasetsSettings,
+        database_url=migrated_db,
+        nats_url=nats_url,
+        auth_addr=auth_server.address,
+        storage_dir=tmp_path / "blobs",
+        max_upload_bytes=1_000_000,
+    )
+    server = await start_process(build_datasets, settings)
+    async with grpc.aio.insecure_channel(server.address) as ch:
+        yield ch
+
+
+@pytest.fixture
+async def alice(auth_channel):
+    return await create_account(auth_channel)
+
+
+async def texts(channel, alice, dataset_id: str, start: int, limit: int = 256):
+    request = pb.ReadRowsRequest(
+        dataset_id=dataset_id, column="text", start_row_index=start, limit=limit
+    )
+    return [
+        (row.row_index, row.value.string_value)
+        async for reply in stub(channel).ReadRows(request, metadata=alice.metadata)
+        for row in reply.rows
+    ]
+
+
+def stored(url: str, dataset_id: str, *, clear: bool = False):
+    """(row_offsets, blob_key, whether row_offsets is SQL NULL) of the dataset."""
+    engine = create_engine(psycopg_url(url))
+    try:
+        with engine.begin() as conn:
+            if clear:  # as if uploaded before migration 0004
+                conn.execute(
+                    text("UPDATE datasets.datasets SET row_offsets = NULL WHERE id = :id"),
+                    {"id": dataset_id},
+                )
+            return conn.execute(
+                text(
+                    "SELECT row_offsets, blob_key, row_offsets IS NULL AS unindexed"
+                    " FROM datasets.datasets WHERE id = :id"
+                ),
+                {"id": dataset_id},
+            ).one()
+    finally:
+        engine.dispose()
+
+
+async def test_gzip_upload_is_indexed_by_stored_offsets_and_late_reads_seek(
+    channel, alice, migrated_db, tmp_path
+):
+    dataset = await upload(channel, alice.metadata, "reviews.csv.gz", gzip.compress(CSV))
+    index, blob_key, _ = stored(migrated_db, dataset.id)
+    assert index["every"] == ROWS_PER_CHECKPOINT and index["header"] == ["id", "text"]
+    checkpoints = index["checkpoints"]
+    assert [row for row, _, _ in checkpoints] == [0, 1024, 2048, 3072]
+    assert checkpoints[0][1] == len("\ufeffid,text\r\n".encode())  # offsets of the inflated file
+
+    for start in (0, 1023, 1024, 2500, ROWS - 5):
+        expected = list(enumerate(TEXTS))[start : start + 256]
+        assert await texts(channel, alice, dataset.id, start) == expected
+
+    # Ruin every byte before the checkpoint of a late chunk: that chunk still reads, the top
+    # cannot, so the read seeks past them.
+    late = ROWS - 256
+    first, seek_to = checkpoints[0][1], checkpoints[late // ROWS_PER_CHECKPOINT][1]
+    blob = LocalBlobStore(tmp_path / "blobs").path(blob_key)
+    data = bytearray(blob.read_bytes())
+    data[first:seek_to] = b"\xff" * (seek_to - first)
+    blob.write_bytes(bytes(data))
+    assert await texts(channel, alice, dataset.id, late) == list(enumerate(TEXTS))[late:]
+    with pytest.raises(grpc.aio.AioRpcError):
+        await texts(channel, alice, dataset.id, 0)
+
+
+async def test_datasets_without_an_index_are_read_from_the_top(channel, alice, migrated_db):
+    dataset = await upload(channel, alice.metadata, "reviews.csv", CSV)
+    assert stored(migrated_db, dataset.id, clear=True).unindexed
+    start = 2 * ROWS_PER_CHECKPOINT + 7
+    assert await texts(channel, alice, dataset.id, start) == list(enumerate(TEXTS))[start:][:256]
+
+
+async def test_json_arrays_are_not_indexed(channel, alice, migrated_db):
+    records = [{"text": t} for t in TEXTS[:2000]]
+    dataset = await upload(channel, alice.metadata, "reviews.json", json.dumps(records).encode())
+    assert stored(migrated_db, dataset.id).unindexed
+    assert await texts(channel, alice, dataset.id, 1500, 3) == [
+        (i, TEXTS[i]) for i in range(1500, 1503)
+    ]
