@@ -1,17 +1,21 @@
-"""Wiring of the tasks process: database, NATS JetStream, servicer, health checks."""
-
-import structlog
+"""Wiring of the tasks process: database, NATS, peers, outbox relay, servicer, health."""
 
 from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.db import make_engine, readiness_check
+from inferlane.common.events import EventPublisher
+from inferlane.common.grpc.client import channel
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.common.nats import NatsConnection
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
+from services.tasks import lifecycle
+from services.tasks.peers import Peers
+from services.tasks.service import Limits, TasksService
 from services.tasks.servicer import SERVICE_NAME, TasksServicer
 from services.tasks.settings import TasksSettings
+from services.tasks.streams import ALL as ALL_STREAMS
 from services.tasks.streams import declare_streams
-
-log = structlog.get_logger(__name__)
+from services.tasks.tables import outbox
+from services.tasks.watch import Watcher
 
 
 def nats_check(connection: NatsConnection):
@@ -35,6 +39,32 @@ async def build(settings: TasksSettings) -> GrpcProcess:
     engine = make_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name="tasks")
     nats.start()
+    events = EventPublisher(
+        engine,
+        outbox,
+        settings.nats_url,
+        name="tasks",
+        streams=ALL_STREAMS,
+        on_published=lifecycle.mark_queued,
+    )
+    datasets, inference = channel(settings.datasets_addr), channel(settings.inference_addr)
+    service = TasksService(
+        engine,
+        Peers(datasets, inference),
+        Watcher(engine, nats, settings.watch_poll_seconds),
+        Limits(
+            chunk_rows=settings.chunk_rows,
+            max_active_per_user=settings.max_active_per_user,
+            create_rate_per_second=settings.create_rate_per_second,
+            create_burst=settings.create_burst,
+        ),
+        on_event=events.notify,
+    )
+
+    async def close_channels() -> None:
+        await datasets.close(None)
+        await inference.close(None)
+
     return GrpcProcess(
         name="tasks",
         settings=settings,
@@ -42,10 +72,11 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             Registration(
                 SERVICE_NAME,
                 tasks_service_pb2_grpc.add_TasksServiceServicer_to_server,
-                TasksServicer(),  # type: ignore[abstract]  # RPCs still UNIMPLEMENTED,
+                TasksServicer(service),
             )
         ],
         checks={"postgres": readiness_check(engine), "nats": nats_check(nats)},
         auth=interceptor(keys),
-        on_stop=[keys.close, nats.close, engine.dispose],
+        background=[events.run],
+        on_stop=[events.close, close_channels, keys.close, nats.close, engine.dispose],
     )

@@ -1,13 +1,220 @@
-"""gRPC front of the tasks service.
+"""gRPC front of the tasks service: proto <-> domain, nothing else."""
 
-Every RPC of `inferlane.tasks.v1.TasksService` is declared; until its issue lands, the
-generated base class answers UNIMPLEMENTED (it never pretends).
-"""
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
 
-from inferlane.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
+from google.protobuf import json_format
 
-SERVICE_NAME = tasks_service_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name
+from inferlane.common.auth import principal
+from inferlane.common.errors import InvalidInput
+from inferlane.tasks.v1 import tasks_service_pb2 as pb
+from inferlane.tasks.v1 import tasks_service_pb2_grpc
+from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks.domain import DeadLetter, Progress, Result, Status, Task, TaskType
+from services.tasks.service import TasksService, TaskView
+from services.tasks.specs import BatchSpec, SingleSpec
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TasksService"].full_name
+
+_STATUS = {
+    Status.ACCEPTED: types.TASK_STATUS_ACCEPTED,
+    Status.QUEUED: types.TASK_STATUS_QUEUED,
+    Status.RUNNING: types.TASK_STATUS_RUNNING,
+    Status.READY: types.TASK_STATUS_READY,
+    Status.ERROR: types.TASK_STATUS_ERROR,
+    Status.CANCELLED: types.TASK_STATUS_CANCELLED,
+}
+_STATUS_FILTER = {v: k for k, v in _STATUS.items()}
+_TYPE = {TaskType.SINGLE: types.TASK_TYPE_SINGLE, TaskType.BATCH: types.TASK_TYPE_BATCH}
+_FORMAT = {types.EXPORT_FORMAT_CSV: "csv", types.EXPORT_FORMAT_JSONL: "jsonl"}
+
+
+def _stamp(target: Any, value: datetime | None) -> None:
+    if value is not None:
+        target.FromDatetime(value)
+
+
+def progress_pb(progress: Progress) -> types.TaskProgress:
+    return types.TaskProgress(done=progress.done, total=progress.total, failed=progress.failed)
+
+
+def task_pb(view: TaskView) -> types.Task:
+    task = view.task
+    message = types.Task(
+        id=str(task.id),
+        type=_TYPE[task.type],
+        model=task.model,
+        status=_STATUS[task.status],
+        progress=progress_pb(task.progress),
+        dataset_id=str(task.dataset_id or ""),
+        column=task.column or "",
+    )
+    if task.row_limit is not None:
+        message.limit = task.row_limit
+    if task.error_code is not None:
+        message.error.CopyFrom(
+            types.TaskError(code=task.error_code, message=task.error_message or "")
+        )
+    if view.batch is not None:
+        message.summary.batch.CopyFrom(
+            types.BatchTaskSummary(
+                counts=view.batch.counts,
+                percentages=view.batch.percentages,
+                failed=view.batch.failed,
+            )
+        )
+    elif task.summary is not None:
+        single = message.summary.single
+        single.label = task.summary.get("label", "")
+        single.scores.update(task.summary.get("scores", {}))
+        if "raw" in task.summary:
+            json_format.ParseDict(task.summary["raw"], single.raw)
+    _stamp(message.created_at, task.created_at)
+    _stamp(message.queued_at, task.queued_at)
+    _stamp(message.started_at, task.started_at)
+    _stamp(message.finished_at, task.finished_at)
+    return message
+
+
+def result_pb(result: Result) -> types.TaskResult:
+    message = types.TaskResult(row_index=result.row_index)
+    json_format.ParseDict(result.input, message.input)
+    if result.error_code is not None:
+        message.error.CopyFrom(
+            types.TaskError(code=result.error_code, message=result.error_message or "")
+        )
+    else:
+        output = message.output
+        output.label = result.label or ""
+        output.scores.update(result.scores or {})
+        if result.raw is not None:
+            json_format.ParseDict(result.raw, output.raw)
+    return message
+
+
+def dead_letter_pb(letter: DeadLetter) -> types.DeadLetter:
+    message = types.DeadLetter(
+        id=str(letter.id),
+        task_id=str(letter.task_id),
+        owner_id=str(letter.owner_id),
+        subject=letter.subject,
+        payload=letter.payload,
+        delivery_count=letter.delivery_count,
+        reason=letter.reason,
+    )
+    _stamp(message.dead_at, letter.dead_at)
+    _stamp(message.replayed_at, letter.replayed_at)
+    return message
+
+
+def caller_id() -> uuid.UUID:
+    return uuid.UUID(principal.current().user_id)
+
+
+def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
+    which = request.WhichOneof("spec")
+    if which == "single":
+        return SingleSpec(
+            model=request.single.model, input=json_format.MessageToDict(request.single.input)
+        )
+    if which == "batch":
+        b = request.batch
+        return BatchSpec(
+            model=b.model,
+            dataset_id=b.dataset_id,
+            column=b.column or None,
+            limit=b.limit if b.HasField("limit") else None,
+        )
+    raise InvalidInput("say what to run: a single or a batch task", code="01")
+
+
+def _event(item: Task | Progress) -> types.TaskEvent:
+    event = types.TaskEvent()
+    event.occurred_at.GetCurrentTime()
+    if isinstance(item, Progress):
+        event.progress.CopyFrom(progress_pb(item))
+    else:
+        event.task.CopyFrom(task_pb(TaskView(item, None)))
+    return event
 
 
 class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
-    """Converts proto <-> domain and nothing else; the rules live in plain service modules."""
+    def __init__(self, service: TasksService) -> None:
+        self._service = service
+
+    async def CreateTask(
+        self, request: pb.CreateTaskRequest, context: Any
+    ) -> pb.CreateTaskResponse:
+        view = await self._service.create(
+            caller_id(), spec_of(request), request.idempotency_key or None
+        )
+        return pb.CreateTaskResponse(task=task_pb(view))
+
+    async def GetTask(self, request: pb.GetTaskRequest, context: Any) -> pb.GetTaskResponse:
+        return pb.GetTaskResponse(
+            task=task_pb(await self._service.get(caller_id(), request.task_id))
+        )
+
+    async def ListTasks(self, request: pb.ListTasksRequest, context: Any) -> pb.ListTasksResponse:
+        views, token = await self._service.list_owned(
+            caller_id(),
+            request.page_size,
+            request.page_token,
+            _STATUS_FILTER.get(request.status),
+            request.model or None,
+        )
+        return pb.ListTasksResponse(tasks=[task_pb(v) for v in views], next_page_token=token or "")
+
+    async def CancelTask(
+        self, request: pb.CancelTaskRequest, context: Any
+    ) -> pb.CancelTaskResponse:
+        return pb.CancelTaskResponse(
+            task=task_pb(await self._service.cancel(caller_id(), request.task_id))
+        )
+
+    async def WatchTask(
+        self, request: pb.WatchTaskRequest, context: Any
+    ) -> AsyncIterator[pb.WatchTaskResponse]:
+        updates = await self._service.watch(caller_id(), request.task_id)
+        async for item in updates:
+            yield pb.WatchTaskResponse(event=_event(item))
+
+    async def ListResults(
+        self, request: pb.ListResultsRequest, context: Any
+    ) -> pb.ListResultsResponse:
+        _, results, token = await self._service.results(
+            caller_id(), request.task_id, request.page_size, request.page_token
+        )
+        return pb.ListResultsResponse(
+            results=[result_pb(r) for r in results], next_page_token=token or ""
+        )
+
+    async def ExportResults(
+        self, request: pb.ExportResultsRequest, context: Any
+    ) -> AsyncIterator[pb.ExportResultsResponse]:
+        fmt = _FORMAT.get(request.format)
+        if fmt is None:
+            raise InvalidInput("format must be csv or jsonl", code="01")
+        _, chunks = await self._service.export(caller_id(), request.task_id, fmt)
+        async for chunk in chunks:
+            yield pb.ExportResultsResponse(chunk=chunk)
+
+    async def ListDeadLetters(
+        self, request: pb.ListDeadLettersRequest, context: Any
+    ) -> pb.ListDeadLettersResponse:
+        principal.require_admin()
+        letters, token = await self._service.list_dead_letters(
+            request.page_size, request.page_token
+        )
+        return pb.ListDeadLettersResponse(
+            dead_letters=[dead_letter_pb(d) for d in letters], next_page_token=token or ""
+        )
+
+    async def ReplayDeadLetter(
+        self, request: pb.ReplayDeadLetterRequest, context: Any
+    ) -> pb.ReplayDeadLetterResponse:
+        principal.require_admin()
+        letter = await self._service.replay_dead_letter(request.dead_letter_id)
+        return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))

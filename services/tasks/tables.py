@@ -1,6 +1,22 @@
 """Tables of the tasks service, all in its own PostgreSQL schema `tasks`."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from inferlane.common.outbox import outbox_table
 
@@ -8,3 +24,114 @@ SCHEMA = "tasks"
 metadata = MetaData(schema=SCHEMA)
 
 outbox = outbox_table(metadata)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("owner_id", UUID(as_uuid=True), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("input", JSONB),
+    Column("dataset_id", UUID(as_uuid=True)),
+    Column("column_name", String(255)),
+    Column("row_limit", BigInteger),
+    Column("labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("input_columns", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("total", BigInteger, nullable=False),
+    Column("done", BigInteger, nullable=False, server_default=text("0")),
+    Column("failed", BigInteger, nullable=False, server_default=text("0")),
+    Column("chunks_total", Integer, nullable=False),
+    Column("chunks_done", Integer, nullable=False, server_default=text("0")),
+    Column("summary", JSONB),
+    Column("error_code", String(8)),
+    Column("error_message", Text),
+    Column("idempotency_key", String(255)),
+    Column("request_hash", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("queued_at", DateTime(timezone=True)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "status IN ('accepted', 'queued', 'running', 'ready', 'error', 'cancelled')",
+        name="ck_tasks_status",
+    ),
+)
+Index("ix_tasks_owner_created", tasks.c.owner_id, tasks.c.created_at.desc(), tasks.c.id.desc())
+Index(
+    "ix_tasks_owner_active",
+    tasks.c.owner_id,
+    postgresql_where=text("status IN ('accepted', 'queued', 'running')"),
+)
+Index(
+    "ux_tasks_owner_idempotency_key",
+    tasks.c.owner_id,
+    tasks.c.idempotency_key,
+    unique=True,
+    postgresql_where=text("idempotency_key IS NOT NULL"),
+)
+
+# One row per chunk: completed_at is set once, in the transaction that stores its results,
+# which is what makes counting progress exactly-once under redelivery.
+task_chunks = Table(
+    "task_chunks",
+    metadata,
+    Column(
+        "task_id",
+        UUID(as_uuid=True),
+        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("chunk_index", Integer, primary_key=True),
+    Column("start_row", BigInteger, nullable=False),
+    Column("end_row", BigInteger, nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+task_results = Table(
+    "task_results",
+    metadata,
+    Column(
+        "task_id",
+        UUID(as_uuid=True),
+        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("row_index", BigInteger, primary_key=True),
+    Column("input", JSONB, nullable=False),
+    Column("label", String(128)),
+    Column("scores", JSONB),
+    Column("raw", JSONB),
+    Column("error_code", String(8)),
+    Column("error_message", Text),
+)
+
+task_label_counts = Table(
+    "task_label_counts",
+    metadata,
+    Column(
+        "task_id",
+        UUID(as_uuid=True),
+        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("label", String(128), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("task_id", UUID(as_uuid=True), nullable=False),
+    Column("owner_id", UUID(as_uuid=True), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("delivery_count", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("dead_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("replayed_at", DateTime(timezone=True)),
+)
+Index("ix_dead_letters_dead_at", dead_letters.c.dead_at.desc(), dead_letters.c.id.desc())
+Index("ix_dead_letters_task", dead_letters.c.task_id)

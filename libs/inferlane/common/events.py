@@ -9,7 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.nats import NatsConnection, ensure_stream
-from inferlane.common.outbox_relay import OutboxRelay
+from inferlane.common.outbox_relay import OutboxRelay, PublishedHook
 
 log = structlog.get_logger("inferlane.events")
 
@@ -26,9 +26,10 @@ class EventPublisher:
         *,
         name: str,
         streams: Sequence[StreamConfig],
+        on_published: PublishedHook | None = None,
     ) -> None:
         self.nats = NatsConnection(nats_url, name=f"{name}-outbox")
-        self.relay = OutboxRelay(engine, outbox, self.nats, name=name)
+        self.relay = OutboxRelay(engine, outbox, self.nats, name=name, on_published=on_published)
         self._streams = list(streams)
 
     def notify(self) -> None:

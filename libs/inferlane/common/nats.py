@@ -2,6 +2,7 @@
 and a drain on shutdown."""
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 import nats
@@ -53,7 +54,8 @@ class NatsConnection:
             try:
                 await self.client.drain()
             except Exception:  # already gone: nothing left to drain
-                await self.client.close()
+                with contextlib.suppress(Exception):  # the socket may be dead too
+                    await self.client.close()
 
     async def _connect_loop(self) -> None:
         delay = 0.2

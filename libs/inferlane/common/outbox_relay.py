@@ -8,15 +8,21 @@ and the stream holds each event once.
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 
 import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Table, extract, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from inferlane.common import failpoints
 from inferlane.common.nats import NatsConnection
 
 log = structlog.get_logger("inferlane.outbox")
+
+# Runs in the transaction that marks rows published, with each published row's headers:
+# lets a service record "this is on the queue now" exactly when it is.
+PublishedHook = Callable[[AsyncConnection, list[dict[str, str]]], Awaitable[None]]
 
 PUBLISHED = Counter(
     "inferlane_outbox_published_total", "Outbox rows published to JetStream.", ["relay"]
@@ -45,6 +51,7 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 0.2,
         publish_timeout: float = 2.0,
+        on_published: PublishedHook | None = None,
     ) -> None:
         self.name = name
         self._engine = engine
@@ -53,6 +60,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._publish_timeout = publish_timeout
+        self._on_published = on_published
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._running = False
@@ -115,6 +123,7 @@ class OutboxRelay:
         """One round: publish up to a batch of unpublished rows and mark them. Returns how
         many were published. NATS trouble stops the batch and returns what got through."""
         published: list[uuid.UUID] = []
+        published_headers: list[dict[str, str]] = []
         client = self._nats.client
         if client is None or not client.is_connected:
             # Publishing now would only queue in the client's reconnect buffer and time out.
@@ -133,6 +142,8 @@ class OutboxRelay:
                         self._enter_outage("nats", exc)
                         break  # later rows wait too, so events keep their order
                     published.append(row.id)
+                    published_headers.append(row.headers)
+                    failpoints.hit("relay-after-publish")
                 else:
                     self._leave_outage("nats")
                 if published:
@@ -142,6 +153,8 @@ class OutboxRelay:
                         .where(table.c.id.in_(published))
                         .values(published_at=func.now())
                     )
+                    if self._on_published is not None:
+                        await self._on_published(connection, published_headers)
             # Counted after the commit: a failed mark means the rows go out again.
             PUBLISHED.labels(self.name).inc(len(published))
         await self._update_gauges()

@@ -1,19 +1,60 @@
-"""Wiring of the worker: the same health/metrics bootstrap as the services, no public RPCs."""
+"""Wiring of the worker: JetStream consumer, chunk runner, peers, and the same health/metrics
+bootstrap as the services (no public RPCs)."""
 
+from inferlane.common.auth.service_credentials import ServiceCredentials
 from inferlane.common.db import make_engine, readiness_check
+from inferlane.common.grpc.client import channel
 from inferlane.common.grpc.server import GrpcProcess
 from inferlane.common.nats import NatsConnection
+from services.tasks.peers import Peers
 from services.tasks.process import nats_check
+from services.tasks.worker.chunks import ChunkRunner
+from services.tasks.worker.consumer import WorkConsumer
+from services.tasks.worker.progress import ProgressPublisher
 from services.tasks.worker.settings import WorkerSettings
 
 
 async def build(settings: WorkerSettings) -> GrpcProcess:
-    engine = make_engine(settings.database_url, pool_size=4)
+    if settings.service_key is None:
+        raise SystemExit(
+            "TASKS_WORKER_SERVICE_KEY is not set: the worker needs a service account's API key"
+            " (auth's AUTH_SERVICE_ACCOUNTS) to read datasets for task owners"
+        )
+    engine = make_engine(settings.database_url, pool_size=settings.concurrency + 2)
     nats = NatsConnection(settings.nats_url, name="tasks-worker")
     nats.start()
+    auth, datasets, inference = (
+        channel(settings.auth_addr),
+        channel(settings.datasets_addr),
+        channel(settings.inference_addr),
+    )
+    credentials = ServiceCredentials(auth, settings.service_key.get_secret_value())
+    runner = ChunkRunner(
+        engine,
+        Peers(datasets, inference),
+        credentials.metadata,
+        max_attempts=settings.max_attempts,
+        predict_rows=settings.predict_rows,
+        on_progress=ProgressPublisher(nats, settings.progress_interval_seconds),
+    )
+    consumer = WorkConsumer(
+        nats,
+        runner,
+        concurrency=settings.concurrency,
+        max_attempts=settings.max_attempts,
+        retry_base=settings.retry_base_seconds,
+        retry_max=settings.retry_max_seconds,
+        ack_wait=settings.ack_wait_seconds,
+    )
+
+    async def close_channels() -> None:
+        for ch in (auth, datasets, inference):
+            await ch.close(None)
+
     return GrpcProcess(
         name="tasks-worker",
         settings=settings,
         checks={"postgres": readiness_check(engine), "nats": nats_check(nats)},
-        on_stop=[nats.close, engine.dispose],
+        background=[consumer.run],
+        on_stop=[consumer.close, close_channels, nats.close, engine.dispose],
     )

@@ -1,9 +1,9 @@
 """Settings of the tasks worker (environment prefix `TASKS_WORKER_`)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from inferlane.common.settings import ServiceSettings
+from inferlane.common.settings import ServiceSettings, shared
 
 
 class WorkerSettings(ServiceSettings):
@@ -13,3 +13,31 @@ class WorkerSettings(ServiceSettings):
 
     grpc_port: int = Field(50055, description="gRPC port (health only, for probes).")
     metrics_port: int | None = Field(9105, description="Prometheus /metrics port; unset: off.")
+    service_key: SecretStr | None = Field(
+        None,
+        description="API key of the worker's service account (auth's AUTH_SERVICE_ACCOUNTS); "
+        "the worker reads datasets and calls models for each task's owner with it.",
+    )
+    datasets_addr: str = shared(  # type: ignore[assignment]
+        "DATASETS_ADDR", "127.0.0.1:50052", "Datasets service gRPC address."
+    )
+    inference_addr: str = shared(  # type: ignore[assignment]
+        "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
+    )
+    concurrency: int = Field(4, gt=0, description="Chunks one worker process runs at once.")
+    predict_rows: int = Field(
+        64, gt=0, description="Rows per Predict call to the inference service."
+    )
+    max_attempts: int = Field(
+        5, gt=0, description="Deliveries of a chunk before it goes to the dead-letter stream."
+    )
+    retry_base_seconds: float = Field(
+        1.0, gt=0, description="First retry delay of a failed chunk; doubles each attempt."
+    )
+    retry_max_seconds: float = Field(30.0, gt=0, description="Longest retry delay of a chunk.")
+    ack_wait_seconds: float = Field(
+        120.0, gt=0, description="A chunk not acked this long is redelivered (worker died)."
+    )
+    progress_interval_seconds: float = Field(
+        0.25, ge=0, description="Shortest gap between two progress events of one task."
+    )

@@ -105,6 +105,11 @@ class GrpcProcess:
             )
         for hook in self._on_stop:
             await hook()
+        # Hooks let loops finish their work; whatever still runs now is stopped here, so no
+        # loop outlives its process (and its closed connections).
+        for task in self._background_tasks:
+            task.cancel()
+        await asyncio.gather(*self._background_tasks, return_exceptions=True)
         log.info("stopped", process=self.name)
 
 

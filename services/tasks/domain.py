@@ -1,0 +1,150 @@
+"""What a task is, and the one place that says which status may follow which."""
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inferlane.common.errors import Conflict
+
+
+class Status(enum.StrEnum):
+    ACCEPTED = "accepted"  # stored; its work is in the outbox
+    QUEUED = "queued"  # the work is on the JetStream work queue
+    RUNNING = "running"  # a worker has started a chunk
+    READY = "ready"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class TaskType(enum.StrEnum):
+    SINGLE = "single"
+    BATCH = "batch"
+
+
+TERMINAL = frozenset({Status.READY, Status.ERROR, Status.CANCELLED})
+ACTIVE = frozenset({Status.ACCEPTED, Status.QUEUED, Status.RUNNING})
+
+# target -> the statuses it may be reached from. A worker may start a chunk before the
+# relay has recorded `queued` (both race after the publish), hence accepted -> running.
+# error -> queued is an admin's replay of a dead letter.
+_SOURCES: dict[Status, frozenset[Status]] = {
+    Status.ACCEPTED: frozenset(),
+    Status.QUEUED: frozenset({Status.ACCEPTED, Status.ERROR}),
+    Status.RUNNING: frozenset({Status.ACCEPTED, Status.QUEUED}),
+    Status.READY: frozenset({Status.RUNNING}),
+    Status.ERROR: frozenset({Status.ACCEPTED, Status.QUEUED, Status.RUNNING}),
+    Status.CANCELLED: frozenset({Status.ACCEPTED, Status.QUEUED, Status.RUNNING}),
+}
+
+# The timestamp column each target status sets (if it is not set yet).
+TIMESTAMP_OF: dict[Status, str] = {
+    Status.QUEUED: "queued_at",
+    Status.RUNNING: "started_at",
+    Status.READY: "finished_at",
+    Status.ERROR: "finished_at",
+    Status.CANCELLED: "finished_at",
+}
+
+
+def sources(target: Status) -> frozenset[Status]:
+    """The statuses from which `target` may be entered; repositories put these in a WHERE."""
+    return _SOURCES[target]
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if current not in _SOURCES[target]:
+        raise Conflict(f"a {current} task cannot become {target}", code="invalid_transition")
+
+
+# Domain error codes of the product (PRODUCT.md): on a row or a task.
+INVALID_INPUT, UNREADABLE_FILE, PROCESSING_FAILED = "01", "02", "03"
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Task:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    type: TaskType
+    model: str
+    status: Status
+    progress: Progress
+    input: dict[str, Any] | None  # single tasks
+    dataset_id: uuid.UUID | None  # batch tasks
+    column: str | None
+    row_limit: int | None
+    labels: list[str]  # the model's labels when it is a classifier, for summaries and exports
+    input_columns: list[str]  # columns of each result's input, in export order
+    summary: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class Result:
+    row_index: int
+    input: dict[str, Any]
+    label: str | None = None
+    scores: dict[str, float] | None = None
+    raw: dict[str, Any] | None = None  # outputs of models that are not classifiers
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows [start, end) of a task, the unit of work, retry and idempotent storage."""
+
+    task_id: uuid.UUID
+    index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: uuid.UUID
+    task_id: uuid.UUID
+    owner_id: uuid.UUID
+    subject: str
+    payload: bytes
+    delivery_count: int
+    reason: str
+    dead_at: datetime
+    replayed_at: datetime | None = None
+
+
+@dataclass
+class BatchSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    @property
+    def percentages(self) -> dict[str, float]:
+        succeeded = sum(self.counts.values())
+        if not succeeded:
+            return {label: 0.0 for label in self.counts}
+        return {label: round(100.0 * n / succeeded, 2) for label, n in self.counts.items()}
+
+
+def plan_chunks(task_id: uuid.UUID, total: int, chunk_rows: int) -> list[Chunk]:
+    return [
+        Chunk(task_id, i, start, min(start + chunk_rows, total))
+        for i, start in enumerate(range(0, total, chunk_rows))
+    ]

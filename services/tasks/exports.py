@@ -1,0 +1,104 @@
+"""Results as CSV or JSONL, encoded as they stream from the database (any size, flat memory).
+
+CSV cells that come from users (input text, error messages) are defused against formula
+injection: a cell starting with = + - @ or a tab/CR gets a leading apostrophe, as OWASP
+recommends, so a spreadsheet shows the text instead of running it.
+"""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from inferlane.common.errors import InvalidInput
+from services.tasks.domain import Result, Task
+
+CSV, JSONL = "csv", "jsonl"
+ROWS_PER_CHUNK = 500
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def media_type(fmt: str) -> str:
+    return "text/csv; charset=utf-8" if fmt == CSV else "application/x-ndjson"
+
+
+def defuse(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_header(task: Task) -> list[str]:
+    outputs = ["label", *task.labels] if task.labels else ["output"]
+    return ["row_index", *task.input_columns, *outputs, "error_code", "error_message"]
+
+
+def csv_row(task: Task, result: Result) -> list[Any]:
+    inputs = [defuse(_cell(result.input.get(c))) for c in task.input_columns]
+    if task.labels:
+        scores = result.scores or {}
+        outputs = [result.label or "", *(_score(scores.get(label)) for label in task.labels)]
+    else:
+        outputs = [orjson.dumps(result.raw).decode() if result.raw is not None else ""]
+    return [
+        result.row_index,
+        *inputs,
+        *outputs,
+        result.error_code or "",
+        defuse(result.error_message or ""),
+    ]
+
+
+def jsonl_record(result: Result) -> dict[str, Any]:
+    record: dict[str, Any] = {"row_index": result.row_index, "input": result.input}
+    if result.error_code is not None:
+        record["error"] = {"code": result.error_code, "message": result.error_message}
+    elif result.label is not None:
+        record |= {"label": result.label, "scores": result.scores or {}}
+    else:
+        record["output"] = result.raw
+    return record
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in (CSV, JSONL):
+        raise InvalidInput("format must be csv or jsonl", code="01")
+
+
+async def encode(task: Task, results: AsyncIterator[Result], fmt: str) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if fmt == CSV:
+        writer.writerow(csv_header(task))
+    pending: list[bytes] = []
+    count = 0
+    async for result in results:
+        if fmt == CSV:
+            writer.writerow(csv_row(task, result))
+        else:
+            pending.append(orjson.dumps(jsonl_record(result)) + b"\n")
+        count += 1
+        if count % ROWS_PER_CHUNK == 0:
+            yield _drain(buffer, pending)
+    if tail := _drain(buffer, pending):
+        yield tail
+
+
+def _drain(buffer: io.StringIO, pending: list[bytes]) -> bytes:
+    data = buffer.getvalue().encode() + b"".join(pending)
+    buffer.seek(0)
+    buffer.truncate()
+    pending.clear()
+    return data
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return "" if value is None else value
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"

@@ -1,0 +1,67 @@
+"""Status changes together with their events, inside the caller's transaction.
+
+Service and workers both end tasks; doing it here keeps "status changed" and "event in the
+outbox" one commit, whoever does it.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from inferlane.common.outbox import enqueue
+from services.tasks import messages, repository
+from services.tasks.domain import Result, Status, Task, TaskType
+from services.tasks.tables import outbox
+
+
+async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) -> None:
+    """Relay hook: the tasks whose work just reached the queue are queued now."""
+    task_ids = {uuid.UUID(h[messages.TASK_HEADER]) for h in published if messages.TASK_HEADER in h}
+    await repository.transition(conn, sorted(task_ids), Status.QUEUED)
+
+
+async def finish_if_complete(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
+    """READY once every chunk is counted; None if not yet (or if it ended otherwise)."""
+    if not await repository.all_chunks_done(conn, task.id):
+        return None
+    summary = await single_summary(conn, task) if task.type is TaskType.SINGLE else None
+    moved = await repository.transition(conn, [task.id], Status.READY, summary=summary)
+    if not moved:
+        return None
+    await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved[0], now))
+    return moved[0]
+
+
+async def fail(
+    conn: AsyncConnection, task: Task, code: str, reason: str, now: datetime
+) -> Task | None:
+    moved = await repository.transition(
+        conn, [task.id], Status.ERROR, error_code=code, error_message=reason
+    )
+    if not moved:
+        return None
+    await enqueue(conn, outbox, messages.FAILED, messages.failed(moved[0], code, reason, now))
+    return moved[0]
+
+
+async def cancel(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
+    moved = await repository.transition(conn, [task.id], Status.CANCELLED)
+    if not moved:
+        return None
+    await enqueue(conn, outbox, messages.CANCELLED, messages.cancelled(moved[0], now))
+    return moved[0]
+
+
+async def single_summary(conn: AsyncConnection, task: Task) -> dict[str, Any] | None:
+    result = await repository.first_result(conn, task.id)
+    return summary_of(result) if result else None
+
+
+def summary_of(result: Result) -> dict[str, Any]:
+    if result.error_code is not None:
+        return {"error": {"code": result.error_code, "message": result.error_message}}
+    if result.label is not None:
+        return {"label": result.label, "scores": result.scores or {}}
+    return {"raw": result.raw or {}}

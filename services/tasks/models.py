@@ -1,0 +1,68 @@
+"""What the tasks service needs to know about a model, and how its inputs are checked.
+
+The same checks run when a single task is created (a bad input is a 422 at once) and on every
+row a worker reads (a bad row is a failed row with code 01, the others go on).
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from inferlane.inference.v1 import inference_types_pb2 as types
+
+CLASSIFICATION, EMBEDDING, REGRESSION = "classification", "embedding", "regression"
+_KINDS = {
+    types.MODEL_KIND_TEXT_CLASSIFICATION: CLASSIFICATION,
+    types.MODEL_KIND_TEXT_EMBEDDING: EMBEDDING,
+    types.MODEL_KIND_TABULAR_REGRESSION: REGRESSION,
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    kind: str
+    inputs: list[str]
+    labels: list[str]
+    max_text_length: int
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in (CLASSIFICATION, EMBEDDING)
+
+    @classmethod
+    def from_pb(cls, model: types.Model) -> "ModelInfo":
+        return cls(
+            name=model.name,
+            kind=_KINDS.get(model.kind, "unknown"),
+            inputs=[t.name for t in model.inputs],
+            labels=list(model.labels),
+            max_text_length=model.max_text_length,
+        )
+
+
+def row_problem(model: ModelInfo, row: dict[str, Any]) -> str | None:
+    """Why `row` (model input name -> value) cannot go to the model; None when it can."""
+    if model.is_text:
+        (name,) = model.inputs
+        value = row.get(name)
+        if not isinstance(value, str):
+            return f"{name} must be text, got {_kind(value)}"
+        if not value.strip():
+            return f"{name} is empty"
+        if model.max_text_length and len(value) > model.max_text_length:
+            return (
+                f"{name} is {len(value)} characters; at most {model.max_text_length} are accepted"
+            )
+        return None
+    for name in model.inputs:
+        value = row.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} must be a number, got {_kind(value)}"
+        if not math.isfinite(value):
+            return f"{name} must be a finite number"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__

@@ -1,0 +1,100 @@
+"""Calls to the datasets and inference services, in the tasks service's own terms.
+
+In the tasks service the caller's token travels by itself (the channel forwards it); a worker
+passes `metadata` with its service token acting for the task's owner.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import json_format, struct_pb2
+
+from inferlane.common.errors import InvalidInput, NotFound
+from inferlane.common.grpc.peer_errors import domain_error
+from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
+from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from inferlane.inference.v1 import inference_service_pb2 as inference_pb
+from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
+from services.tasks.models import ModelInfo
+
+Metadata = tuple[tuple[str, str], ...] | None
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: str
+    rows: int
+    columns: list[str]
+    text_column: str | None
+    sha256: str
+
+
+class Peers:
+    def __init__(
+        self, datasets: grpc.aio.Channel, inference: grpc.aio.Channel, timeout: float = 10.0
+    ) -> None:
+        self._datasets = datasets_service_pb2_grpc.DatasetsServiceStub(datasets)
+        self._inference = inference_service_pb2_grpc.InferenceServiceStub(inference)
+        self._timeout = timeout
+
+    async def model(self, name: str, metadata: Metadata = None) -> ModelInfo:
+        try:
+            reply = await self._inference.GetModel(
+                inference_pb.GetModelRequest(name=name), timeout=self._timeout, metadata=metadata
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                raise InvalidInput(f"unknown model {name!r}", code="01") from None
+            raise domain_error(exc, "GetModel") from exc
+        return ModelInfo.from_pb(reply.model)
+
+    async def dataset(self, dataset_id: str, metadata: Metadata = None) -> DatasetInfo:
+        try:
+            reply = await self._datasets.GetDataset(
+                datasets_pb.GetDatasetRequest(dataset_id=dataset_id),
+                timeout=self._timeout,
+                metadata=metadata,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFound("no such dataset") from None
+            raise domain_error(exc, "GetDataset") from exc
+        d = reply.dataset
+        return DatasetInfo(
+            d.id, d.rows, [c.name for c in d.columns], d.text_column or None, d.sha256
+        )
+
+    async def read_rows(
+        self, dataset_id: str, column: str | None, start: int, end: int, metadata: Metadata
+    ) -> list[tuple[int, Any]]:
+        """Rows [start, end) as (row_index, value) with a column, (row_index, record) without."""
+        request = datasets_pb.ReadRowsRequest(
+            dataset_id=dataset_id, start_row_index=start, limit=end - start
+        )
+        if column is not None:
+            request.column = column
+        rows: list[tuple[int, Any]] = []
+        async for batch in self._datasets.ReadRows(
+            request, timeout=self._timeout * 3, metadata=metadata
+        ):
+            for row in batch.rows:
+                content = (
+                    json_format.MessageToDict(row.value)
+                    if row.WhichOneof("content") == "value"
+                    else json_format.MessageToDict(row.record)
+                )
+                rows.append((row.row_index, content))
+        return rows
+
+    async def predict(
+        self, model: str, inputs: Sequence[dict[str, Any]], metadata: Metadata
+    ) -> list[inference_types_pb2.Prediction]:
+        request = inference_pb.PredictRequest(model=model)
+        for values in inputs:
+            row = struct_pb2.Struct()
+            row.update(values)
+            request.inputs.append(row)
+        reply = await self._inference.Predict(request, timeout=self._timeout * 3, metadata=metadata)
+        return list(reply.outputs)

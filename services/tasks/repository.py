@@ -1,0 +1,360 @@
+"""All SQL of the tasks service. Queries a user can reach are scoped to the task's owner.
+
+Status changes go through `transition`, whose WHERE holds the allowed source statuses from
+domain.sources(): a change that lost a race (e.g. cancel vs. the last chunk) updates nothing.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from inferlane.common.pagination import Cursor
+from services.tasks import domain
+from services.tasks.domain import (
+    ACTIVE,
+    BatchSummary,
+    Chunk,
+    DeadLetter,
+    Progress,
+    Result,
+    Status,
+    Task,
+    TaskType,
+)
+from services.tasks.tables import dead_letters, task_chunks, task_label_counts, task_results, tasks
+
+
+def _task(row: Any) -> Task:
+    return Task(
+        id=row.id,
+        owner_id=row.owner_id,
+        type=TaskType(row.type),
+        model=row.model,
+        status=Status(row.status),
+        progress=Progress(row.done, row.total, row.failed),
+        input=row.input,
+        dataset_id=row.dataset_id,
+        column=row.column_name,
+        row_limit=row.row_limit,
+        labels=list(row.labels),
+        input_columns=list(row.input_columns),
+        summary=row.summary,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        created_at=row.created_at,
+        queued_at=row.queued_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _result(row: Any) -> Result:
+    return Result(
+        row.row_index,
+        row.input,
+        row.label,
+        row.scores,
+        row.raw,
+        row.error_code,
+        row.error_message,
+    )
+
+
+async def insert_task(
+    conn: AsyncConnection, values: dict[str, Any], chunks: Sequence[Chunk]
+) -> Task:
+    row = (await conn.execute(insert(tasks).values(**values).returning(*tasks.c))).one()
+    if chunks:
+        await conn.execute(
+            insert(task_chunks),
+            [
+                {
+                    "task_id": c.task_id,
+                    "chunk_index": c.index,
+                    "start_row": c.start,
+                    "end_row": c.end,
+                }
+                for c in chunks
+            ],
+        )
+    return _task(row)
+
+
+async def get(
+    conn: AsyncConnection, task_id: uuid.UUID, *, for_update: bool = False
+) -> Task | None:
+    stmt = select(tasks).where(tasks.c.id == task_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return _task(row) if row else None
+
+
+async def get_owned(conn: AsyncConnection, owner_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+    stmt = select(tasks).where(tasks.c.id == task_id, tasks.c.owner_id == owner_id)
+    row = (await conn.execute(stmt)).first()
+    return _task(row) if row else None
+
+
+async def find_by_idempotency_key(
+    conn: AsyncConnection, owner_id: uuid.UUID, key: str
+) -> tuple[Task, str] | None:
+    stmt = select(tasks).where(tasks.c.owner_id == owner_id, tasks.c.idempotency_key == key)
+    row = (await conn.execute(stmt)).first()
+    return (_task(row), row.request_hash) if row else None
+
+
+async def count_active(conn: AsyncConnection, owner_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(
+        tasks.c.owner_id == owner_id, tasks.c.status.in_([s.value for s in ACTIVE])
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def list_owned(
+    conn: AsyncConnection,
+    owner_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    status: Status | None,
+    model: str | None,
+) -> list[Task]:
+    after = (
+        or_(
+            tasks.c.created_at < cursor.created_at,
+            and_(tasks.c.created_at == cursor.created_at, tasks.c.id < cursor.id),
+        )
+        if cursor
+        else true()
+    )
+    stmt = select(tasks).where(tasks.c.owner_id == owner_id, after)
+    if status is not None:
+        stmt = stmt.where(tasks.c.status == status.value)
+    if model:
+        stmt = stmt.where(tasks.c.model == model)
+    stmt = stmt.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
+    return [_task(r) for r in await conn.execute(stmt)]
+
+
+async def transition(
+    conn: AsyncConnection,
+    task_ids: Sequence[uuid.UUID],
+    target: Status,
+    **values: Any,
+) -> list[Task]:
+    """Move the tasks that may enter `target` there; returns those that moved."""
+    if not task_ids:
+        return []
+    stamp = domain.TIMESTAMP_OF.get(target)
+    if stamp is not None:
+        values[stamp] = func.coalesce(tasks.c[stamp], func.now())
+    if target is Status.RUNNING:  # a worker may win the race with the relay's `queued`
+        values["queued_at"] = func.coalesce(tasks.c.queued_at, func.now())
+    stmt = (
+        update(tasks)
+        .where(
+            tasks.c.id.in_(task_ids),
+            tasks.c.status.in_([s.value for s in domain.sources(target)]),
+        )
+        .values(status=target.value, **values)
+        .returning(*tasks.c)
+    )
+    return [_task(r) for r in await conn.execute(stmt)]
+
+
+async def chunk(conn: AsyncConnection, task_id: uuid.UUID, index: int) -> tuple[Chunk, bool] | None:
+    """The chunk and whether it is already completed."""
+    stmt = select(task_chunks).where(
+        task_chunks.c.task_id == task_id, task_chunks.c.chunk_index == index
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return Chunk(task_id, index, row.start_row, row.end_row), row.completed_at is not None
+
+
+async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[Chunk]:
+    stmt = (
+        select(task_chunks)
+        .where(task_chunks.c.task_id == task_id, task_chunks.c.completed_at.is_(None))
+        .order_by(task_chunks.c.chunk_index)
+    )
+    return [Chunk(task_id, r.chunk_index, r.start_row, r.end_row) for r in await conn.execute(stmt)]
+
+
+async def complete_chunk(
+    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result]
+) -> Task | None:
+    """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set
+    and changes nothing (None is returned). Returns the task with its new counters."""
+    claimed = await conn.execute(
+        update(task_chunks)
+        .where(
+            task_chunks.c.task_id == chunk.task_id,
+            task_chunks.c.chunk_index == chunk.index,
+            task_chunks.c.completed_at.is_(None),
+        )
+        .values(completed_at=func.now())
+    )
+    if claimed.rowcount == 0:
+        return None
+    if results:
+        rows = [
+            {
+                "task_id": chunk.task_id,
+                "row_index": r.row_index,
+                "input": r.input,
+                "label": r.label,
+                "scores": r.scores,
+                "raw": r.raw,
+                "error_code": r.error_code,
+                "error_message": r.error_message,
+            }
+            for r in results
+        ]
+        # Rows are written only by the transaction that claimed the chunk; the conflict
+        # clause is a second guard, not the mechanism.
+        await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
+    counts: dict[str, int] = {}
+    for r in results:
+        if r.label is not None and r.error_code is None:
+            counts[r.label] = counts.get(r.label, 0) + 1
+    if counts:
+        stmt = pg_insert(task_label_counts)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
+                set_={"count": task_label_counts.c.count + stmt.excluded.count},
+            ),
+            [{"task_id": chunk.task_id, "label": k, "count": v} for k, v in counts.items()],
+        )
+    failed = sum(1 for r in results if r.error_code is not None)
+    row = (
+        await conn.execute(
+            update(tasks)
+            .where(tasks.c.id == chunk.task_id)
+            .values(
+                done=tasks.c.done + len(results),
+                failed=tasks.c.failed + failed,
+                chunks_done=tasks.c.chunks_done + 1,
+            )
+            .returning(*tasks.c)
+        )
+    ).one()
+    return _task(row)
+
+
+async def all_chunks_done(conn: AsyncConnection, task_id: uuid.UUID) -> bool:
+    stmt = select(tasks.c.chunks_done >= tasks.c.chunks_total).where(tasks.c.id == task_id)
+    return bool((await conn.execute(stmt)).scalar())
+
+
+async def batch_summary(conn: AsyncConnection, task: Task) -> BatchSummary:
+    stmt = select(task_label_counts.c.label, task_label_counts.c.count).where(
+        task_label_counts.c.task_id == task.id
+    )
+    counts = {label: 0 for label in task.labels}
+    counts.update({label: int(n) for label, n in (await conn.execute(stmt)).tuples()})
+    return BatchSummary(counts=counts, failed=task.progress.failed)
+
+
+async def first_result(conn: AsyncConnection, task_id: uuid.UUID) -> Result | None:
+    stmt = select(task_results).where(task_results.c.task_id == task_id).limit(1)
+    row = (await conn.execute(stmt)).first()
+    return _result(row) if row else None
+
+
+async def results_page(
+    conn: AsyncConnection, task_id: uuid.UUID, after_row: int, limit: int
+) -> list[Result]:
+    stmt = (
+        select(task_results)
+        .where(task_results.c.task_id == task_id, task_results.c.row_index > after_row)
+        .order_by(task_results.c.row_index)
+        .limit(limit)
+    )
+    return [_result(r) for r in await conn.execute(stmt)]
+
+
+async def stream_results(
+    engine: AsyncEngine, task_id: uuid.UUID, batch: int = 1000
+) -> AsyncIterator[Result]:
+    """Every result in row order through a server-side cursor: memory stays at one batch."""
+    stmt = (
+        select(task_results)
+        .where(task_results.c.task_id == task_id)
+        .order_by(task_results.c.row_index)
+        .execution_options(yield_per=batch)
+    )
+    async with engine.connect() as conn:
+        result = await conn.stream(stmt)
+        async for row in result:
+            yield _result(row)
+
+
+async def insert_dead_letter(conn: AsyncConnection, letter: DeadLetter) -> None:
+    await conn.execute(
+        insert(dead_letters).values(
+            id=letter.id,
+            task_id=letter.task_id,
+            owner_id=letter.owner_id,
+            subject=letter.subject,
+            payload=letter.payload,
+            delivery_count=letter.delivery_count,
+            reason=letter.reason,
+        )
+    )
+
+
+def _dead_letter(row: Any) -> DeadLetter:
+    return DeadLetter(
+        row.id,
+        row.task_id,
+        row.owner_id,
+        row.subject,
+        row.payload,
+        row.delivery_count,
+        row.reason,
+        row.dead_at,
+        row.replayed_at,
+    )
+
+
+async def list_dead_letters(
+    conn: AsyncConnection, limit: int, cursor: Cursor | None
+) -> list[DeadLetter]:
+    after = (
+        or_(
+            dead_letters.c.dead_at < cursor.created_at,
+            and_(dead_letters.c.dead_at == cursor.created_at, dead_letters.c.id < cursor.id),
+        )
+        if cursor
+        else true()
+    )
+    stmt = (
+        select(dead_letters)
+        .where(after)
+        .order_by(dead_letters.c.dead_at.desc(), dead_letters.c.id.desc())
+        .limit(limit)
+    )
+    return [_dead_letter(r) for r in await conn.execute(stmt)]
+
+
+async def get_dead_letter(conn: AsyncConnection, letter_id: uuid.UUID) -> DeadLetter | None:
+    stmt = select(dead_letters).where(dead_letters.c.id == letter_id).with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return _dead_letter(row) if row else None
+
+
+async def mark_replayed(conn: AsyncConnection, task_id: uuid.UUID, when: datetime) -> None:
+    """Every dead letter of the task: a replay resumes the whole task, not one chunk."""
+    await conn.execute(
+        update(dead_letters)
+        .where(dead_letters.c.task_id == task_id, dead_letters.c.replayed_at.is_(None))
+        .values(replayed_at=when)
+    )

@@ -1,0 +1,330 @@
+"""The rules of tasks: creation (validation, idempotency, back-pressure), reading, cancelling,
+results, exports, live updates and dead letters.
+
+No gRPC here: the servicer calls it with the caller's user id, and every lookup is scoped to
+that owner, so another user's task is simply not found. A task and its work messages are
+written in one transaction with the outbox; the relay puts them on the queue.
+"""
+
+import base64
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inferlane.common.clock import Clock, utc_now
+from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
+from inferlane.common.outbox import enqueue
+from inferlane.common.pagination import Cursor, clamp_limit
+from inferlane.common.ratelimit import KeyedRateLimiter
+from services.tasks import exports, lifecycle, messages, repository
+from services.tasks.domain import (
+    BatchSummary,
+    DeadLetter,
+    Progress,
+    Result,
+    Status,
+    Task,
+    TaskType,
+    plan_chunks,
+)
+from services.tasks.models import ModelInfo, row_problem
+from services.tasks.peers import Peers
+from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
+from services.tasks.tables import outbox
+from services.tasks.watch import Watcher
+
+MAX_RESULTS_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Limits:
+    chunk_rows: int = 256
+    max_active_per_user: int = 100
+    create_rate_per_second: float = 20.0
+    create_burst: int = 40
+    retry_after_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task as callers see it: with the live summary of a batch."""
+
+    task: Task
+    batch: BatchSummary | None
+
+
+class TasksService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        peers: Peers,
+        watcher: Watcher,
+        limits: Limits = Limits(),
+        *,
+        clock: Clock = utc_now,
+        on_event: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._peers = peers
+        self._watcher = watcher
+        self._limits = limits
+        self._clock = clock
+        self._on_event = on_event
+        self._rate = KeyedRateLimiter(limits.create_rate_per_second, limits.create_burst)
+
+    async def create(
+        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, idempotency_key: str | None
+    ) -> TaskView:
+        self._rate.take(str(owner_id), "tasks created")
+        request_hash = fingerprint(spec)
+        if idempotency_key:
+            if len(idempotency_key) > 255:
+                raise InvalidInput("Idempotency-Key is longer than 255 characters", code="01")
+            replay = await self._replay(owner_id, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
+        model = await self._peers.model(spec.model)
+        values = await self._values(owner_id, spec, model)
+        values.update(idempotency_key=idempotency_key or None, request_hash=request_hash)
+        task_id = values["id"]
+        chunks = plan_chunks(task_id, values["total"], self._limits.chunk_rows)
+        values["chunks_total"] = len(chunks)
+        now = self._clock()
+        try:
+            async with self._engine.begin() as conn:
+                if (
+                    await repository.count_active(conn, owner_id)
+                    >= self._limits.max_active_per_user
+                ):
+                    raise TooMany(
+                        f"you have {self._limits.max_active_per_user} unfinished tasks; wait"
+                        " for some to finish",
+                        retry_after=self._limits.retry_after_seconds,
+                    )
+                task = await repository.insert_task(conn, values, chunks)
+                await enqueue(conn, outbox, messages.CREATED, messages.created(task, now))
+                headers = {messages.TASK_HEADER: str(task.id)}
+                for chunk in chunks:
+                    payload = messages.work(task, chunk, now)
+                    await enqueue(conn, outbox, messages.WORK, payload, headers)
+        except IntegrityError:
+            # The same key raced in from a second request; the first one won.
+            if idempotency_key and (
+                replay := await self._replay(owner_id, idempotency_key, request_hash)
+            ):
+                return replay
+            raise
+        self._on_event()
+        return TaskView(task, await self._batch_summary(task))
+
+    async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
+        async with self._engine.connect() as conn:
+            found = await repository.find_by_idempotency_key(conn, owner_id, key)
+            if found is None:
+                return None
+            task, first_hash = found
+            if first_hash != request_hash:
+                raise InvalidInput(
+                    "this Idempotency-Key was used with a different request", code="01"
+                )
+            return TaskView(
+                task, await repository.batch_summary(conn, task) if _batch(task) else None
+            )
+
+    async def _values(
+        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, model: ModelInfo
+    ) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "owner_id": owner_id,
+            "model": model.name,
+            "status": Status.ACCEPTED.value,
+            "labels": model.labels,
+        }
+        if isinstance(spec, SingleSpec):
+            row = {name: spec.input.get(name) for name in model.inputs}
+            unknown = sorted(set(spec.input) - set(model.inputs))
+            if unknown:
+                raise InvalidInput(f"{model.name} takes no input named {unknown[0]!r}", code="01")
+            if problem := row_problem(model, row):
+                raise InvalidInput(problem, code="01")
+            return base | {
+                "type": TaskType.SINGLE.value,
+                "input": row,
+                "input_columns": model.inputs,
+                "total": 1,
+            }
+        if spec.limit is not None and spec.limit < 1:
+            raise InvalidInput("limit must be at least 1", code="01")
+        dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        if model.is_text:
+            column = spec.column or dataset.text_column
+            if column is None:
+                raise InvalidInput("the dataset has no text column; name one", code="01")
+            if column not in dataset.columns:
+                raise InvalidInput(f"the dataset has no column {column!r}", code="01")
+            input_columns = [column]
+        else:
+            if spec.column:
+                raise InvalidInput(
+                    f"{model.name} reads whole rows; do not name a column", code="01"
+                )
+            missing = [name for name in model.inputs if name not in dataset.columns]
+            if missing:
+                raise InvalidInput(f"the dataset lacks the column {missing[0]!r}", code="01")
+            column, input_columns = None, model.inputs
+        total = dataset.rows if spec.limit is None else min(dataset.rows, spec.limit)
+        if total == 0:
+            raise InvalidInput("the dataset has no rows", code="01")
+        return base | {
+            "type": TaskType.BATCH.value,
+            "dataset_id": uuid.UUID(dataset.id),
+            "column_name": column,
+            "row_limit": spec.limit,
+            "input_columns": input_columns,
+            "total": total,
+        }
+
+    async def get(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
+        async with self._engine.connect() as conn:
+            task = await self._owned(conn, owner_id, task_id)
+            return TaskView(
+                task, await repository.batch_summary(conn, task) if _batch(task) else None
+            )
+
+    async def _batch_summary(self, task: Task) -> BatchSummary | None:
+        if not _batch(task):
+            return None
+        async with self._engine.connect() as conn:
+            return await repository.batch_summary(conn, task)
+
+    async def list_owned(
+        self,
+        owner_id: uuid.UUID,
+        limit: int,
+        page_token: str,
+        status: Status | None,
+        model: str | None,
+    ) -> tuple[list[TaskView], str | None]:
+        limit = clamp_limit(limit)
+        cursor = Cursor.decode(page_token) if page_token else None
+        async with self._engine.connect() as conn:
+            found = await repository.list_owned(conn, owner_id, limit + 1, cursor, status, model)
+            page = found[:limit]
+            views = [
+                TaskView(t, await repository.batch_summary(conn, t) if _batch(t) else None)
+                for t in page
+            ]
+        more = len(found) > limit
+        token = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
+        return views, token
+
+    async def cancel(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
+        async with self._engine.begin() as conn:
+            task = await self._owned(conn, owner_id, task_id)
+            if task.is_terminal:
+                raise Conflict(f"the task is already {task.status}", code="task_finished")
+            cancelled = await lifecycle.cancel(conn, task, self._clock())
+            if cancelled is None:  # it finished while we looked
+                task = await self._owned(conn, owner_id, task_id)
+                raise Conflict(f"the task is already {task.status}", code="task_finished")
+            summary = await repository.batch_summary(conn, cancelled) if _batch(cancelled) else None
+        self._on_event()
+        await self._watcher.nudge(cancelled)
+        return TaskView(cancelled, summary)
+
+    async def results(
+        self, owner_id: uuid.UUID, task_id: str, limit: int, page_token: str
+    ) -> tuple[Task, list[Result], str | None]:
+        limit = clamp_limit(limit)
+        after = _decode_row_token(page_token) if page_token else -1
+        async with self._engine.connect() as conn:
+            task = await self._owned(conn, owner_id, task_id)
+            found = await repository.results_page(conn, task.id, after, limit + 1)
+        page = found[:limit]
+        token = _encode_row_token(page[-1].row_index) if len(found) > limit else None
+        return task, page, token
+
+    async def export(
+        self, owner_id: uuid.UUID, task_id: str, fmt: str
+    ) -> tuple[Task, AsyncIterator[bytes]]:
+        """The task is checked before the first byte, so a 404 is still a clean error."""
+        exports.check_format(fmt)
+        async with self._engine.connect() as conn:
+            task = await self._owned(conn, owner_id, task_id)
+        rows = repository.stream_results(self._engine, task.id)
+        return task, exports.encode(task, rows, fmt)
+
+    async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[Task | Progress]:
+        async with self._engine.connect() as conn:
+            task = await self._owned(conn, owner_id, task_id)
+        return self._watcher.follow(task)
+
+    async def list_dead_letters(
+        self, limit: int, page_token: str
+    ) -> tuple[list[DeadLetter], str | None]:
+        limit = clamp_limit(limit)
+        cursor = Cursor.decode(page_token) if page_token else None
+        async with self._engine.connect() as conn:
+            found = await repository.list_dead_letters(conn, limit + 1, cursor)
+        page = found[:limit]
+        more = len(found) > limit
+        return page, Cursor(page[-1].dead_at, page[-1].id).encode() if more else None
+
+    async def replay_dead_letter(self, letter_id: str) -> DeadLetter:
+        """Resume the letter's task: back to queued, work re-sent for every chunk not yet
+        counted (a chunk that did finish is skipped by the worker, so re-sending is safe)."""
+        now = self._clock()
+        async with self._engine.begin() as conn:
+            letter = await repository.get_dead_letter(conn, parse_id(letter_id, "dead letter"))
+            if letter is None:
+                raise NotFound("no such dead letter")
+            task = await repository.get(conn, letter.task_id, for_update=True)
+            if task is None:
+                raise NotFound("the dead letter's task no longer exists")
+            if task.status is Status.ERROR:
+                await repository.transition(
+                    conn,
+                    [task.id],
+                    Status.QUEUED,
+                    error_code=None,
+                    error_message=None,
+                    finished_at=None,
+                )
+            elif task.is_terminal:
+                raise Conflict(
+                    f"the task is {task.status}; nothing to replay", code="task_finished"
+                )
+            headers = {messages.TASK_HEADER: str(task.id)}
+            for chunk in await repository.incomplete_chunks(conn, task.id):
+                await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
+            await repository.mark_replayed(conn, task.id, now)
+            letter = await repository.get_dead_letter(conn, letter.id)
+            assert letter is not None
+        self._on_event()
+        return letter
+
+    async def _owned(self, conn: Any, owner_id: uuid.UUID, task_id: str) -> Task:
+        task = await repository.get_owned(conn, owner_id, parse_id(task_id, "task"))
+        if task is None:
+            raise NotFound("no such task")
+        return task
+
+
+def _batch(task: Task) -> bool:
+    return task.type is TaskType.BATCH
+
+
+def _encode_row_token(row_index: int) -> str:
+    return base64.urlsafe_b64encode(str(row_index).encode()).rstrip(b"=").decode()
+
+
+def _decode_row_token(token: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("page token is not valid", code="01") from exc

@@ -1,0 +1,42 @@
+"""What a caller asks for when creating a task, and its fingerprint for Idempotency-Key."""
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from inferlane.common.errors import NotFound
+
+
+@dataclass(frozen=True)
+class SingleSpec:
+    model: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    model: str
+    dataset_id: str
+    column: str | None
+    limit: int | None
+    # A batch-file upload names its file by content: a retried upload is a new dataset
+    # with the same sha256, and must still match the first request.
+    dataset_sha256: str | None = None
+
+
+def fingerprint(spec: SingleSpec | BatchSpec) -> str:
+    body = asdict(spec)
+    if isinstance(spec, BatchSpec) and spec.dataset_sha256:
+        body.pop("dataset_id")
+    canonical = json.dumps([type(spec).__name__, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A malformed id names nothing that exists: not found, like someone else's id."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"no such {what}") from None

@@ -1,0 +1,76 @@
+"""Following one task live: the task first, progress while it runs, the task again at each
+status change, the end after a terminal status.
+
+The database is the truth; NATS only says "look now" (workers publish progress on
+tasks.progress.<id>). A missed message costs at most one poll interval, never a wrong answer,
+and NATS being down only makes updates slower.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inferlane.common.clock import utc_now
+from inferlane.common.nats import NatsConnection
+from services.tasks import messages, repository
+from services.tasks.domain import Progress, Task
+
+
+class Watcher:
+    def __init__(
+        self, engine: AsyncEngine, nats: NatsConnection, poll_seconds: float = 1.0
+    ) -> None:
+        self._engine = engine
+        self._nats = nats
+        self._poll = poll_seconds
+
+    async def nudge(self, task: Task, now: datetime | None = None) -> None:
+        """Tell followers of `task` to look now (best effort)."""
+        client = self._nats.client
+        if client is None or not client.is_connected:
+            return
+        with contextlib.suppress(Exception):
+            await client.publish(
+                messages.progress_subject(task.id), messages.progress(task, now or utc_now())
+            )
+
+    async def follow(self, task: Task) -> AsyncIterator[Task | Progress]:
+        yield task
+        if task.is_terminal:
+            return
+        wake = asyncio.Event()
+
+        async def on_message(_: object) -> None:
+            wake.set()
+
+        subscription = None
+        client = self._nats.client
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                subscription = await client.subscribe(
+                    messages.progress_subject(task.id), cb=on_message
+                )
+        last = task
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._poll)
+                wake.clear()
+                async with self._engine.connect() as conn:
+                    current = await repository.get(conn, task.id)
+                if current is None:  # deleted under us
+                    return
+                if current.status != last.status:
+                    yield current
+                    if current.is_terminal:
+                        return
+                elif current.progress != last.progress:
+                    yield current.progress
+                last = current
+        finally:
+            if subscription is not None:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()

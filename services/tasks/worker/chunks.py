@@ -1,0 +1,277 @@
+"""Running one chunk of a task: read its rows, check them, predict, store — once.
+
+The outcome tells the consumer what to do with the message: ack it (done, or nothing left to
+do), retry it later (a dependency is down), or dead-letter it (out of attempts, or an error
+that retrying cannot fix). Results and progress are committed before the ack, in one
+transaction that also marks the chunk completed, so a redelivery writes nothing twice.
+"""
+
+import enum
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from google.protobuf import json_format
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from inferlane.common.clock import Clock, utc_now
+from inferlane.common.errors import DomainError, TooMany, Unavailable
+from inferlane.common.grpc.peer_errors import is_transient
+from inferlane.common.outbox import enqueue
+from inferlane.events.v1 import events_pb2
+from inferlane.inference.v1 import inference_types_pb2
+from services.tasks import lifecycle, messages, repository
+from services.tasks.domain import (
+    INVALID_INPUT,
+    PROCESSING_FAILED,
+    Chunk,
+    DeadLetter,
+    Result,
+    Status,
+    Task,
+    TaskType,
+)
+from services.tasks.models import ModelInfo, row_problem
+from services.tasks.peers import Metadata, Peers
+from services.tasks.tables import outbox
+
+log = structlog.get_logger(__name__)
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # ack
+    SKIPPED = "skipped"  # ack: finished already, or the task ended
+    RETRY = "retry"  # nak with a delay
+    DEAD = "dead"  # recorded as a dead letter, task failed; ack
+
+
+@dataclass(frozen=True)
+class Delivery:
+    work: events_pb2.TaskWork
+    payload: bytes
+    attempt: int  # 1 on the first delivery
+
+
+class Transient(Exception):
+    """Worth another try later."""
+
+
+class Permanent(Exception):
+    """Retrying will not help (e.g. the dataset is gone, the caller may not read it)."""
+
+
+class ChunkRunner:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        peers: Peers,
+        credentials: Callable[[str], Any],
+        *,
+        max_attempts: int,
+        predict_rows: int,
+        on_progress: Callable[[Task, bool], Any],
+        on_event: Callable[[], None] = lambda: None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._peers = peers
+        self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
+        self._max_attempts = max_attempts
+        self._predict_rows = predict_rows
+        self._on_progress = on_progress
+        self._on_event = on_event
+        self._clock = clock
+        self._models: dict[str, ModelInfo] = {}
+
+    async def run(self, delivery: Delivery) -> Outcome:
+        try:
+            return await self._run(delivery)
+        except DBAPIError as exc:  # the database is restarting or unreachable
+            return await self._retry_or_give_up(delivery, Transient(f"database: {exc.orig}"))
+        except Transient as exc:
+            return await self._retry_or_give_up(delivery, exc)
+        except Permanent as exc:
+            return await self.dead_letter(delivery, str(exc))
+
+    async def _retry_or_give_up(self, delivery: Delivery, exc: Exception) -> Outcome:
+        if delivery.attempt >= self._max_attempts:
+            reason = f"gave up after {delivery.attempt} attempts: {exc}"
+            return await self.dead_letter(delivery, reason)
+        work = delivery.work
+        log.warning(
+            "chunk failed; will retry",
+            task_id=work.task_id,
+            chunk=work.chunk_index,
+            attempt=delivery.attempt,
+            error=str(exc),
+        )
+        return Outcome.RETRY
+
+    async def _run(self, delivery: Delivery) -> Outcome:
+        work = delivery.work
+        task_id = uuid.UUID(work.task_id)
+        async with self._engine.connect() as conn:
+            task = await repository.get(conn, task_id)
+            found = await repository.chunk(conn, task_id, work.chunk_index)
+        if task is None or found is None:
+            return Outcome.SKIPPED  # deleted, or not ours to know
+        chunk, completed = found
+        if completed or task.is_terminal:
+            return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
+        if task.status is not Status.RUNNING:
+            async with self._engine.begin() as conn:
+                await repository.transition(conn, [task.id], Status.RUNNING)
+            self._on_progress(task, True)
+        results = await self._results(task, chunk)
+        async with self._engine.begin() as conn:
+            updated = await repository.complete_chunk(conn, chunk, results)
+            finished = (
+                await lifecycle.finish_if_complete(conn, updated, self._clock())
+                if updated is not None and updated.status is Status.RUNNING
+                else None
+            )
+        if finished is not None:
+            self._on_event()
+        if updated is not None:
+            self._on_progress(finished or updated, finished is not None)
+        return Outcome.DONE
+
+    async def _results(self, task: Task, chunk: Chunk) -> list[Result]:
+        try:
+            metadata = await self._credentials(str(task.owner_id))
+            model = await self._model(task.model, metadata)
+            inputs = await self._inputs(task, chunk, metadata)
+            return await self._predict_all(task, model, inputs, metadata)
+        except grpc.aio.AioRpcError as exc:
+            if is_transient(exc):
+                raise Transient(f"{exc.code().name}: {exc.details()}") from exc
+            raise Permanent(f"{exc.code().name}: {exc.details()}") from exc
+        except (Unavailable, TooMany) as exc:
+            raise Transient(str(exc)) from exc
+        except DomainError as exc:
+            raise Permanent(str(exc)) from exc
+
+    async def _model(self, name: str, metadata: Metadata) -> ModelInfo:
+        if name not in self._models:
+            self._models[name] = await self._peers.model(name, metadata)
+        return self._models[name]
+
+    async def _inputs(
+        self, task: Task, chunk: Chunk, metadata: Metadata
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(row_index, the row as the task's input columns) for every row of the chunk."""
+        if task.type is TaskType.SINGLE:
+            return [(0, dict(task.input or {}))]
+        assert task.dataset_id is not None
+        rows = await self._peers.read_rows(
+            str(task.dataset_id), task.column, chunk.start, chunk.end, metadata
+        )
+        if task.column is not None:
+            return [(i, {task.column: value}) for i, value in rows]
+        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows]
+
+    async def _predict_all(
+        self,
+        task: Task,
+        model: ModelInfo,
+        rows: list[tuple[int, dict[str, Any]]],
+        metadata: Metadata,
+    ) -> list[Result]:
+        results: dict[int, Result] = {}
+        ready: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for index, stored in rows:
+            feed = _model_input(task, model, stored)
+            if problem := row_problem(model, feed):
+                results[index] = Result(
+                    index, stored, error_code=INVALID_INPUT, error_message=problem
+                )
+            else:
+                ready.append((index, stored, feed))
+        for start in range(0, len(ready), self._predict_rows):
+            batch = ready[start : start + self._predict_rows]
+            for (index, stored, _), outcome in zip(
+                batch,
+                await self._predict(task.model, [f for _, _, f in batch], metadata),
+                strict=True,
+            ):
+                results[index] = _result(index, stored, outcome)
+        return [results[i] for i, _ in rows]
+
+    async def _predict(
+        self, model: str, feeds: Sequence[dict[str, Any]], metadata: Metadata
+    ) -> list[inference_types_pb2.Prediction | str]:
+        """One call for the batch; if the model refuses it as invalid, row by row, so one bad
+        row fails alone (the message of each refusal becomes that row's error)."""
+        try:
+            return list(await self._peers.predict(model, feeds, metadata))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+        out: list[inference_types_pb2.Prediction | str] = []
+        for feed in feeds:
+            try:
+                (prediction,) = await self._peers.predict(model, [feed], metadata)
+                out.append(prediction)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                    raise
+                out.append(exc.details() or "the model refused this row")
+        return out
+
+    async def dead_letter(self, delivery: Delivery, reason: str) -> Outcome:
+        work = delivery.work
+        task_id = uuid.UUID(work.task_id)
+        now = self._clock()
+        async with self._engine.begin() as conn:
+            task = await repository.get(conn, task_id, for_update=True)
+            if task is None:
+                return Outcome.SKIPPED
+            letter = DeadLetter(
+                id=uuid.uuid4(),
+                task_id=task.id,
+                owner_id=task.owner_id,
+                subject=messages.WORK,
+                payload=delivery.payload,
+                delivery_count=delivery.attempt,
+                reason=reason,
+                dead_at=now,
+            )
+            await repository.insert_dead_letter(conn, letter)
+            # Nats-Msg-Id is the outbox row id, so the dead-letter stream holds it once.
+            await enqueue(conn, outbox, messages.dead_subject(task.id), delivery.payload)
+            failed = await lifecycle.fail(conn, task, PROCESSING_FAILED, reason, now)
+        log.error(
+            "chunk dead-lettered", task_id=work.task_id, chunk=work.chunk_index, reason=reason
+        )
+        self._on_event()
+        if failed is not None:
+            self._on_progress(failed, True)
+        return Outcome.DEAD
+
+
+def _model_input(task: Task, model: ModelInfo, stored: dict[str, Any]) -> dict[str, Any]:
+    """A text model's one input takes the task's column; tabular inputs keep their names."""
+    if model.is_text and task.type is TaskType.BATCH:
+        (name,) = model.inputs
+        return {name: stored.get(task.column or "")}
+    return stored
+
+
+def _result(
+    index: int, stored: dict[str, Any], outcome: inference_types_pb2.Prediction | str
+) -> Result:
+    if isinstance(outcome, str):
+        return Result(index, stored, error_code=INVALID_INPUT, error_message=outcome)
+    kind = outcome.WhichOneof("result")
+    if kind == "classification":
+        c = outcome.classification
+        return Result(index, stored, label=c.label, scores=dict(c.scores))
+    if kind == "embedding":
+        return Result(index, stored, raw={"vector": list(outcome.embedding.vector)})
+    if kind == "regression":
+        return Result(index, stored, raw={"value": outcome.regression.value})
+    return Result(index, stored, raw=json_format.MessageToDict(outcome))

@@ -1,0 +1,143 @@
+"""The worker's side of the TASKS_WORK queue: a durable pull consumer shared by every worker.
+
+Up to `concurrency` chunks run at once per process; each message is acked only after its
+results are committed (ChunkRunner), retried with exponential backoff (NAK with a delay) while
+a dependency is down, and dead-lettered by the runner when out of attempts. A message that
+keeps killing workers is delivered more than max_attempts times and dead-lettered unseen.
+"""
+
+import asyncio
+import contextlib
+
+import structlog
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from inferlane.common.nats import NatsConnection, ensure_consumer
+from inferlane.events.v1 import events_pb2
+from services.tasks.streams import WORK
+from services.tasks.worker.chunks import ChunkRunner, Delivery, Outcome
+
+log = structlog.get_logger(__name__)
+
+DURABLE = "tasks-workers"
+WORK_STREAM = WORK.name or "TASKS_WORK"
+CRASH_MARGIN = 2  # deliveries past max_attempts that never got an answer: a crash loop
+
+
+def consumer_config(ack_wait: float) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=DURABLE,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=ack_wait,
+        max_deliver=-1,  # attempts are counted here, so nothing is dropped silently
+        max_ack_pending=1000,
+    )
+
+
+def backoff(attempt: int, base: float, ceiling: float) -> float:
+    return float(min(ceiling, base * 2 ** (attempt - 1)))
+
+
+class WorkConsumer:
+    def __init__(
+        self,
+        nats: NatsConnection,
+        runner: ChunkRunner,
+        *,
+        concurrency: int,
+        max_attempts: int,
+        retry_base: float,
+        retry_max: float,
+        ack_wait: float,
+    ) -> None:
+        self._nats = nats
+        self._runner = runner
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._retry = (retry_base, retry_max)
+        self._ack_wait = ack_wait
+        self._closing = False
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        while not self._closing:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS went away: wait for it and subscribe again
+                if not self._closing:
+                    log.warning("work consumer interrupted", error=str(exc))
+                    await asyncio.sleep(1)
+
+    async def _consume(self) -> None:
+        await self._nats.wait_connected(float("inf"))
+        js = self._nats.jetstream
+        await ensure_consumer(js, WORK_STREAM, consumer_config(self._ack_wait))
+        subscription = await js.pull_subscribe_bind(DURABLE, stream=WORK_STREAM)
+        try:
+            while not self._closing:
+                taken = await self._take_slots()
+                try:
+                    batch = await subscription.fetch(taken, timeout=1.0)
+                except TimeoutError:
+                    batch = []
+                    # A dead connection times out at once: without a pause this would spin.
+                    client = self._nats.client
+                    if client is None or not client.is_connected:
+                        await asyncio.sleep(0.5)
+                except BaseException:
+                    self._give_back(taken)
+                    raise
+                self._give_back(taken - len(batch))
+                for msg in batch:  # each handler gives its slot back when done
+                    job = asyncio.create_task(self._handle(msg))
+                    self._running.add(job)
+                    job.add_done_callback(self._running.discard)
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    async def _take_slots(self) -> int:
+        """Wait for one free slot, then take every other free one: fetch that many."""
+        await self._slots.acquire()
+        taken = 1
+        while taken < self._concurrency and not self._slots.locked():
+            await self._slots.acquire()
+            taken += 1
+        return taken
+
+    def _give_back(self, count: int) -> None:
+        for _ in range(count):
+            self._slots.release()
+
+    async def _handle(self, msg: Msg) -> None:
+        try:
+            attempt = msg.metadata.num_delivered
+            work = events_pb2.TaskWork.FromString(msg.data)
+            delivery = Delivery(work, msg.data, attempt)
+            if attempt > self._max_attempts + CRASH_MARGIN:
+                outcome = await self._runner.dead_letter(
+                    delivery, f"delivered {attempt} times without an answer: it may crash workers"
+                )
+            else:
+                outcome = await self._runner.run(delivery)
+            if outcome is Outcome.RETRY:
+                await msg.nak(delay=backoff(attempt, *self._retry))
+            else:
+                await msg.ack()
+        except Exception as exc:  # unexpected: let JetStream redeliver it after a pause
+            log.exception("chunk handling failed", error=str(exc))
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=backoff(msg.metadata.num_delivered, *self._retry))
+        finally:
+            self._slots.release()
+
+    async def close(self) -> None:
+        """Stop fetching; chunks in flight finish (their results are committed, then acked)."""
+        self._closing = True
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)

@@ -1,0 +1,140 @@
+"""Tasks end to end over gRPC: service, outbox relay, JetStream, worker, datasets, inference,
+Triton, PostgreSQL — all real, in one process."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from inferlane.tasks.v1 import tasks_types_pb2 as types
+from tests.support import task_calls as calls
+from tests.support.accounts import create_account
+from tests.support.datasets import upload
+from tests.support.task_stack import start_task_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
+    return await start_task_stack(
+        start_process,
+        database_url=migrated_db,
+        nats_url=own_nats.url,
+        triton_url=triton.url,
+        work_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+async def channels(stack):
+    async with (
+        stack.channel(stack.auth) as auth,
+        stack.channel(stack.datasets) as datasets,
+        stack.channel(stack.tasks) as tasks,
+    ):
+        yield auth, datasets, tasks
+
+
+async def test_single_task_runs_to_ready_with_label_and_scores(channels):
+    auth, _, tasks = channels
+    me = await create_account(auth)
+    created = await calls.create_single(tasks, me.metadata, "I love it, best purchase ever!")
+    assert created.status == types.TASK_STATUS_ACCEPTED and created.progress.total == 1
+    done = await calls.wait_for(tasks, me.metadata, created.id)
+    assert calls.status_name(done) == "TASK_STATUS_READY", done
+    single = done.summary.single
+    assert single.label == "positive"
+    assert set(single.scores) == {"negative", "neutral", "positive"}
+    assert abs(sum(single.scores.values()) - 1) < 1e-4
+    assert done.progress.done == 1 and done.progress.failed == 0
+    for stamp in ("created_at", "queued_at", "started_at", "finished_at"):
+        assert done.HasField(stamp), stamp
+    assert (
+        done.queued_at.ToDatetime() <= done.started_at.ToDatetime() <= done.finished_at.ToDatetime()
+    )
+
+
+async def test_batch_task_stores_exactly_one_result_per_row_and_summarises(channels):
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    rows = 600  # three chunks of 256
+    dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
+    created = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
+    done = await calls.wait_for(tasks, me.metadata, created.id)
+    assert calls.status_name(done) == "TASK_STATUS_READY", done
+    assert (done.progress.done, done.progress.total, done.progress.failed) == (rows, rows, 0)
+    results = await calls.all_results(tasks, me.metadata, created.id)
+    assert [r.row_index for r in results] == list(range(rows))
+    assert all(r.WhichOneof("outcome") == "output" for r in results)
+    assert results[0].input["review"].startswith("Absolutely love it")
+    counts = dict(done.summary.batch.counts)
+    assert sum(counts.values()) == rows and set(counts) == {"negative", "neutral", "positive"}
+    assert counts["positive"] >= rows // 3 - 20 and counts["negative"] >= rows // 3 - 20
+    assert abs(sum(done.summary.batch.percentages.values()) - 100) < 0.1
+
+
+async def test_rows_that_cannot_go_to_the_model_fail_alone_with_code_01(channels):
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    records = [
+        {"review": "fine product"},
+        {"review": "x" * 600},
+        {"review": 42},
+        {"review": None},
+        {"review": "good value"},
+    ]
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    dataset = await upload(datasets, me.metadata, "mixed.jsonl", data)
+    created = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
+    done = await calls.wait_for(tasks, me.metadata, created.id)
+    assert calls.status_name(done) == "TASK_STATUS_READY"
+    assert (done.progress.done, done.progress.failed) == (5, 3)
+    results = await calls.all_results(tasks, me.metadata, created.id)
+    errors = {r.row_index: r.error for r in results if r.WhichOneof("outcome") == "error"}
+    assert set(errors) == {1, 2, 3} and {e.code for e in errors.values()} == {"01"}
+    assert "512" in errors[1].message and "text" in errors[2].message
+    assert done.summary.batch.failed == 3
+    assert sum(done.summary.batch.counts.values()) == 2
+
+
+async def test_sample_run_processes_only_limit_rows(channels):
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(50))
+    created = await calls.create_batch(tasks, me.metadata, dataset.id, limit=7)
+    assert created.column == "review"  # the detected text column
+    done = await calls.wait_for(tasks, me.metadata, created.id)
+    assert done.progress.total == 7
+    assert len(await calls.all_results(tasks, me.metadata, created.id)) == 7
+
+
+async def test_exports_stream_csv_and_jsonl_in_row_order_defused(channels):
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    data = 'review\n"=HYPERLINK(""http://evil"")"\ngreat product\n'
+    dataset = await upload(datasets, me.metadata, "evil.csv", data.encode())
+    created = await calls.create_batch(tasks, me.metadata, dataset.id)
+    await calls.wait_for(tasks, me.metadata, created.id)
+    exported = await calls.export(tasks, me.metadata, created.id, types.EXPORT_FORMAT_CSV)
+    table = list(csv.reader(io.StringIO(exported.decode())))
+    assert table[0] == [
+        "row_index",
+        "review",
+        "label",
+        "negative",
+        "neutral",
+        "positive",
+        "error_code",
+        "error_message",
+    ]
+    assert [row[0] for row in table[1:]] == ["0", "1"]
+    assert table[1][1] == '\'=HYPERLINK("http://evil")'
+    lines = (
+        await calls.export(tasks, me.metadata, created.id, types.EXPORT_FORMAT_JSONL)
+    ).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["row_index"] for r in records] == [0, 1]
+    assert records[1]["input"] == {"review": "great product"} and records[1]["label"]
+    assert records[0]["input"]["review"].startswith("=HYPERLINK")  # JSON is not defused
