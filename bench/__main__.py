@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from bench import inference
+from bench import inference, tasks
 from bench.stack import running_stack
 
 
@@ -17,11 +17,19 @@ def table(rows: Sequence[tuple[str, ...]]) -> str:
 def main() -> None:
     with running_stack() as stack:
         rows = asyncio.run(inference.run(stack))
+        task_rows = asyncio.run(tasks.run(stack))
     print(
         f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
         f"{inference.ROWS} reviews; both legs in this run, same machine)\n"
     )
     print(table(rows))
+    print(
+        f"\nTasks (sentiment; direct leg: batches of {tasks.DIRECT_BATCH}, "
+        f"{tasks.DIRECT_IN_FLIGHT} in flight, same rows)\n"
+    )
+    print(table(task_rows))
+    stages = ", ".join(f"{k} {v:.1f} ms" for k, v in tasks.LAST_STAGES.items())
+    print(f"T-M5 stages (p50; created -> queued -> started -> finished): {stages}")
 
 
 if __name__ == "__main__":

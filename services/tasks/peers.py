@@ -4,6 +4,7 @@ In the tasks service the caller's token travels by itself (the channel forwards 
 passes `metadata` with its service token acting for the task's owner.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_p
 from services.tasks.models import ModelInfo
 
 Metadata = tuple[tuple[str, str], ...] | None
+MODEL_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,18 @@ class Peers:
         self._datasets = datasets_service_pb2_grpc.DatasetsServiceStub(datasets)
         self._inference = inference_service_pb2_grpc.InferenceServiceStub(inference)
         self._timeout = timeout
+        self._models: dict[str, tuple[float, ModelInfo]] = {}
 
     async def model(self, name: str, metadata: Metadata = None) -> ModelInfo:
+        """Cached for MODEL_TTL seconds: a model's shape changes only with a redeploy."""
+        cached = self._models.get(name)
+        if cached is not None and time.monotonic() - cached[0] < MODEL_TTL:
+            return cached[1]
+        info = await self._fetch_model(name, metadata)
+        self._models[name] = (time.monotonic(), info)
+        return info
+
+    async def _fetch_model(self, name: str, metadata: Metadata) -> ModelInfo:
         try:
             reply = await self._inference.GetModel(
                 inference_pb.GetModelRequest(name=name), timeout=self._timeout, metadata=metadata

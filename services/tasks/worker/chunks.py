@@ -85,7 +85,6 @@ class ChunkRunner:
         self._on_progress = on_progress
         self._on_event = on_event
         self._clock = clock
-        self._models: dict[str, ModelInfo] = {}
 
     async def run(self, delivery: Delivery) -> Outcome:
         try:
@@ -122,12 +121,17 @@ class ChunkRunner:
         chunk, completed = found
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
-        if task.status is not Status.RUNNING:
+        # A batch shows `running` while its first chunk runs; a single task's one chunk is
+        # short, so it starts in the transaction that finishes it (one commit less).
+        starting = task.status is not Status.RUNNING
+        if starting and task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
                 await repository.transition(conn, [task.id], Status.RUNNING)
             self._on_progress(task, True)
         results = await self._results(task, chunk)
         async with self._engine.begin() as conn:
+            if starting and task.type is TaskType.SINGLE:
+                await repository.transition(conn, [task.id], Status.RUNNING)
             updated = await repository.complete_chunk(conn, chunk, results)
             finished = (
                 await lifecycle.finish_if_complete(conn, updated, self._clock())
@@ -143,7 +147,7 @@ class ChunkRunner:
     async def _results(self, task: Task, chunk: Chunk) -> list[Result]:
         try:
             metadata = await self._credentials(str(task.owner_id))
-            model = await self._model(task.model, metadata)
+            model = await self._peers.model(task.model, metadata)
             inputs = await self._inputs(task, chunk, metadata)
             return await self._predict_all(task, model, inputs, metadata)
         except grpc.aio.AioRpcError as exc:
@@ -154,11 +158,6 @@ class ChunkRunner:
             raise Transient(str(exc)) from exc
         except DomainError as exc:
             raise Permanent(str(exc)) from exc
-
-    async def _model(self, name: str, metadata: Metadata) -> ModelInfo:
-        if name not in self._models:
-            self._models[name] = await self._peers.model(name, metadata)
-        return self._models[name]
 
     async def _inputs(
         self, task: Task, chunk: Chunk, metadata: Metadata

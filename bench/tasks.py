@@ -1,0 +1,136 @@
+"""Task benchmarks: a batch task end to end, and a single task's platform overhead.
+
+T-M1: rows/s of a batch task (submit -> ready, every result stored) ÷ rows/s of direct
+tritonclient batch calls on the same rows (batch 64, 4 in flight), in this run.
+T-M5: p50 of a single task's submit -> ready (seen through WatchTask) minus p50 of one direct
+Triton call for the same review: what queueing, the worker and storage add.
+"""
+
+import csv
+import io
+import itertools
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import grpc
+import tritonclient.grpc.aio as triton_aio
+from google.protobuf import struct_pb2
+
+from bench.inference import in_flight, reviews, token, triton_request
+from bench.stack import Stack
+from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
+from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from inferlane.tasks.v1 import tasks_service_pb2 as pb
+from inferlane.tasks.v1 import tasks_service_pb2_grpc
+from inferlane.tasks.v1 import tasks_types_pb2 as types
+
+ROWS = int(os.environ.get("BENCH_TASK_ROWS", "20000"))
+DIRECT_BATCH, DIRECT_IN_FLIGHT = 64, 4
+SINGLE_SAMPLES = 50
+LAST_STAGES: dict[str, float] = {}  # p50 ms of a single task's stages, for the report
+TERMINAL = {types.TASK_STATUS_READY, types.TASK_STATUS_ERROR, types.TASK_STATUS_CANCELLED}
+
+
+def csv_bytes(texts: list[str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["review"])
+    writer.writerows([t] for t in texts)
+    return out.getvalue().encode()
+
+
+async def upload(stub, metadata, data: bytes) -> str:
+    async def messages():
+        yield datasets_pb.UploadDatasetRequest(
+            metadata=datasets_pb.UploadMetadata(filename="bench.csv")
+        )
+        for i in range(0, len(data), 1 << 16):
+            yield datasets_pb.UploadDatasetRequest(chunk=data[i : i + (1 << 16)])
+
+    return (await stub.UploadDataset(messages(), metadata=metadata)).dataset.id
+
+
+async def until_terminal(stub, metadata, task_id: str) -> types.Task:
+    async for update in stub.WatchTask(pb.WatchTaskRequest(task_id=task_id), metadata=metadata):
+        if update.event.HasField("task") and update.event.task.status in TERMINAL:
+            return update.event.task
+    return (await stub.GetTask(pb.GetTaskRequest(task_id=task_id), metadata=metadata)).task
+
+
+async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
+    base = reviews(2048)
+    texts = [base[i % len(base)] for i in range(ROWS)]
+    metadata = [("authorization", f"Bearer {await token(stack)}")]
+    triton = triton_aio.InferenceServerClient(stack.triton_url)
+    async with (
+        grpc.aio.insecure_channel(stack.addresses["datasets"]) as ds,
+        grpc.aio.insecure_channel(stack.addresses["tasks"]) as ts,
+    ):
+        datasets = datasets_service_pb2_grpc.DatasetsServiceStub(ds)
+        tasks = tasks_service_pb2_grpc.TasksServiceStub(ts)
+        dataset_id = await upload(datasets, metadata, csv_bytes(texts))
+
+        batches = [texts[i : i + DIRECT_BATCH] for i in range(0, ROWS, DIRECT_BATCH)]
+
+        def direct(batch: list[str]) -> Callable[[], Awaitable[object]]:
+            return lambda: triton.infer("sentiment", triton_request(batch))
+
+        direct_s = await in_flight([direct(b) for b in batches], DIRECT_IN_FLIGHT)
+        start = time.perf_counter()
+        created = await tasks.CreateTask(
+            pb.CreateTaskRequest(
+                batch=pb.BatchTaskSpec(model="sentiment", dataset_id=dataset_id, column="review")
+            ),
+            metadata=metadata,
+        )
+        done = await until_terminal(tasks, metadata, created.task.id)
+        task_s = time.perf_counter() - start
+        if done.status != types.TASK_STATUS_READY or done.progress.done != ROWS:
+            raise RuntimeError(f"the batch task ended as {done}")
+
+        direct_ms, task_ms = [], []
+        stages: dict[str, list[float]] = {"queue": [], "pickup": [], "run": []}
+        for text in base[:SINGLE_SAMPLES]:
+            start = time.perf_counter()
+            await triton.infer("sentiment", triton_request([text]))
+            direct_ms.append((time.perf_counter() - start) * 1000)
+            single = pb.SingleTaskSpec(model="sentiment", input=struct_pb2.Struct())
+            single.input.update({"text": text})
+            start = time.perf_counter()
+            created = await tasks.CreateTask(pb.CreateTaskRequest(single=single), metadata=metadata)
+            finished = await until_terminal(tasks, metadata, created.task.id)
+            task_ms.append((time.perf_counter() - start) * 1000)
+            stamps = [
+                t.ToDatetime()
+                for t in (
+                    finished.created_at,
+                    finished.queued_at,
+                    finished.started_at,
+                    finished.finished_at,
+                )
+            ]
+            for name, (a, b) in zip(stages, itertools.pairwise(stamps), strict=True):
+                stages[name].append((b - a).total_seconds() * 1000)
+    await triton.close()
+    global LAST_STAGES
+    LAST_STAGES = {name: statistics.median(v) for name, v in stages.items()}
+    direct_rps, task_rps = ROWS / direct_s, ROWS / task_s
+    direct_p50, task_p50 = statistics.median(direct_ms), statistics.median(task_ms)
+    return [
+        (
+            f"T-M1 batch task, {ROWS:,} rows",
+            f"{task_rps:,.0f} rows/s",
+            f"{direct_rps:,.0f} rows/s",
+            f"{task_rps / direct_rps:.2f}x",
+            "≥ 0.85",
+        ),
+        (
+            "T-M5 single task, p50",
+            f"{task_p50:.1f} ms",
+            f"{direct_p50:.1f} ms",
+            f"+{task_p50 - direct_p50:.1f} ms",
+            "≤ +10 ms",
+        ),
+    ]
