@@ -15,7 +15,7 @@ from .middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from .routes import admin, api_keys, auth, datasets, health, models, shared, well_known
+from .routes import admin, api_keys, auth, datasets, health, models, shared, tasks, well_known
 from .schemas.problems import add_problem_schema
 from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
 from .settings import GatewaySettings
@@ -43,6 +43,7 @@ api_router.include_router(admin.router)
 api_router.include_router(datasets.router)
 api_router.include_router(shared.router)
 api_router.include_router(models.router)
+api_router.include_router(tasks.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:

@@ -7,6 +7,7 @@ from fastapi import Depends, Query, Request
 from inferlane.common.auth.principal import Principal
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from inferlane.inference.v1 import inference_service_pb2_grpc
+from inferlane.tasks.v1 import tasks_service_pb2_grpc
 
 from .clients import Clients
 from .errors import ProblemException
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     # Only the stubs know it: on an aio channel, the stub's methods are awaitable.
     from inferlane.datasets.v1.datasets_service_pb2_grpc import DatasetsServiceAsyncStub
     from inferlane.inference.v1.inference_service_pb2_grpc import InferenceServiceAsyncStub
+    from inferlane.tasks.v1.tasks_service_pb2_grpc import TasksServiceAsyncStub
 else:
     DatasetsServiceAsyncStub = datasets_service_pb2_grpc.DatasetsServiceStub
     InferenceServiceAsyncStub = inference_service_pb2_grpc.InferenceServiceStub
+    TasksServiceAsyncStub = tasks_service_pb2_grpc.TasksServiceStub
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -61,6 +64,10 @@ def get_inference_stub(request: Request) -> InferenceServiceAsyncStub:
     return InferenceServiceAsyncStub(get_clients(request).inference)
 
 
+def get_tasks_stub(request: Request) -> TasksServiceAsyncStub:
+    return TasksServiceAsyncStub(get_clients(request).tasks)
+
+
 async def require_json(request: Request) -> None:
     """A body, if any, must say it is JSON (a form or text body is a 415, not a 422)."""
     content_type = request.headers.get("content-type")
@@ -78,6 +85,7 @@ JwksDocumentDep = Annotated[JwksDocument, Depends(get_jwks_document)]
 AuthStub = Annotated[AuthServiceAsyncStub, Depends(get_auth_stub)]
 DatasetsStub = Annotated[DatasetsServiceAsyncStub, Depends(get_datasets_stub)]
 InferenceStub = Annotated[InferenceServiceAsyncStub, Depends(get_inference_stub)]
+TasksStub = Annotated[TasksServiceAsyncStub, Depends(get_tasks_stub)]
 # The caller, already bound for outgoing gRPC calls; a 401 problem when there is none.
 CurrentUser = Annotated[Principal, Depends(current_user)]
 # The caller if an admin; a 403 problem otherwise.

@@ -5,7 +5,8 @@ upload routes instead read ``request.stream()`` through python-multipart's push 
 the gateway holds at most one body read and one chunk of the file, whatever its size.
 
 The form has a ``file`` part and, optionally before it, a ``name`` field (the dataset's name
-instead of the file name); other fields are skipped. The file's chunks are yielded while
+instead of the file name); other small text fields (e.g. a batch task's ``model``) are kept
+in `fields`, before or after the file. The file's chunks are yielded while
 the body arrives, and the form is only complete once its closing boundary has been read: a
 body cut short raises, so it can never pass for a shorter file.
 """
@@ -26,7 +27,9 @@ CHUNK_BYTES = 64 * 1024
 # Boundaries, part headers and small fields around the file may add this much to the body.
 FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_NAME_BYTES = 1024
+MAX_FIELDS = 16  # other text fields, each at most MAX_NAME_BYTES
 FORM_MEDIA_TYPE = b"multipart/form-data"
+_OTHER = "other"  # a text field other than file and name
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,11 @@ class StreamingForm:
         self._header_name = bytearray()
         self._header_value = bytearray()
         self._headers: dict[bytes, bytes] = {}
-        self._kind: str | None = None  # FILE_FIELD, NAME_FIELD, or None for a skipped field
+        self._kind: str | None = None  # FILE_FIELD, NAME_FIELD, _OTHER, or None: skipped
         # What the form has produced so far.
         self._name: bytearray | None = None
+        self._fields: dict[str, bytearray] = {}
+        self._field: bytearray | None = None
         self._start: FileStart | None = None
         self._file_bytes = 0
         self._buffer = bytearray()
@@ -115,6 +120,12 @@ class StreamingForm:
             if not await self._pump():
                 break
         self._check_complete()
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The text fields other than ``file`` and ``name`` read so far (all of them once
+        `chunks()` is exhausted); a repeated field keeps its last value."""
+        return {key: _text(bytes(value)) for key, value in self._fields.items()}
 
     async def _pump(self) -> bool:
         """Feeds one read of the body to the parser; False once the body has ended."""
@@ -170,6 +181,12 @@ class StreamingForm:
             if self._start is not None:
                 raise invalid(f"Send the {NAME_FIELD!r} field before the {FILE_FIELD!r} field.")
             self._name = bytearray()
+        elif field and b"filename" not in options:
+            if field not in self._fields and len(self._fields) >= MAX_FIELDS:
+                raise invalid(f"The form has more than {MAX_FIELDS} fields.")
+            self._field = self._fields[field] = bytearray()
+            self._kind = _OTHER
+            return
         self._kind = field if field in (FILE_FIELD, NAME_FIELD) else None
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -185,6 +202,10 @@ class StreamingForm:
             self._name += data[start:end]
             if len(self._name) > MAX_NAME_BYTES:
                 raise invalid(f"The {NAME_FIELD!r} field is longer than {MAX_NAME_BYTES} bytes.")
+        elif self._kind == _OTHER and self._field is not None:
+            self._field += data[start:end]
+            if len(self._field) > MAX_NAME_BYTES:
+                raise invalid(f"A form field is longer than {MAX_NAME_BYTES} bytes.")
 
     def _on_part_end(self) -> None:
         if self._kind == FILE_FIELD and self._buffer:

@@ -80,7 +80,10 @@ class TasksService:
         self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, idempotency_key: str | None
     ) -> TaskView:
         self._rate.take(str(owner_id), "tasks created")
-        request_hash = fingerprint(spec)
+        sha256 = None
+        if isinstance(spec, BatchSpec) and spec.match_by_content and idempotency_key:
+            sha256 = (await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))).sha256
+        request_hash = fingerprint(spec, sha256)
         if idempotency_key:
             if len(idempotency_key) > 255:
                 raise InvalidInput("Idempotency-Key is longer than 255 characters", code="01")

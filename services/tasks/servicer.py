@@ -126,6 +126,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             dataset_id=b.dataset_id,
             column=b.column or None,
             limit=b.limit if b.HasField("limit") else None,
+            match_by_content=b.match_dataset_by_content,
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
 

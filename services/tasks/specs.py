@@ -21,15 +21,17 @@ class BatchSpec:
     dataset_id: str
     column: str | None
     limit: int | None
-    # A batch-file upload names its file by content: a retried upload is a new dataset
-    # with the same sha256, and must still match the first request.
-    dataset_sha256: str | None = None
+    # Upload-and-run names its dataset by content: a retried upload is a new dataset with
+    # the same sha256, and must still match the first request.
+    match_by_content: bool = False
 
 
-def fingerprint(spec: SingleSpec | BatchSpec) -> str:
+def fingerprint(spec: SingleSpec | BatchSpec, dataset_sha256: str | None = None) -> str:
+    """Of the request as the caller meant it; `dataset_sha256` replaces the dataset id when
+    the spec matches by content."""
     body = asdict(spec)
-    if isinstance(spec, BatchSpec) and spec.dataset_sha256:
-        body.pop("dataset_id")
+    if isinstance(spec, BatchSpec) and spec.match_by_content:
+        body["dataset_id"] = dataset_sha256
     canonical = json.dumps([type(spec).__name__, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

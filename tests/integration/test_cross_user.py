@@ -29,6 +29,11 @@ import pytest
 from inferlane.auth.v1 import auth_service_pb2 as auth_pb
 from inferlane.auth.v1 import auth_service_pb2_grpc
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
+from inferlane.tasks.v1 import tasks_service_pb2 as tasks_pb
+from inferlane.tasks.v1 import tasks_types_pb2 as tasks_types
+from services.tasks.process import build as build_tasks
+from services.tasks.settings import TasksSettings
+from tests.integration.conftest import fast
 from tests.integration.test_gateway_auth import (
     Session,
     assert_problem,
@@ -43,7 +48,9 @@ from tests.integration.test_gateway_datasets import (
     datasets_settings,
     start_datasets,
 )
+from tests.integration.test_inference_service import start_inference
 from tests.support.datasets import stub as datasets_stub
+from tests.support.task_calls import stub as tasks_stub
 
 Metadata = list[tuple[str, str]]
 
@@ -194,6 +201,73 @@ def dataset_route(name: str, method: str, suffix: str, rpc: Any, **extra: Any) -
     )
 
 
+# -- tasks (no worker runs them here: they stay unfinished, so a cancel would show) -----------
+
+
+async def make_task(owner: Actor) -> str:
+    response = await owner.api.post(
+        "/api/v1/tasks",
+        json={"type": "single", "model": "sentiment", "input": {"text": "owned by A"}},
+        headers=owner.headers,
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+async def task_alive(owner: Actor, task_id: str) -> bool:
+    response = await owner.api.get(f"/api/v1/tasks/{task_id}", headers=owner.headers)
+    return response.status_code == 200 and response.json()["status"] != "cancelled"
+
+
+async def get_task_rpc(channel: grpc.aio.Channel, task_id: str, metadata: Metadata) -> Any:
+    return await tasks_stub(channel).GetTask(
+        tasks_pb.GetTaskRequest(task_id=task_id), metadata=metadata, timeout=10
+    )
+
+
+async def cancel_task_rpc(channel: grpc.aio.Channel, task_id: str, metadata: Metadata) -> Any:
+    return await tasks_stub(channel).CancelTask(
+        tasks_pb.CancelTaskRequest(task_id=task_id), metadata=metadata, timeout=10
+    )
+
+
+async def list_results_rpc(channel: grpc.aio.Channel, task_id: str, metadata: Metadata) -> Any:
+    return await tasks_stub(channel).ListResults(
+        tasks_pb.ListResultsRequest(task_id=task_id), metadata=metadata, timeout=10
+    )
+
+
+async def export_results_rpc(channel: grpc.aio.Channel, task_id: str, metadata: Metadata) -> Any:
+    call = tasks_stub(channel).ExportResults(
+        tasks_pb.ExportResultsRequest(task_id=task_id, format=tasks_types.EXPORT_FORMAT_CSV),
+        metadata=metadata,
+        timeout=10,
+    )
+    return await call.read()
+
+
+async def watch_task_rpc(channel: grpc.aio.Channel, task_id: str, metadata: Metadata) -> Any:
+    call = tasks_stub(channel).WatchTask(
+        tasks_pb.WatchTaskRequest(task_id=task_id), metadata=metadata, timeout=10
+    )
+    try:
+        return await call.read()
+    finally:
+        call.cancel()
+
+
+def task_route(name: str, method: str, suffix: str, rpc: Any) -> Route:
+    return Route(
+        name=name,
+        method=method,
+        path="/api/v1/tasks/{id}" + suffix,
+        make=make_task,
+        service="tasks",
+        rpc=rpc,
+        alive=task_alive,
+    )
+
+
 ROUTES = [
     Route(
         name="revoke-api-key",
@@ -219,7 +293,11 @@ ROUTES = [
         alive=share_alive,
         unknown_id=unknown_share,
     ),
-    # Tasks routes are added here as they land.
+    task_route("get-task", "GET", "", get_task_rpc),
+    task_route("cancel-task", "POST", "/cancel", cancel_task_rpc),
+    task_route("task-results", "GET", "/results", list_results_rpc),
+    task_route("export-task-results", "GET", "/results?format=csv", export_results_rpc),
+    task_route("task-events", "GET", "/events", watch_task_rpc),
 ]
 
 INTRUDERS = ["user", "admin"]
@@ -242,15 +320,36 @@ class Stack:
 
 @pytest.fixture
 async def stack(
-    migrated_db, nats_url, auth_server, start_process, tmp_path
+    migrated_db, nats_url, auth_server, start_process, triton, tmp_path
 ) -> AsyncIterator[Stack]:
     datasets = await start_datasets(
         start_process,
         datasets_settings(migrated_db, nats_url, auth_server.address, tmp_path / "blobs"),
     )
-    addresses = {"auth": auth_server.address, "datasets": datasets.address}
+    inference = await start_inference(start_process, auth_server, triton.url)
+    tasks = await start_process(
+        build_tasks,
+        fast(
+            TasksSettings,
+            database_url=migrated_db,
+            nats_url=nats_url,
+            auth_addr=auth_server.address,
+            datasets_addr=datasets.address,
+            inference_addr=inference.address,
+        ),
+    )
+    addresses = {
+        "auth": auth_server.address,
+        "datasets": datasets.address,
+        "tasks": tasks.address,
+    }
     settings = gateway_settings(
-        addresses["auth"], migrated_db, nats_url, datasets_addr=addresses["datasets"]
+        addresses["auth"],
+        migrated_db,
+        nats_url,
+        datasets_addr=addresses["datasets"],
+        tasks_addr=addresses["tasks"],
+        inference_addr=inference.address,
     )
     async with gateway(settings) as edge:
         channels = {name: grpc.aio.insecure_channel(a) for name, a in addresses.items()}
@@ -312,3 +411,13 @@ async def test_lists_show_only_the_callers_own_datasets(stack: Stack) -> None:
     assert dataset_id not in {d["id"] for d in listed.json()["items"]}
     mine = await owner.api.get("/api/v1/datasets?limit=100", headers=owner.headers)
     assert dataset_id in {d["id"] for d in mine.json()["items"]}
+
+
+async def test_lists_show_only_the_callers_own_tasks(stack: Stack) -> None:
+    owner, other = await stack.actor(), await stack.actor()
+    task_id = await make_task(owner)
+    listed = await other.api.get("/api/v1/tasks?limit=100", headers=other.headers)
+    assert listed.status_code == 200
+    assert task_id not in {t["id"] for t in listed.json()["items"]}
+    mine = await owner.api.get("/api/v1/tasks?limit=100", headers=owner.headers)
+    assert task_id in {t["id"] for t in mine.json()["items"]}

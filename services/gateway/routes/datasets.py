@@ -120,13 +120,13 @@ async def upload_dataset(
     start = await form.file()
     if start is None:
         raise invalid(f"The form has no {FILE_FIELD!r} field.")
-    reply = await _upload(stub, start, form)
+    reply = await stream_upload(stub, start, form)
     dataset = Dataset.from_pb(reply.dataset)
     response.headers["Location"] = str(request.url_for("get_dataset", dataset_id=dataset.id))
     return dataset
 
 
-async def _upload(
+async def stream_upload(
     stub: DatasetsStub, start: FileStart, form: StreamingForm
 ) -> pb.UploadDatasetResponse:
     """Forward each chunk as it is parsed; `write` waits for gRPC flow control, so a slow

@@ -136,15 +136,16 @@ def row(record: struct_pb2.Struct, columns: list[Column]) -> Row:
     """A Struct row as JSON, keys in file order (a Struct is an unordered map); whole numbers
     come back as integers (a Struct keeps only doubles)."""
     values = MessageToDict(record)
-    ordered = {c.name: _number(values.pop(c.name)) for c in columns if c.name in values}
-    return {**ordered, **{key: _number(value) for key, value in values.items()}}
+    ordered = {c.name: whole_numbers(values.pop(c.name)) for c in columns if c.name in values}
+    return {**ordered, **{key: whole_numbers(value) for key, value in values.items()}}
 
 
-def _number(value: Any) -> Any:
+def whole_numbers(value: Any) -> Any:
+    """JSON numbers from a Struct (always doubles) as integers where they are whole."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_INTEGERS:
         return int(value)
     if isinstance(value, list):
-        return [_number(v) for v in value]
+        return [whole_numbers(v) for v in value]
     if isinstance(value, dict):
-        return {k: _number(v) for k, v in value.items()}
+        return {k: whole_numbers(v) for k, v in value.items()}
     return value

@@ -1,0 +1,359 @@
+"""Tasks, their results and dead letters as the wire conventions spell them, and the
+conversions from the tasks service's protobuf messages."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict, ParseDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from inferlane.tasks.v1 import tasks_service_pb2, tasks_types_pb2
+
+from .common import optional_utc, utc
+from .datasets import whole_numbers
+
+TASKS_PATH = "/api/v1/tasks"
+MAX_TEXT_CHARS = 512
+
+TaskType = Literal["single", "batch"]
+TaskStatus = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
+ExportFormat = Literal["csv", "jsonl"]
+
+TYPE_FROM_PB: dict[int, TaskType] = {
+    tasks_types_pb2.TASK_TYPE_SINGLE: "single",
+    tasks_types_pb2.TASK_TYPE_BATCH: "batch",
+}
+STATUS_FROM_PB: dict[int, TaskStatus] = {
+    tasks_types_pb2.TASK_STATUS_ACCEPTED: "accepted",
+    tasks_types_pb2.TASK_STATUS_QUEUED: "queued",
+    tasks_types_pb2.TASK_STATUS_RUNNING: "running",
+    tasks_types_pb2.TASK_STATUS_READY: "ready",
+    tasks_types_pb2.TASK_STATUS_ERROR: "error",
+    tasks_types_pb2.TASK_STATUS_CANCELLED: "cancelled",
+}
+STATUS_TO_PB: dict[TaskStatus, int] = {word: value for value, word in STATUS_FROM_PB.items()}
+EXPORT_TO_PB: dict[ExportFormat, int] = {
+    "csv": tasks_types_pb2.EXPORT_FORMAT_CSV,
+    "jsonl": tasks_types_pb2.EXPORT_FORMAT_JSONL,
+}
+TERMINAL: frozenset[TaskStatus] = frozenset({"ready", "error", "cancelled"})
+
+_TASK_EXAMPLE: dict[str, Any] = {
+    "id": "3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c",
+    "type": "batch",
+    "model": "sentiment",
+    "status": "ready",
+    "progress": {"done": 500, "total": 500, "failed": 2},
+    "summary": {
+        "counts": {"negative": 120, "neutral": 98, "positive": 280},
+        "percentages": {"negative": 24.1, "neutral": 19.68, "positive": 56.22},
+        "failed": 2,
+    },
+    "error": None,
+    "dataset_id": "6f1f5b0e-3c1a-4e0b-9a55-2f0d7c3e9b11",
+    "column": "text",
+    "limit": None,
+    "created_at": "2025-01-31T09:30:00Z",
+    "queued_at": "2025-01-31T09:30:00Z",
+    "started_at": "2025-01-31T09:30:01Z",
+    "finished_at": "2025-01-31T09:30:09Z",
+    "links": {
+        "self": "/api/v1/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c",
+        "events": "/api/v1/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c/events",
+        "results": "/api/v1/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c/results",
+        "cancel": "/api/v1/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c/cancel",
+    },
+}
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class SingleTaskCreate(BaseModel):
+    """Run a model on one input."""
+
+    type: Literal["single"]
+    model: str = Field(min_length=1, examples=["sentiment"])
+    input: dict[str, Any] = Field(
+        description=f"Input name → value; a text is at most {MAX_TEXT_CHARS} characters.",
+        examples=[{"text": "Lovely fabric, but it runs small."}],
+    )
+
+    def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
+        single = tasks_service_pb2.SingleTaskSpec(
+            model=self.model, input=ParseDict(self.input, struct_pb2.Struct())
+        )
+        return tasks_service_pb2.CreateTaskRequest(
+            single=single, idempotency_key=idempotency_key or ""
+        )
+
+
+class BatchTaskCreate(BaseModel):
+    """Run a model on every row (or the first `limit` rows) of one of your datasets."""
+
+    type: Literal["batch"]
+    model: str = Field(min_length=1, examples=["sentiment"])
+    dataset_id: uuid.UUID
+    column: str | None = Field(
+        default=None, description="Column to read; default: the dataset's detected text column."
+    )
+    limit: int | None = Field(default=None, ge=1, description="Only the first rows (a sample).")
+
+    def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
+        return tasks_service_pb2.CreateTaskRequest(
+            batch=batch_spec(self.model, str(self.dataset_id), self.column, self.limit),
+            idempotency_key=idempotency_key or "",
+        )
+
+
+TaskCreate = Annotated[SingleTaskCreate | BatchTaskCreate, Field(discriminator="type")]
+
+CREATE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "single": {
+        "summary": "One text",
+        "value": {"type": "single", "model": "sentiment", "input": {"text": "Love it!"}},
+    },
+    "batch": {
+        "summary": "A column of a dataset",
+        "value": {
+            "type": "batch",
+            "model": "sentiment",
+            "dataset_id": "6f1f5b0e-3c1a-4e0b-9a55-2f0d7c3e9b11",
+            "column": "text",
+            "limit": 100,
+        },
+    },
+}
+
+
+def batch_spec(
+    model: str, dataset_id: str, column: str | None, limit: int | None
+) -> tasks_service_pb2.BatchTaskSpec:
+    spec = tasks_service_pb2.BatchTaskSpec(model=model, dataset_id=dataset_id, column=column or "")
+    if limit is not None:
+        spec.limit = limit
+    return spec
+
+
+# -- tasks -----------------------------------------------------------------------------------
+
+
+class Progress(BaseModel):
+    done: int = Field(description="Rows processed, failed ones included.")
+    total: int = Field(description="Rows to process (1 for a single task).")
+    failed: int
+
+    @classmethod
+    def from_pb(cls, progress: tasks_types_pb2.TaskProgress) -> "Progress":
+        return cls(done=progress.done, total=progress.total, failed=progress.failed)
+
+
+class TaskError(BaseModel):
+    code: str = Field(description='"01" invalid input, "02" unreadable file, "03" failed.')
+    message: str
+
+    @classmethod
+    def from_pb(cls, error: tasks_types_pb2.TaskError) -> "TaskError":
+        return cls(code=error.code, message=error.message)
+
+
+class SingleSummary(BaseModel):
+    label: str | None = Field(description="Predicted label; null for non-classifiers.")
+    scores: dict[str, float] = Field(description="Score per label.")
+
+
+class BatchSummary(BaseModel):
+    counts: dict[str, int] = Field(description="Rows per predicted label.")
+    percentages: dict[str, float] = Field(description="Share of successful rows, in percent.")
+    failed: int = Field(description="Rows that failed.")
+
+
+class TaskLinks(BaseModel):
+    self: str
+    events: str
+    results: str
+    cancel: str
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_TASK_EXAMPLE]})
+
+    id: uuid.UUID
+    type: TaskType
+    model: str
+    status: TaskStatus = Field(description="accepted → queued → running → ready|error|cancelled")
+    progress: Progress
+    summary: SingleSummary | BatchSummary | None = Field(
+        description="Set once ready: {label, scores} for single, {counts, percentages, "
+        "failed} for batch."
+    )
+    error: TaskError | None = Field(description="Why the task failed; only when status is error.")
+    dataset_id: uuid.UUID | None = Field(description="Batch tasks: the dataset read.")
+    column: str | None = Field(description="Batch tasks: the column read.")
+    limit: int | None = Field(description="Batch tasks: the row cap of a sample run.")
+    created_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: TaskLinks
+
+    @classmethod
+    def from_pb(cls, task: tasks_types_pb2.Task) -> "Task":
+        path = f"{TASKS_PATH}/{task.id}"
+        return cls(
+            id=uuid.UUID(task.id),
+            type=TYPE_FROM_PB[task.type],
+            model=task.model,
+            status=STATUS_FROM_PB[task.status],
+            progress=Progress.from_pb(task.progress),
+            summary=_summary(task),
+            error=TaskError.from_pb(task.error) if task.HasField("error") else None,
+            dataset_id=uuid.UUID(task.dataset_id) if task.dataset_id else None,
+            column=task.column or None,
+            limit=task.limit if task.HasField("limit") else None,
+            created_at=utc(task.created_at),
+            queued_at=optional_utc(task, "queued_at"),
+            started_at=optional_utc(task, "started_at"),
+            finished_at=optional_utc(task, "finished_at"),
+            links=TaskLinks(
+                self=path,
+                events=f"{path}/events",
+                results=f"{path}/results",
+                cancel=f"{path}/cancel",
+            ),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+
+def _summary(task: tasks_types_pb2.Task) -> SingleSummary | BatchSummary | None:
+    if not task.HasField("summary"):
+        return None
+    which = task.summary.WhichOneof("summary")
+    if which == "single":
+        single = task.summary.single
+        return SingleSummary(label=single.label or None, scores=dict(single.scores))
+    if which == "batch":
+        batch = task.summary.batch
+        return BatchSummary(
+            counts=dict(batch.counts), percentages=dict(batch.percentages), failed=batch.failed
+        )
+    return None
+
+
+class TaskPage(BaseModel):
+    """One page of tasks, newest first; pass `next_cursor` back as `?cursor=`."""
+
+    items: list[Task]
+    next_cursor: str | None = Field(description="Opaque; null when there are no more items.")
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+class Prediction(BaseModel):
+    """A classifier's prediction for one row."""
+
+    row_index: int
+    input: dict[str, Any]
+    label: str
+    scores: dict[str, float]
+
+
+class Output(BaseModel):
+    """A non-classifier model's output for one row (embedding, regression value, …)."""
+
+    row_index: int
+    input: dict[str, Any]
+    output: dict[str, Any]
+
+
+class FailedRow(BaseModel):
+    """A row that failed, and why."""
+
+    row_index: int
+    input: dict[str, Any]
+    error: TaskError
+
+
+Result = Prediction | Output | FailedRow
+
+
+def result_from_pb(result: tasks_types_pb2.TaskResult) -> Result:
+    inputs = whole_numbers(MessageToDict(result.input))
+    if result.WhichOneof("outcome") == "error":
+        return FailedRow(
+            row_index=result.row_index, input=inputs, error=TaskError.from_pb(result.error)
+        )
+    output = result.output
+    if output.label:
+        return Prediction(
+            row_index=result.row_index, input=inputs, label=output.label, scores=dict(output.scores)
+        )
+    return Output(
+        row_index=result.row_index, input=inputs, output=whole_numbers(MessageToDict(output.raw))
+    )
+
+
+class ResultPage(BaseModel):
+    """Results ordered by `row_index`: a prediction `{label, scores}`, a model `output`, or
+    an `error` per row."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "row_index": 0,
+                            "input": {"text": "Love it"},
+                            "label": "positive",
+                            "scores": {"negative": 0.01, "neutral": 0.04, "positive": 0.95},
+                        },
+                        {
+                            "row_index": 1,
+                            "input": {"text": ""},
+                            "error": {"code": "01", "message": "the text is empty"},
+                        },
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[Result]
+    next_cursor: str | None = Field(description="Opaque; null when there are no more items.")
+
+
+# -- dead letters ----------------------------------------------------------------------------
+
+
+class DeadLetter(BaseModel):
+    """A work message that exhausted its deliveries."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    owner_id: uuid.UUID
+    subject: str
+    delivery_count: int
+    reason: str = Field(description="The last processing error.")
+    dead_at: datetime
+    replayed_at: datetime | None
+
+    @classmethod
+    def from_pb(cls, letter: tasks_types_pb2.DeadLetter) -> "DeadLetter":
+        return cls(
+            id=uuid.UUID(letter.id),
+            task_id=uuid.UUID(letter.task_id),
+            owner_id=uuid.UUID(letter.owner_id),
+            subject=letter.subject,
+            delivery_count=letter.delivery_count,
+            reason=letter.reason,
+            dead_at=utc(letter.dead_at),
+            replayed_at=optional_utc(letter, "replayed_at"),
+        )

@@ -1,0 +1,503 @@
+"""/api/v1/tasks through the gateway, end to end: the gateway in-process in front of real auth,
+datasets, inference, tasks and a worker (PostgreSQL, NATS, Triton), as a client sees it."""
+
+import asyncio
+import csv
+import io
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.test_gateway_auth import (
+    Session,
+    assert_problem,
+    gateway,
+    gateway_settings,
+    promote_to_admin,
+    sign_in,
+    sign_up,
+)
+from tests.support.task_calls import reviews_csv
+from tests.support.task_stack import start_task_stack
+
+pytestmark = pytest.mark.slow
+
+TASKS = "/api/v1/tasks"
+TASK_FIELDS = {
+    "id",
+    "type",
+    "model",
+    "status",
+    "progress",
+    "summary",
+    "error",
+    "dataset_id",
+    "column",
+    "limit",
+    "created_at",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "links",
+}
+TERMINAL = {"ready", "error", "cancelled"}
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    db: str
+    key_dir: Path
+
+    async def user(self) -> Session:
+        return await sign_up(self.http)
+
+    async def admin(self) -> Session:
+        session = await sign_up(self.http)
+        await promote_to_admin(self.db, session.email, self.key_dir)
+        return await sign_in(self.http, session.email)
+
+
+async def _api(
+    start_process, migrated_db, nats_url, triton, tmp_path, **stack_args: Any
+) -> AsyncIterator[Api]:
+    stack = await start_task_stack(
+        start_process,
+        database_url=migrated_db,
+        nats_url=nats_url,
+        triton_url=triton.url,
+        work_dir=tmp_path,
+        **stack_args,
+    )
+    settings = gateway_settings(
+        stack.auth.address,
+        migrated_db,
+        nats_url,
+        datasets_addr=stack.datasets.address,
+        tasks_addr=stack.tasks.address,
+        inference_addr=stack.inference.address,
+    )
+    async with gateway(settings) as edge:
+        yield Api(edge.browser(), migrated_db, tmp_path)
+
+
+@pytest.fixture
+async def api(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
+    """The whole pipeline, with one worker."""
+    async for value in _api(start_process, migrated_db, own_nats.url, triton, tmp_path):
+        yield value
+
+
+@pytest.fixture
+async def idle(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
+    """No worker (tasks stay queued) and at most two unfinished tasks per user."""
+    async for value in _api(
+        start_process,
+        migrated_db,
+        own_nats.url,
+        triton,
+        tmp_path,
+        workers=0,
+        tasks_extra={"max_active_per_user": 2},
+    ):
+        yield value
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def single(text: str = "I love it, best purchase ever!") -> dict[str, Any]:
+    return {"type": "single", "model": "sentiment", "input": {"text": text}}
+
+
+async def create(api: Api, me: Session, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return await api.http.post(TASKS, json=body, headers={**me.headers, **headers})
+
+
+async def upload_batch(
+    api: Api, me: Session, content: bytes, fields: dict[str, str], **headers: str
+) -> httpx.Response:
+    return await api.http.post(
+        f"{TASKS}/batch-file",
+        data=fields,
+        files={"file": ("reviews.csv", content, "text/csv")},
+        headers={**me.headers, **headers},
+    )
+
+
+async def wait_until_finished(api: Api, me: Session, task_id: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await api.http.get(f"{TASKS}/{task_id}", headers=me.headers)
+        assert response.status_code == 200, response.text
+        task = response.json()
+        if task["status"] in TERMINAL:
+            return task
+        assert time.monotonic() < deadline, task
+        await asyncio.sleep(0.1)
+
+
+def sse_events(text: str) -> list[tuple[str, Any]]:
+    """(event, parsed data) per Server-Sent Event, comments (pings) skipped."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data = "message", []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+def reviews_with_a_formula(n: int) -> bytes:
+    return reviews_csv(n) + f'{n},"{FORMULA.replace(chr(34), chr(34) * 2)}"\n'.encode()
+
+
+# -- happy paths -----------------------------------------------------------------------------
+
+
+async def test_single_task_is_accepted_then_ready_with_label_and_scores(api: Api) -> None:
+    me = await api.user()
+    response = await create(api, me, single())
+    assert response.status_code == 202, response.text
+    task = response.json()
+    assert set(task) == TASK_FIELDS
+    assert response.headers["location"].endswith(f"{TASKS}/{task['id']}")
+    assert (task["type"], task["model"], task["summary"], task["error"]) == (
+        "single",
+        "sentiment",
+        None,
+        None,
+    )
+    assert task["status"] in {"accepted", "queued", "running", "ready"}
+    assert task["progress"]["total"] == 1
+    assert task["created_at"].endswith("Z") or task["created_at"].endswith("+00:00")
+    assert task["links"] == {
+        "self": f"{TASKS}/{task['id']}",
+        "events": f"{TASKS}/{task['id']}/events",
+        "results": f"{TASKS}/{task['id']}/results",
+        "cancel": f"{TASKS}/{task['id']}/cancel",
+    }
+
+    done = await wait_until_finished(api, me, task["id"])
+    assert done["status"] == "ready", done
+    assert done["summary"]["label"] == "positive"
+    assert set(done["summary"]["scores"]) == {"negative", "neutral", "positive"}
+    assert done["progress"] == {"done": 1, "total": 1, "failed": 0}
+    assert done["finished_at"] is not None and done["started_at"] is not None
+
+    results = (await api.http.get(f"{TASKS}/{task['id']}/results", headers=me.headers)).json()
+    assert results["next_cursor"] is None
+    [row] = results["items"]
+    assert row["row_index"] == 0 and row["label"] == "positive"
+    assert row["input"] == {"text": "I love it, best purchase ever!"}
+
+    listed = await api.http.get(f"{TASKS}?status=ready&model=sentiment", headers=me.headers)
+    assert [t["id"] for t in listed.json()["items"]] == [task["id"]]
+    assert (await api.http.get(f"{TASKS}?status=queued", headers=me.headers)).json()["items"] == []
+    assert (await api.http.get(f"{TASKS}?model=embedding", headers=me.headers)).json()[
+        "items"
+    ] == []
+
+
+async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
+    me = await api.user()
+    rows = 600  # three chunks: progress while it runs
+    response = await upload_batch(
+        api, me, reviews_with_a_formula(rows - 1), {"model": "sentiment", "column": "review"}
+    )
+    assert response.status_code == 202, response.text
+    task = response.json()
+    assert (task["type"], task["column"], task["limit"]) == ("batch", "review", None)
+    assert task["progress"]["total"] == rows
+    dataset = await api.http.get(f"/api/v1/datasets/{task['dataset_id']}", headers=me.headers)
+    assert dataset.status_code == 200 and dataset.json()["rows"] == rows
+
+    events = await api.http.get(f"{TASKS}/{task['id']}/events", headers=me.headers, timeout=120)
+    assert events.status_code == 200, events.text
+    assert events.headers["content-type"].startswith("text/event-stream")
+    seen = sse_events(events.text)
+    assert seen[0][0] == "task"
+    assert any(name == "progress" for name, _ in seen), seen
+    progress = [data for name, data in seen if name == "progress"]
+    assert set(progress[0]) == {"done", "total", "failed"}
+    last_name, last = seen[-1]
+    assert last_name == "task" and last["status"] == "ready", seen[-1]
+
+    done = await wait_until_finished(api, me, task["id"])
+    counts = done["summary"]["counts"]
+    assert sum(counts.values()) == rows and done["summary"]["failed"] == 0
+    assert abs(sum(done["summary"]["percentages"].values()) - 100) < 0.1
+
+    indexes: list[int] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        url = f"{TASKS}/{task['id']}/results?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = (await api.http.get(url, headers=me.headers)).json()
+        assert len(page["items"]) <= 100
+        indexes += [r["row_index"] for r in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert indexes == list(range(rows)) and pages >= 6
+
+    exported = await api.http.get(f"{TASKS}/{task['id']}/results?format=csv", headers=me.headers)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert exported.headers["content-disposition"] == (
+        f'attachment; filename="task-{task["id"]}.csv"'
+    )
+    table = list(csv.reader(io.StringIO(exported.text)))
+    header, body = table[0], table[1:]
+    assert header[0] == "row_index" and "review" in header and "label" in header
+    assert len(body) == rows
+    cell = body[-1][header.index("review")]
+    assert cell == "'" + FORMULA, cell  # defused: a spreadsheet shows it, does not run it
+
+    lines = await api.http.get(f"{TASKS}/{task['id']}/results?format=jsonl", headers=me.headers)
+    assert lines.headers["content-type"] == "application/x-ndjson"
+    assert lines.headers["content-disposition"].endswith(f'task-{task["id"]}.jsonl"')
+    records = [json.loads(line) for line in lines.text.splitlines() if line]
+    assert [r["row_index"] for r in records] == list(range(rows))
+
+
+async def test_batch_from_a_dataset_with_a_sample_limit(api: Api) -> None:
+    me = await api.user()
+    uploaded = await api.http.post(
+        "/api/v1/datasets",
+        files={"file": ("r.csv", reviews_csv(20), "text/csv")},
+        headers=me.headers,
+    )
+    dataset_id = uploaded.json()["id"]
+    response = await create(
+        api, me, {"type": "batch", "model": "sentiment", "dataset_id": dataset_id, "limit": 5}
+    )
+    assert response.status_code == 202, response.text
+    task = response.json()
+    assert (task["dataset_id"], task["column"], task["limit"]) == (dataset_id, "review", 5)
+    done = await wait_until_finished(api, me, task["id"])
+    assert done["status"] == "ready" and done["progress"]["total"] == 5
+    assert sum(done["summary"]["counts"].values()) == 5
+
+
+async def test_idempotency_key_replays_and_refuses_a_different_body(api: Api) -> None:
+    me = await api.user()
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await create(api, me, single("Great value"), **key)
+    again = await create(api, me, single("Great value"), **key)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    other = await create(api, me, single("Something else"), **key)
+    assert_problem(other, 422, "01")
+    without = await create(api, me, single("Great value"))
+    assert without.json()["id"] != first.json()["id"]
+
+    # batch-file passes the key on too, and an unused upload does not linger
+    file_key = {"Idempotency-Key": str(uuid.uuid4())}
+    made = await upload_batch(api, me, reviews_csv(3), {"model": "sentiment"}, **file_key)
+    assert made.status_code == 202, made.text
+    retried = await upload_batch(api, me, reviews_csv(3), {"model": "sentiment"}, **file_key)
+    assert retried.status_code == 202 and retried.json()["id"] == made.json()["id"]
+    refused = await upload_batch(api, me, reviews_csv(3), {"model": "embedding"}, **file_key)
+    assert_problem(refused, 422, "01")
+    datasets = (await api.http.get("/api/v1/datasets", headers=me.headers)).json()["items"]
+    assert [d["id"] for d in datasets] == [made.json()["dataset_id"]]
+
+
+# -- back-pressure and cancellation ----------------------------------------------------------
+
+
+async def test_too_many_unfinished_tasks_is_429_with_retry_after(idle: Api) -> None:
+    me = await idle.user()
+    for _ in range(2):
+        assert (await create(idle, me, single())).status_code == 202
+    refused = await create(idle, me, single())
+    assert_problem(refused, 429, "too_many_requests")
+    assert int(refused.headers["retry-after"]) >= 1
+    by_file = await upload_batch(idle, me, reviews_csv(3), {"model": "sentiment"})
+    assert_problem(by_file, 429, "too_many_requests")
+    assert "retry-after" in by_file.headers
+    datasets = (await idle.http.get("/api/v1/datasets", headers=me.headers)).json()["items"]
+    assert datasets == []  # the upload of a refused batch is not kept
+    # Someone else is not held back by my queue.
+    other = await idle.user()
+    assert (await create(idle, other, single())).status_code == 202
+
+
+async def test_cancel_then_cancel_again_is_409(idle: Api) -> None:
+    me = await idle.user()
+    task = (await create(idle, me, single())).json()
+    cancelled = await idle.http.post(f"{TASKS}/{task['id']}/cancel", headers=me.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["finished_at"] is not None
+    again = await idle.http.post(f"{TASKS}/{task['id']}/cancel", headers=me.headers)
+    assert_problem(again, 409, "task_finished")
+    got = (await idle.http.get(f"{TASKS}/{task['id']}", headers=me.headers)).json()
+    assert got["status"] == "cancelled"
+    # A finished task's events: the task, then the end.
+    events = await idle.http.get(f"{TASKS}/{task['id']}/events", headers=me.headers)
+    assert [(n, d["status"]) for n, d in sse_events(events.text)] == [("task", "cancelled")]
+
+
+# -- unhappy paths ---------------------------------------------------------------------------
+
+
+def every_route(task_id: str) -> list[tuple[str, str]]:
+    return [
+        ("GET", f"{TASKS}/{task_id}"),
+        ("POST", f"{TASKS}/{task_id}/cancel"),
+        ("GET", f"{TASKS}/{task_id}/results"),
+        ("GET", f"{TASKS}/{task_id}/results?format=csv"),
+        ("GET", f"{TASKS}/{task_id}/results?format=jsonl"),
+        ("GET", f"{TASKS}/{task_id}/events"),
+    ]
+
+
+async def test_unknown_and_someone_elses_task_are_404_on_every_route(idle: Api) -> None:
+    owner, other = await idle.user(), await idle.user()
+    task = (await create(idle, owner, single())).json()
+    for method, path in every_route(task["id"]):
+        foreign = await idle.http.request(method, path, headers=other.headers)
+        body = assert_problem(foreign, 404, "not_found")
+        unknown = await idle.http.request(
+            method, path.replace(task["id"], str(uuid.uuid4())), headers=other.headers
+        )
+        assert_problem(unknown, 404, "not_found")
+        assert body["detail"] == unknown.json()["detail"], path
+    assert (await idle.http.get(f"{TASKS}/{task['id']}", headers=owner.headers)).json()[
+        "status"
+    ] != "cancelled"
+    listed = (await idle.http.get(TASKS, headers=other.headers)).json()
+    assert listed == {"items": [], "next_cursor": None}
+    # A batch over someone else's dataset: that dataset does not exist for the caller.
+    uploaded = await idle.http.post(
+        "/api/v1/datasets",
+        files={"file": ("r.csv", reviews_csv(3), "text/csv")},
+        headers=owner.headers,
+    )
+    batch = {"type": "batch", "model": "sentiment", "dataset_id": uploaded.json()["id"]}
+    assert_problem(await create(idle, other, batch), 404, "not_found")
+
+
+async def test_missing_credentials_are_401(idle: Api) -> None:
+    some = str(uuid.uuid4())
+    routes = [
+        *every_route(some),
+        ("GET", TASKS),
+        ("POST", TASKS),
+        ("GET", "/api/v1/admin/dead-letters"),
+        ("POST", f"/api/v1/admin/dead-letters/{some}/replay"),
+    ]
+    for method, path in routes:
+        response = await idle.http.request(method, path, json=single())
+        assert_problem(response, 401, "unauthenticated")
+    no_auth = await idle.http.post(
+        f"{TASKS}/batch-file", files={"file": ("r.csv", b"text\nhi\n", "text/csv")}
+    )
+    assert_problem(no_auth, 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "nope", "model": "sentiment", "input": {"text": "hi"}},
+        {"model": "sentiment", "input": {"text": "hi"}},
+        {"type": "single", "model": "sentiment", "input": "hi"},
+        {"type": "single", "model": "sentiment"},
+        {"type": "batch", "model": "sentiment", "dataset_id": "not-a-uuid"},
+        {"type": "batch", "model": "sentiment", "dataset_id": str(uuid.uuid4()), "limit": 0},
+        [],
+    ],
+    ids=["type-nope", "no-type", "input-not-object", "no-input", "bad-uuid", "limit-0", "list"],
+)
+async def test_malformed_bodies_are_422_code_01(idle: Api, body: Any) -> None:
+    me = await idle.user()
+    response = await idle.http.post(TASKS, json=body, headers=me.headers)
+    assert_problem(response, 422, "01")
+
+
+async def test_invalid_inputs_the_service_refuses_are_422_code_01(idle: Api) -> None:
+    me = await idle.user()
+    assert_problem(await create(idle, me, single("x" * 513)), 422, "01")
+    assert (await create(idle, me, single("x" * 512))).status_code == 202
+    unknown_model = {"type": "single", "model": "no-such-model", "input": {"text": "hi"}}
+    assert_problem(await create(idle, me, unknown_model), 422, "01")
+    no_model = await upload_batch(idle, me, reviews_csv(3), {})
+    assert_problem(no_model, 422, "01")
+    bad_limit = await upload_batch(idle, me, reviews_csv(3), {"model": "sentiment", "limit": "x"})
+    assert_problem(bad_limit, 422, "01")
+    bad_column = await upload_batch(
+        idle, me, reviews_csv(3), {"model": "sentiment", "column": "nope"}
+    )
+    assert_problem(bad_column, 422, "01")
+    no_file = await idle.http.post(
+        f"{TASKS}/batch-file",
+        data={"model": "sentiment"},
+        files={"x": ("a", b"b")},
+        headers=me.headers,
+    )
+    assert_problem(no_file, 422, "01")
+    unreadable = await upload_batch(idle, me, b"\x00\x01\x02binary", {"model": "sentiment"})
+    assert_problem(unreadable, 422, "02")
+    assert (await idle.http.get("/api/v1/datasets", headers=me.headers)).json()["items"] == []
+    as_text = await idle.http.post(
+        TASKS, content=b"type=single", headers={**me.headers, "content-type": "text/plain"}
+    )
+    assert_problem(as_text, 415, "unsupported_media_type")
+
+
+async def test_bad_query_values_are_422(idle: Api) -> None:
+    me = await idle.user()
+    task = (await create(idle, me, single())).json()
+    for query in ("format=xlsx", "limit=0", "format="):
+        response = await idle.http.get(f"{TASKS}/{task['id']}/results?{query}", headers=me.headers)
+        assert_problem(response, 422, "01")
+    assert_problem(await idle.http.get(f"{TASKS}?status=done", headers=me.headers), 422, "01")
+    assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 422, "01")
+
+
+async def test_dead_letters_are_for_admins_only(idle: Api) -> None:
+    me = await idle.user()
+    some = str(uuid.uuid4())
+    listed = await idle.http.get("/api/v1/admin/dead-letters", headers=me.headers)
+    assert_problem(listed, 403, "forbidden")
+    replay = await idle.http.post(f"/api/v1/admin/dead-letters/{some}/replay", headers=me.headers)
+    assert_problem(replay, 403, "forbidden")
+    admin = await idle.admin()
+    page = await idle.http.get("/api/v1/admin/dead-letters?limit=5", headers=admin.headers)
+    assert page.status_code == 200, page.text
+    assert page.json() == {"items": [], "next_cursor": None}
+    missing = await idle.http.post(
+        f"/api/v1/admin/dead-letters/{some}/replay", headers=admin.headers
+    )
+    assert_problem(missing, 404, "not_found")
+
+
+async def test_the_openapi_document_describes_the_task_routes(idle: Api) -> None:
+    document = (await idle.http.get("/openapi.json")).json()
+    paths = document["paths"]
+    create_op = paths[TASKS]["post"]
+    assert {"202", "401", "404", "422", "429"} <= set(create_op["responses"])
+    assert "Location" in create_op["responses"]["202"]["headers"]
+    assert "Retry-After" in create_op["responses"]["429"]["headers"]
+    assert "409" in paths[f"{TASKS}/{{task_id}}/cancel"]["post"]["responses"]
+    results = paths[f"{TASKS}/{{task_id}}/results"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "text/csv", "application/x-ndjson"} <= set(results)
+    events = paths[f"{TASKS}/{{task_id}}/events"]["get"]["responses"]["200"]["content"]
+    assert "text/event-stream" in events
+    assert "multipart/form-data" in paths[f"{TASKS}/batch-file"]["post"]["requestBody"]["content"]
+    assert document["components"]["schemas"]["Task"]["examples"]
