@@ -1,0 +1,159 @@
+"""Pure rules of the tasks service: transitions, chunk plans, exports, fingerprints, limits."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from inferlane.common.errors import Conflict, TooMany
+from inferlane.common.ratelimit import KeyedRateLimiter
+from services.tasks import exports
+from services.tasks.domain import (
+    BatchSummary,
+    Progress,
+    Result,
+    Status,
+    Task,
+    TaskType,
+    check_transition,
+    plan_chunks,
+)
+from services.tasks.models import ModelInfo, row_problem
+from services.tasks.specs import BatchSpec, SingleSpec, fingerprint
+from services.tasks.worker.consumer import backoff
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        (Status.ACCEPTED, Status.QUEUED, True),
+        (Status.QUEUED, Status.RUNNING, True),
+        (Status.ACCEPTED, Status.RUNNING, True),  # the worker may beat the relay's mark
+        (Status.RUNNING, Status.READY, True),
+        (Status.RUNNING, Status.CANCELLED, True),
+        (Status.ERROR, Status.QUEUED, True),  # an admin's replay
+        (Status.READY, Status.CANCELLED, False),
+        (Status.CANCELLED, Status.RUNNING, False),
+        (Status.QUEUED, Status.READY, False),
+        (Status.READY, Status.QUEUED, False),
+    ],
+)
+def test_transitions(current, target, allowed):
+    if allowed:
+        check_transition(current, target)
+    else:
+        with pytest.raises(Conflict):
+            check_transition(current, target)
+
+
+def test_chunk_plan_covers_every_row_once():
+    task_id = uuid.uuid4()
+    chunks = plan_chunks(task_id, 1000, 256)
+    assert [(c.start, c.end) for c in chunks] == [(0, 256), (256, 512), (512, 768), (768, 1000)]
+    assert plan_chunks(task_id, 1, 256)[0].end == 1
+
+
+def test_percentages_are_of_successful_rows():
+    summary = BatchSummary(counts={"positive": 3, "negative": 1, "neutral": 0}, failed=4)
+    assert summary.percentages == {"positive": 75.0, "negative": 25.0, "neutral": 0.0}
+
+
+SENTIMENT = ModelInfo(
+    "sentiment", "classification", ["text"], ["negative", "neutral", "positive"], 512
+)
+REGRESSOR = ModelInfo("diabetes-progression", "regression", ["age", "bmi"], [], 0)
+
+
+def test_row_checks():
+    assert row_problem(SENTIMENT, {"text": "fine"}) is None
+    assert "512" in (row_problem(SENTIMENT, {"text": "x" * 513}) or "")
+    assert "text" in (row_problem(SENTIMENT, {"text": 3}) or "")
+    assert row_problem(SENTIMENT, {"text": "  "}) == "text is empty"
+    assert row_problem(REGRESSOR, {"age": 0.1, "bmi": 2}) is None
+    assert "bmi" in (row_problem(REGRESSOR, {"age": 0.1, "bmi": True}) or "")
+    assert "finite" in (row_problem(REGRESSOR, {"age": float("nan"), "bmi": 1}) or "")
+
+
+def _task(**changes) -> Task:
+    values = {
+        "id": uuid.uuid4(),
+        "owner_id": uuid.uuid4(),
+        "type": TaskType.BATCH,
+        "model": "sentiment",
+        "status": Status.READY,
+        "progress": Progress(2, 2, 1),
+        "input": None,
+        "dataset_id": uuid.uuid4(),
+        "column": "review",
+        "row_limit": None,
+        "labels": ["negative", "neutral", "positive"],
+        "input_columns": ["review"],
+        "summary": None,
+        "error_code": None,
+        "error_message": None,
+        "created_at": datetime.now(UTC),
+    }
+    return Task(**(values | changes))
+
+
+async def _collect(task: Task, results: list[Result], fmt: str) -> bytes:
+    async def rows():
+        for r in results:
+            yield r
+
+    return b"".join([c async for c in exports.encode(task, rows(), fmt)])
+
+
+async def test_csv_export_defuses_formulas_and_keeps_numbers():
+    results = [
+        Result(
+            0, {"review": "=1+1"}, "positive", {"negative": 0.1, "neutral": 0.2, "positive": 0.7}
+        ),
+        Result(1, {"review": "-sold out"}, error_code="01", error_message="@bad"),
+    ]
+    text = (await _collect(_task(), results, "csv")).decode()
+    lines = text.splitlines()
+    assert lines[0] == "row_index,review,label,negative,neutral,positive,error_code,error_message"
+    assert lines[1] == "0,'=1+1,positive,0.100000,0.200000,0.700000,,"
+    assert lines[2] == "1,'-sold out,,,,,01,'@bad"
+
+
+async def test_export_streams_in_bounded_pieces():
+    results = [Result(i, {"review": "ok"}, "positive", {"positive": 1.0}) for i in range(1200)]
+    pieces = [c async for c in exports.encode(_task(), _aiter(results), "jsonl")]
+    assert len(pieces) == 3  # 500 + 500 + 200 rows: never the whole file at once
+    assert sum(p.count(b"\n") for p in pieces) == 1200
+
+
+async def _aiter(items):
+    for item in items:
+        yield item
+
+
+def test_fingerprints():
+    single = SingleSpec("sentiment", {"text": "a"})
+    assert fingerprint(single) == fingerprint(SingleSpec("sentiment", {"text": "a"}))
+    assert fingerprint(single) != fingerprint(SingleSpec("sentiment", {"text": "b"}))
+    by_id = BatchSpec("sentiment", "d1", None, None)
+    assert fingerprint(by_id) != fingerprint(BatchSpec("sentiment", "d2", None, None))
+    by_content = BatchSpec("sentiment", "d1", None, None, match_by_content=True)
+    other_upload = BatchSpec("sentiment", "d2", None, None, match_by_content=True)
+    assert fingerprint(by_content, "sha") == fingerprint(other_upload, "sha")
+    assert fingerprint(by_content, "sha") != fingerprint(other_upload, "other")
+
+
+def test_rate_limiter_refills_over_time():
+    now = [0.0]
+    limiter = KeyedRateLimiter(rate=2.0, burst=2, clock=lambda: now[0])
+    limiter.take("u")
+    limiter.take("u")
+    with pytest.raises(TooMany) as refused:
+        limiter.take("u")
+    assert refused.value.retry_after == pytest.approx(0.5)
+    limiter.take("someone else")
+    now[0] = 0.5
+    limiter.take("u")
+
+
+def test_backoff_doubles_up_to_a_ceiling():
+    assert [backoff(a, 1.0, 5.0) for a in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
