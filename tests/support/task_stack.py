@@ -65,17 +65,19 @@ def worker_settings(stack_settings: dict[str, Any], **extra: Any) -> WorkerSetti
     return fast(WorkerSettings, **values)
 
 
-async def start_task_stack(
-    start: Starter,
-    *,
-    database_url: str,
-    nats_url: str,
-    triton_url: str,
-    work_dir: Path,
-    workers: int = 1,
-    tasks_extra: dict[str, Any] | None = None,
-    worker_extra: dict[str, Any] | None = None,
-) -> TaskStack:
+@dataclass
+class Peers:
+    """What the tasks service and its workers call: auth, datasets and inference."""
+
+    auth: GrpcProcess
+    datasets: GrpcProcess
+    inference: GrpcProcess
+    service_key: str  # the tasks-worker service account's API key, known to auth
+
+
+async def start_peers(
+    start: Starter, *, database_url: str, nats_url: str, triton_url: str, work_dir: Path
+) -> Peers:
     await clean_tasks_schema(database_url)
     key = "ilk_" + secrets.token_urlsafe(32)  # the shape of an API key
     common = {"database_url": database_url, "nats_url": nats_url}
@@ -96,6 +98,31 @@ async def start_task_stack(
     inference = await start(
         build_inference, fast(InferenceSettings, triton_url=triton_url, **peers)
     )
+    return Peers(auth, datasets, inference, key)
+
+
+async def start_task_stack(
+    start: Starter,
+    *,
+    database_url: str,
+    nats_url: str,
+    triton_url: str,
+    work_dir: Path,
+    workers: int = 1,
+    tasks_extra: dict[str, Any] | None = None,
+    worker_extra: dict[str, Any] | None = None,
+) -> TaskStack:
+    started_peers = await start_peers(
+        start,
+        database_url=database_url,
+        nats_url=nats_url,
+        triton_url=triton_url,
+        work_dir=work_dir,
+    )
+    auth, datasets, inference = started_peers.auth, started_peers.datasets, started_peers.inference
+    key = started_peers.service_key
+    common = {"database_url": database_url, "nats_url": nats_url}
+    peers = {"auth_addr": auth.address}
     addresses = {"datasets_addr": datasets.address, "inference_addr": inference.address}
     tasks = await start(
         build_tasks,

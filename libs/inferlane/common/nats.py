@@ -51,11 +51,13 @@ class NatsConnection:
         if self._task is not None:
             self._task.cancel()
         if self.client is not None and not self.client.is_closed:
-            try:
-                await self.client.drain()
-            except Exception:  # already gone: nothing left to drain
-                with contextlib.suppress(Exception):  # the socket may be dead too
-                    await self.client.close()
+            # Flush what was published, then close. Not drain(): it waits (30 s by default)
+            # for subscriptions such as a pull fetch in flight, and our consumers end their
+            # own work before this is called.
+            with contextlib.suppress(Exception):
+                await self.client.flush(timeout=1)
+            with contextlib.suppress(Exception):  # the socket may be dead already
+                await self.client.close()
 
     async def _connect_loop(self) -> None:
         delay = 0.2
