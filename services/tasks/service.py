@@ -262,10 +262,22 @@ class TasksService:
         rows = repository.stream_results(self._engine, task.id)
         return task, exports.encode(task, rows, fmt)
 
-    async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[Task | Progress]:
+    async def watch(
+        self, owner_id: uuid.UUID, task_id: str
+    ) -> AsyncIterator[TaskView | Progress]:
+        """Checked before the first update, so a foreign id is NOT_FOUND, not an empty stream."""
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
-        return self._watcher.follow(task)
+        return self._with_summaries(self._watcher.follow(task))
+
+    async def _with_summaries(
+        self, updates: AsyncIterator[Task | Progress]
+    ) -> AsyncIterator[TaskView | Progress]:
+        async for update in updates:
+            if isinstance(update, Task):
+                yield TaskView(update, await self._batch_summary(update))
+            else:
+                yield update
 
     async def list_dead_letters(
         self, limit: int, page_token: str

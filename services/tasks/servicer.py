@@ -12,7 +12,7 @@ from inferlane.common.errors import InvalidInput
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
-from services.tasks.domain import DeadLetter, Progress, Result, Status, Task, TaskType
+from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.service import TasksService, TaskView
 from services.tasks.specs import BatchSpec, SingleSpec
 
@@ -131,13 +131,13 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
     raise InvalidInput("say what to run: a single or a batch task", code="01")
 
 
-def _event(item: Task | Progress) -> types.TaskEvent:
+def _event(item: TaskView | Progress) -> types.TaskEvent:
     event = types.TaskEvent()
     event.occurred_at.GetCurrentTime()
     if isinstance(item, Progress):
         event.progress.CopyFrom(progress_pb(item))
     else:
-        event.task.CopyFrom(task_pb(TaskView(item, None)))
+        event.task.CopyFrom(task_pb(item))
     return event
 
 

@@ -234,6 +234,7 @@ async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
     assert set(progress[0]) == {"done", "total", "failed"}
     last_name, last = seen[-1]
     assert last_name == "task" and last["status"] == "ready", seen[-1]
+    assert sum(last["summary"]["counts"].values()) == rows  # the final event carries the summary
 
     done = await wait_until_finished(api, me, task["id"])
     counts = done["summary"]["counts"]
