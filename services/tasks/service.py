@@ -262,9 +262,7 @@ class TasksService:
         rows = repository.stream_results(self._engine, task.id)
         return task, exports.encode(task, rows, fmt)
 
-    async def watch(
-        self, owner_id: uuid.UUID, task_id: str
-    ) -> AsyncIterator[TaskView | Progress]:
+    async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[TaskView | Progress]:
         """Checked before the first update, so a foreign id is NOT_FOUND, not an empty stream."""
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
