@@ -5,12 +5,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common.auth.principal import SERVICE
-from inferlane.common.pagination import Cursor
+from inferlane.common.pagination import Cursor, after_cursor
 from services.auth.domain import ApiKey, User
 from services.auth.tables import NO_PASSWORD, api_keys, refresh_tokens, users
 from services.auth.tokens import IssuedRefresh
@@ -68,16 +68,6 @@ async def set_role(conn: AsyncConnection, user_id: uuid.UUID, role: str) -> User
     return _user(row) if row else None
 
 
-def _page(columns_table, cursor: Cursor | None):
-    """Newest first; the cursor is the last row of the previous page."""
-    if cursor is None:
-        return True
-    return or_(
-        columns_table.c.created_at < cursor.created_at,
-        and_(columns_table.c.created_at == cursor.created_at, columns_table.c.id < cursor.id),
-    )
-
-
 async def ensure_service_user(conn: AsyncConnection, email: str) -> User:
     """The account with this email, created as a service account if missing. An existing
     account is returned as it is: the caller checks that it is a service account."""
@@ -93,7 +83,7 @@ async def ensure_service_user(conn: AsyncConnection, email: str) -> User:
 async def list_users(conn: AsyncConnection, limit: int, cursor: Cursor | None) -> list[User]:
     stmt = (
         select(*_USER_COLUMNS)
-        .where(_page(users, cursor))
+        .where(after_cursor(users.c.created_at, users.c.id, cursor))
         .order_by(users.c.created_at.desc(), users.c.id.desc())
         .limit(limit)
     )
@@ -209,7 +199,9 @@ async def list_api_keys(
     stmt = (
         select(*_KEY_COLUMNS)
         .where(
-            api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None), _page(api_keys, cursor)
+            api_keys.c.user_id == user_id,
+            api_keys.c.revoked_at.is_(None),
+            after_cursor(api_keys.c.created_at, api_keys.c.id, cursor),
         )
         .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
         .limit(limit)

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, text, true, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common.pagination import Cursor
+from inferlane.common.pagination import Cursor, after_cursor
 from services.datasets.domain import Dataset
 from services.datasets.tables import datasets, shares
 
@@ -48,14 +48,7 @@ async def get_owned(
 async def list_owned(
     conn: AsyncConnection, owner_id: uuid.UUID, limit: int, cursor: Cursor | None
 ) -> list[Dataset]:
-    after = (
-        or_(
-            datasets.c.created_at < cursor.created_at,
-            and_(datasets.c.created_at == cursor.created_at, datasets.c.id < cursor.id),
-        )
-        if cursor
-        else true()
-    )
+    after = after_cursor(datasets.c.created_at, datasets.c.id, cursor)
     stmt = (
         select(*_DATASET)
         .where(datasets.c.owner_id == owner_id, after)

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from inferlane.events.v1 import events_pb2
 from services.tasks.domain import Chunk, Task
@@ -22,71 +23,41 @@ def dead_subject(task_id: uuid.UUID | str) -> str:
     return f"tasks.dead.{task_id}"
 
 
-def work(task: Task, chunk: Chunk, now: datetime) -> bytes:
-    message = events_pb2.TaskWork(
-        event_id=str(uuid.uuid4()),
-        owner_id=str(task.owner_id),
-        task_id=str(task.id),
-        chunk_index=chunk.index,
-        rows=events_pb2.RowRange(start_row_index=chunk.start, end_row_index=chunk.end),
+def _event(kind: type[Any], task: Task, now: datetime, **fields: Any) -> bytes:
+    """Every task event carries a fresh event id, the owner, the task and when (fields 1-4)."""
+    message = kind(
+        event_id=str(uuid.uuid4()), owner_id=str(task.owner_id), task_id=str(task.id), **fields
     )
     message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    return bytes(message.SerializeToString())
+
+
+def _counts(task: Task) -> dict[str, int]:
+    p = task.progress
+    return {"done": p.done, "total": p.total, "failed": p.failed}
+
+
+def work(task: Task, chunk: Chunk, now: datetime) -> bytes:
+    rows = events_pb2.RowRange(start_row_index=chunk.start, end_row_index=chunk.end)
+    return _event(events_pb2.TaskWork, task, now, chunk_index=chunk.index, rows=rows)
 
 
 def created(task: Task, now: datetime) -> bytes:
-    message = events_pb2.TaskCreated(
-        event_id=str(uuid.uuid4()),
-        owner_id=str(task.owner_id),
-        task_id=str(task.id),
-        model=task.model,
-        dataset_id=str(task.dataset_id or ""),
-    )
-    message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    dataset_id = str(task.dataset_id or "")
+    return _event(events_pb2.TaskCreated, task, now, model=task.model, dataset_id=dataset_id)
 
 
 def completed(task: Task, now: datetime) -> bytes:
-    message = events_pb2.TaskCompleted(
-        event_id=str(uuid.uuid4()),
-        owner_id=str(task.owner_id),
-        task_id=str(task.id),
-        done=task.progress.done,
-        total=task.progress.total,
-        failed=task.progress.failed,
-    )
-    message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    return _event(events_pb2.TaskCompleted, task, now, **_counts(task))
 
 
 def failed(task: Task, code: str, reason: str, now: datetime) -> bytes:
-    message = events_pb2.TaskFailed(
-        event_id=str(uuid.uuid4()),
-        owner_id=str(task.owner_id),
-        task_id=str(task.id),
-        error_code=code,
-        error_message=reason,
-    )
-    message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    return _event(events_pb2.TaskFailed, task, now, error_code=code, error_message=reason)
 
 
 def cancelled(task: Task, now: datetime) -> bytes:
-    message = events_pb2.TaskCancelled(
-        event_id=str(uuid.uuid4()), owner_id=str(task.owner_id), task_id=str(task.id)
-    )
-    message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    return _event(events_pb2.TaskCancelled, task, now)
 
 
 def progress(task: Task, now: datetime) -> bytes:
-    message = events_pb2.TaskProgress(
-        event_id=str(uuid.uuid4()),
-        owner_id=str(task.owner_id),
-        task_id=str(task.id),
-        done=task.progress.done,
-        total=task.progress.total,
-        failed=task.progress.failed,
-    )
-    message.occurred_at.FromDatetime(now)
-    return message.SerializeToString()
+    return _event(events_pb2.TaskProgress, task, now, **_counts(task))

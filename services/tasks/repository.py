@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inferlane.common.pagination import Cursor
+from inferlane.common.pagination import Cursor, after_cursor
 from services.tasks import domain
 from services.tasks.domain import (
     ACTIVE,
@@ -124,14 +124,7 @@ async def list_owned(
     status: Status | None,
     model: str | None,
 ) -> list[Task]:
-    after = (
-        or_(
-            tasks.c.created_at < cursor.created_at,
-            and_(tasks.c.created_at == cursor.created_at, tasks.c.id < cursor.id),
-        )
-        if cursor
-        else true()
-    )
+    after = after_cursor(tasks.c.created_at, tasks.c.id, cursor)
     stmt = select(tasks).where(tasks.c.owner_id == owner_id, after)
     if status is not None:
         stmt = stmt.where(tasks.c.status == status.value)
@@ -328,14 +321,7 @@ def _dead_letter(row: Any) -> DeadLetter:
 async def list_dead_letters(
     conn: AsyncConnection, limit: int, cursor: Cursor | None
 ) -> list[DeadLetter]:
-    after = (
-        or_(
-            dead_letters.c.dead_at < cursor.created_at,
-            and_(dead_letters.c.dead_at == cursor.created_at, dead_letters.c.id < cursor.id),
-        )
-        if cursor
-        else true()
-    )
+    after = after_cursor(dead_letters.c.dead_at, dead_letters.c.id, cursor)
     stmt = (
         select(dead_letters)
         .where(after)

@@ -122,7 +122,7 @@ class TasksService:
                 return replay
             raise
         self._on_event()
-        return TaskView(task, await self._batch_summary(task))
+        return await self._fresh_view(task)
 
     async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
         async with self._engine.connect() as conn:
@@ -134,9 +134,7 @@ class TasksService:
                 raise InvalidInput(
                     "this Idempotency-Key was used with a different request", code="01"
                 )
-            return TaskView(
-                task, await repository.batch_summary(conn, task) if _batch(task) else None
-            )
+            return await _view(conn, task)
 
     async def _values(
         self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, model: ModelInfo
@@ -195,15 +193,11 @@ class TasksService:
     async def get(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
-            return TaskView(
-                task, await repository.batch_summary(conn, task) if _batch(task) else None
-            )
+            return await _view(conn, task)
 
-    async def _batch_summary(self, task: Task) -> BatchSummary | None:
-        if not _batch(task):
-            return None
+    async def _fresh_view(self, task: Task) -> TaskView:
         async with self._engine.connect() as conn:
-            return await repository.batch_summary(conn, task)
+            return await _view(conn, task)
 
     async def list_owned(
         self,
@@ -218,10 +212,7 @@ class TasksService:
         async with self._engine.connect() as conn:
             found = await repository.list_owned(conn, owner_id, limit + 1, cursor, status, model)
             page = found[:limit]
-            views = [
-                TaskView(t, await repository.batch_summary(conn, t) if _batch(t) else None)
-                for t in page
-            ]
+            views = [await _view(conn, t) for t in page]
         more = len(found) > limit
         token = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
         return views, token
@@ -235,10 +226,10 @@ class TasksService:
             if cancelled is None:  # it finished while we looked
                 task = await self._owned(conn, owner_id, task_id)
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
-            summary = await repository.batch_summary(conn, cancelled) if _batch(cancelled) else None
+            view = await _view(conn, cancelled)
         self._on_event()
         await self._watcher.nudge(cancelled)
-        return TaskView(cancelled, summary)
+        return view
 
     async def results(
         self, owner_id: uuid.UUID, task_id: str, limit: int, page_token: str
@@ -273,7 +264,7 @@ class TasksService:
     ) -> AsyncIterator[TaskView | Progress]:
         async for update in updates:
             if isinstance(update, Task):
-                yield TaskView(update, await self._batch_summary(update))
+                yield await self._fresh_view(update)
             else:
                 yield update
 
@@ -328,8 +319,10 @@ class TasksService:
         return task
 
 
-def _batch(task: Task) -> bool:
-    return task.type is TaskType.BATCH
+async def _view(conn: Any, task: Task) -> TaskView:
+    """A task with its live batch summary (a single task carries its own in the row)."""
+    batch = await repository.batch_summary(conn, task) if task.type is TaskType.BATCH else None
+    return TaskView(task, batch)
 
 
 def _encode_row_token(row_index: int) -> str:

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, and_, or_, true
+
 from inferlane.common.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
@@ -36,3 +38,15 @@ def clamp_limit(requested: int) -> int:
     if requested < 0:
         raise InvalidInput("page size must not be negative", code="01")
     return min(requested or DEFAULT_LIMIT, MAX_LIMIT)
+
+
+def after_cursor(
+    created_at: ColumnElement[datetime], ident: ColumnElement[uuid.UUID], cursor: Cursor | None
+) -> ColumnElement[bool]:
+    """WHERE clause of the page after `cursor` (the last row of the previous page), newest
+    first; every row when there is no cursor."""
+    if cursor is None:
+        return true()
+    return or_(
+        created_at < cursor.created_at, and_(created_at == cursor.created_at, ident < cursor.id)
+    )

@@ -3,12 +3,10 @@ share links."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import grpc
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
@@ -27,6 +25,7 @@ from ..schemas.datasets import (
 )
 from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..security import RPC_TIMEOUT
+from ..streaming import stream_file
 from ..uploads import FILE_FIELD, NAME_FIELD, FileStart, StreamingForm, invalid
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -218,37 +217,14 @@ async def download_dataset(
     call = stub.DownloadDataset(
         pb.DownloadDatasetRequest(dataset_id=str(dataset_id)), timeout=TRANSFER_TIMEOUT
     )
-    messages = aiter(call)
-    try:
-        # A refusal must become a problem document, not a 200 that breaks off: wait for the
-        # first chunk before the status line goes out.
-        first = await anext(messages, None)
-    except BaseException:
-        call.cancel()
-        raise
-    return StreamingResponse(
-        _chunks(call, first, messages),
+    return await stream_file(
+        call,
         media_type=MEDIA_TYPES[dataset.format],
         headers={
             "Content-Disposition": attachment(dataset.name),
             "Content-Length": str(dataset.size_bytes),
         },
     )
-
-
-async def _chunks(
-    call: grpc.aio.Call,
-    first: pb.DownloadDatasetResponse | None,
-    rest: AsyncIterator[pb.DownloadDatasetResponse],
-) -> AsyncIterator[bytes]:
-    try:
-        if first is None:
-            return
-        yield first.chunk
-        async for message in rest:
-            yield message.chunk
-    finally:
-        call.cancel()  # the client went away: stop the service's read too (no-op when done)
 
 
 def attachment(name: str) -> str:

@@ -32,6 +32,7 @@ from ..schemas.tasks import (
     result_from_pb,
 )
 from ..security import RPC_TIMEOUT
+from ..streaming import stream_file
 from ..uploads import FILE_FIELD, StreamingForm, invalid
 from .datasets import TRANSFER_TIMEOUT, UPLOAD_BODY, documented, stream_upload
 from .datasets import pb as datasets_pb
@@ -318,34 +319,11 @@ async def _export(task_id: uuid.UUID, export: ExportFormat, stub: TasksStub) -> 
         pb.ExportResultsRequest(task_id=str(task_id), format=EXPORT_TO_PB[export]),  # type: ignore[arg-type]
         timeout=TRANSFER_TIMEOUT,
     )
-    messages = aiter(call)
-    try:
-        # A refusal (unknown task, someone else's) must be a problem, not a 200 that breaks
-        # off: wait for the first chunk before the status line goes out.
-        first = await anext(messages, None)
-    except BaseException:
-        call.cancel()
-        raise
-    return StreamingResponse(
-        _chunks(call, first, messages),
+    return await stream_file(
+        call,
         media_type=EXPORT_MEDIA_TYPES[export],
         headers={"Content-Disposition": f'attachment; filename="task-{task_id}.{export}"'},
     )
-
-
-async def _chunks(
-    call: grpc.aio.Call,
-    first: pb.ExportResultsResponse | None,
-    rest: AsyncIterator[pb.ExportResultsResponse],
-) -> AsyncIterator[bytes]:
-    try:
-        if first is None:
-            return
-        yield first.chunk
-        async for message in rest:  # one chunk at a time: the export is never held whole
-            yield message.chunk
-    finally:
-        call.cancel()  # the client went away: stop the service's export too (no-op when done)
 
 
 @router.get(
