@@ -20,11 +20,17 @@ help: ## Show this help
 	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages the platform needs (libpython3.11 for Triton's python backend)
+system-deps: ## Install the Debian packages the platform needs (libpython3.11 for Triton, chromium for browser tests)
 	@if ! ldconfig -p | grep -q 'libpython3.11.so.1.0'; then \
 	  echo "installing libpython3.11 (Triton's python backend stub links it)"; \
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq libpython3.11 >/dev/null; \
+	fi
+	@# The console's browser tests drive Debian's Chromium through Playwright (no browser download).
+	@if ! test -x /usr/bin/chromium; then \
+	  echo "installing chromium (the web console's end-to-end tests)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml | system-deps
