@@ -1,0 +1,17 @@
+"""One running platform for the end-to-end tests of the console and the CLI."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.platform import Platform, running_platform
+from tests.support.servers import Triton
+
+
+@pytest.fixture(scope="session")
+def platform(
+    postgres_url: str, triton: Triton, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    with running_platform(postgres_url, triton.url, tmp_path_factory.mktemp("platform")) as p:
+        yield p
