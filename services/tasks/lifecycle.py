@@ -5,6 +5,7 @@ outbox" one commit, whoever does it.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,12 @@ async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) ->
     await repository.transition(conn, sorted(task_ids), Status.QUEUED)
 
 
-async def finish_if_complete(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
-    """READY once every chunk is counted; None if not yet (or if it ended otherwise)."""
-    if not await repository.all_chunks_done(conn, task.id):
-        return None
-    summary = await single_summary(conn, task) if task.type is TaskType.SINGLE else None
+async def finish(
+    conn: AsyncConnection, task: Task, now: datetime, results: Sequence[Result]
+) -> Task | None:
+    """READY, once every chunk is counted; None if it ended otherwise meanwhile. A single
+    task's one chunk is `results`, so its summary needs no read."""
+    summary = summary_of(results[0]) if task.type is TaskType.SINGLE and results else None
     moved = await repository.transition(conn, [task.id], Status.READY, summary=summary)
     if not moved:
         return None
@@ -52,11 +54,6 @@ async def cancel(conn: AsyncConnection, task: Task, now: datetime) -> Task | Non
         return None
     await enqueue(conn, outbox, messages.CANCELLED, messages.cancelled(moved[0], now))
     return moved[0]
-
-
-async def single_summary(conn: AsyncConnection, task: Task) -> dict[str, Any] | None:
-    result = await repository.first_result(conn, task.id)
-    return summary_of(result) if result else None
 
 
 def summary_of(result: Result) -> dict[str, Any]:

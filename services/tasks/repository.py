@@ -160,15 +160,20 @@ async def transition(
     return [_task(r) for r in await conn.execute(stmt)]
 
 
-async def chunk(conn: AsyncConnection, task_id: uuid.UUID, index: int) -> tuple[Chunk, bool] | None:
-    """The chunk and whether it is already completed."""
-    stmt = select(task_chunks).where(
-        task_chunks.c.task_id == task_id, task_chunks.c.chunk_index == index
+async def task_and_chunk(
+    conn: AsyncConnection, task_id: uuid.UUID, index: int
+) -> tuple[Task, Chunk, bool] | None:
+    """The task, one of its chunks, and whether that chunk is completed: one round trip."""
+    c = task_chunks.c
+    stmt = (
+        select(tasks, c.start_row, c.end_row, c.completed_at.is_not(None).label("completed"))
+        .join(task_chunks, c.task_id == tasks.c.id)
+        .where(c.task_id == task_id, c.chunk_index == index)
     )
     row = (await conn.execute(stmt)).first()
     if row is None:
         return None
-    return Chunk(task_id, index, row.start_row, row.end_row), row.completed_at is not None
+    return _task(row), Chunk(task_id, index, row.start_row, row.end_row), row.completed
 
 
 async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[Chunk]:
@@ -182,9 +187,10 @@ async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[C
 
 async def complete_chunk(
     conn: AsyncConnection, chunk: Chunk, results: Sequence[Result]
-) -> Task | None:
+) -> tuple[Task, bool] | None:
     """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set
-    and changes nothing (None is returned). Returns the task with its new counters."""
+    and changes nothing (None is returned). Returns the task with its new counters, and
+    whether every chunk of it is counted now."""
     claimed = await conn.execute(
         update(task_chunks)
         .where(
@@ -239,12 +245,7 @@ async def complete_chunk(
             .returning(*tasks.c)
         )
     ).one()
-    return _task(row)
-
-
-async def all_chunks_done(conn: AsyncConnection, task_id: uuid.UUID) -> bool:
-    stmt = select(tasks.c.chunks_done >= tasks.c.chunks_total).where(tasks.c.id == task_id)
-    return bool((await conn.execute(stmt)).scalar())
+    return _task(row), row.chunks_done >= row.chunks_total
 
 
 async def batch_summary(conn: AsyncConnection, task: Task) -> BatchSummary:
@@ -254,12 +255,6 @@ async def batch_summary(conn: AsyncConnection, task: Task) -> BatchSummary:
     counts = {label: 0 for label in task.labels}
     counts.update({label: int(n) for label, n in (await conn.execute(stmt)).tuples()})
     return BatchSummary(counts=counts, failed=task.progress.failed)
-
-
-async def first_result(conn: AsyncConnection, task_id: uuid.UUID) -> Result | None:
-    stmt = select(task_results).where(task_results.c.task_id == task_id).limit(1)
-    row = (await conn.execute(stmt)).first()
-    return _result(row) if row else None
 
 
 async def results_page(

@@ -196,6 +196,8 @@ class TasksService:
             return await _view(conn, task)
 
     async def _fresh_view(self, task: Task) -> TaskView:
+        if task.type is TaskType.SINGLE:
+            return TaskView(task, None)  # its summary is in the row: no connection needed
         async with self._engine.connect() as conn:
             return await _view(conn, task)
 

@@ -114,11 +114,10 @@ class ChunkRunner:
         work = delivery.work
         task_id = uuid.UUID(work.task_id)
         async with self._engine.connect() as conn:
-            task = await repository.get(conn, task_id)
-            found = await repository.chunk(conn, task_id, work.chunk_index)
-        if task is None or found is None:
+            found = await repository.task_and_chunk(conn, task_id, work.chunk_index)
+        if found is None:
             return Outcome.SKIPPED  # deleted, or not ours to know
-        chunk, completed = found
+        task, chunk, completed = found
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
@@ -132,10 +131,11 @@ class ChunkRunner:
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING)
-            updated = await repository.complete_chunk(conn, chunk, results)
+            counted = await repository.complete_chunk(conn, chunk, results)
+            updated, all_counted = counted or (None, False)
             finished = (
-                await lifecycle.finish_if_complete(conn, updated, self._clock())
-                if updated is not None and updated.status is Status.RUNNING
+                await lifecycle.finish(conn, updated, self._clock(), results)
+                if updated is not None and all_counted and updated.status is Status.RUNNING
                 else None
             )
         if finished is not None:
