@@ -1,0 +1,74 @@
+# One image for every Inferlane process; the command picks the process
+# (`python -m services.<name>`, see docs/deploy.md). Built in CI:
+#   docker build -t ghcr.io/inferlane/inferlane:<version> .
+
+# ---- builder: the virtual environment and the generated protos --------------------------
+FROM python:3.11.14-slim-bookworm AS builder
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+
+# Runtime dependencies from pyproject.toml, pinned there; this layer only changes with it.
+COPY pyproject.toml ./
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install pip==25.3 \
+ && /opt/venv/bin/pip install .
+
+# Build-only tools in their own venv, so none of them reaches the final image.
+# nvidia-pytriton only for its Python 3.11 python-backend stub, which the official
+# Triton image runs our models with (k8s/base/triton.yaml); --no-deps as in the Makefile.
+RUN python -m venv /opt/tools \
+ && /opt/tools/bin/pip install grpcio-tools==1.81.1 mypy-protobuf==5.1.0 \
+ && /opt/tools/bin/pip install --no-deps nvidia-pytriton==0.7.0 \
+ && mkdir -p /out \
+ && cp /opt/tools/lib/python3.11/site-packages/pytriton/tritonserver/python_backend_stubs/3.11/triton_python_backend_stub /out/
+
+# The same protoc command as `make protos` (protoc-gen-mypy is found on PATH).
+COPY protos/ protos/
+RUN mkdir -p libs/protogen \
+ && find protos -name '*.proto' -print0 | PATH=/opt/tools/bin:$PATH xargs -0 \
+    python -m grpc_tools.protoc -I protos \
+      --python_out=libs/protogen --grpc_python_out=libs/protogen \
+      --mypy_out=libs/protogen --mypy_grpc_out=libs/protogen
+
+# ---- final: the venv, our code, the protos and the model repository; no build tools -----
+FROM python:3.11.14-slim-bookworm
+
+LABEL org.opencontainers.image.title="inferlane" \
+      org.opencontainers.image.description="Inferlane: every process (gateway, auth, datasets, tasks, tasks-worker, inference) in one image" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN groupadd --system --gid 10001 inferlane \
+ && useradd --system --uid 10001 --gid inferlane --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin inferlane
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /out/triton_python_backend_stub /opt/triton/python-3.11/triton_python_backend_stub
+
+WORKDIR /app
+COPY libs/inferlane libs/inferlane
+COPY --from=builder /src/libs/protogen libs/protogen
+COPY services services
+
+# The three source roots on the venv's path (as the Makefile's .pth does), and bytecode
+# compiled now: the root filesystem is read-only at run time.
+RUN printf '%s\n' /app /app/libs /app/libs/protogen \
+      > /opt/venv/lib/python3.11/site-packages/inferlane-paths.pth \
+ && python -m compileall -q libs services
+
+# Files stay root-owned and read-only for the process; writable paths are volumes.
+USER 10001:10001
+
+# gateway HTTP; auth, datasets, tasks, inference, tasks-worker gRPC; their /metrics ports.
+EXPOSE 8080 50051 50052 50053 50054 50055 9101 9102 9103 9104 9105
+
+CMD ["python", "-m", "services.gateway"]
