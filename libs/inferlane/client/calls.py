@@ -1,0 +1,212 @@
+"""Every REST call of the contract, described once: method, path, parameters, and how to read
+the answer. `Client` and `AsyncClient` only send these."""
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from .models import (
+    ApiKey,
+    ApiKeyCreated,
+    Dataset,
+    DatasetDetail,
+    ModelInfo,
+    Page,
+    Prediction,
+    ResultRow,
+    Rows,
+    Task,
+    Tokens,
+    User,
+)
+from .uploads import ProgressCallback, Upload
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+Id = uuid.UUID | str
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str  # under /api/v1
+    parse: Callable[[httpx.Response], T]
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    upload: Upload | None = None
+    headers: Mapping[str, str] | None = None
+
+
+def _model(cls: type[M]) -> Callable[[httpx.Response], M]:
+    return lambda response: cls.model_validate_json(response.content)
+
+
+def _nothing(response: httpx.Response) -> None:
+    return None
+
+
+def _page(limit: int | None, cursor: str | None, **filters: Any) -> dict[str, Any]:
+    params = {"limit": limit, "cursor": cursor, **filters}
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _idempotent(key: str | None) -> dict[str, str]:
+    """Every submission carries a key, so a retried POST cannot start a second task."""
+    return {IDEMPOTENCY_HEADER: key or str(uuid.uuid4())}
+
+
+# -- auth --------------------------------------------------------------------------------------
+
+
+def register(email: str, password: str) -> Call[User]:
+    return Call("POST", "/auth/register", _model(User), json={"email": email, "password": password})
+
+
+def login(email: str, password: str) -> Call[Tokens]:
+    form = {"username": email, "password": password}
+    return Call("POST", "/auth/token", _model(Tokens), form=form)
+
+
+def refresh(refresh_token: str) -> Call[Tokens]:
+    return Call("POST", "/auth/refresh", _model(Tokens), json={"refresh_token": refresh_token})
+
+
+def logout(refresh_token: str) -> Call[None]:
+    return Call("POST", "/auth/logout", _nothing, json={"refresh_token": refresh_token})
+
+
+def me() -> Call[User]:
+    return Call("GET", "/auth/me", _model(User))
+
+
+def create_api_key(name: str) -> Call[ApiKeyCreated]:
+    return Call("POST", "/auth/api-keys", _model(ApiKeyCreated), json={"name": name})
+
+
+def list_api_keys(limit: int | None, cursor: str | None) -> Call[Page[ApiKey]]:
+    return Call("GET", "/auth/api-keys", _model(Page[ApiKey]), params=_page(limit, cursor))
+
+
+def revoke_api_key(api_key_id: Id) -> Call[None]:
+    return Call("DELETE", f"/auth/api-keys/{api_key_id}", _nothing)
+
+
+# -- datasets ----------------------------------------------------------------------------------
+
+
+def upload_dataset(
+    path: Path, name: str | None, progress: ProgressCallback | None
+) -> Call[Dataset]:
+    fields = {"name": name} if name else {}
+    return Call("POST", "/datasets", _model(Dataset), upload=Upload(path, fields, progress))
+
+
+def list_datasets(limit: int | None, cursor: str | None) -> Call[Page[Dataset]]:
+    return Call("GET", "/datasets", _model(Page[Dataset]), params=_page(limit, cursor))
+
+
+def get_dataset(dataset_id: Id) -> Call[DatasetDetail]:
+    return Call("GET", f"/datasets/{dataset_id}", _model(DatasetDetail))
+
+
+def dataset_rows(dataset_id: Id, offset: int, limit: int | None) -> Call[Rows]:
+    params = {"offset": offset, **_page(limit, None)}
+    return Call("GET", f"/datasets/{dataset_id}/rows", _model(Rows), params=params)
+
+
+def delete_dataset(dataset_id: Id) -> Call[None]:
+    return Call("DELETE", f"/datasets/{dataset_id}", _nothing)
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def list_models() -> Call[Page[ModelInfo]]:
+    return Call("GET", "/models", _model(Page[ModelInfo]))
+
+
+def get_model(name: str) -> Call[ModelInfo]:
+    return Call("GET", f"/models/{name}", _model(ModelInfo))
+
+
+def predict(name: str, inputs: list[dict[str, Any]]) -> Call[Prediction]:
+    return Call("POST", f"/models/{name}/predict", _model(Prediction), json={"inputs": inputs})
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+def submit_single(model: str, inputs: dict[str, Any], idempotency_key: str | None) -> Call[Task]:
+    body = {"type": "single", "model": model, "input": inputs}
+    return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
+
+
+def submit_batch(
+    model: str,
+    dataset_id: Id,
+    column: str | None,
+    limit: int | None,
+    idempotency_key: str | None,
+) -> Call[Task]:
+    body: dict[str, Any] = {"type": "batch", "model": model, "dataset_id": str(dataset_id)}
+    if column is not None:
+        body["column"] = column
+    if limit is not None:
+        body["limit"] = limit
+    return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
+
+
+def submit_batch_file(
+    path: Path,
+    model: str,
+    column: str | None,
+    limit: int | None,
+    idempotency_key: str | None,
+    progress: ProgressCallback | None,
+) -> Call[Task]:
+    fields = {"model": model}
+    if column is not None:
+        fields["column"] = column
+    if limit is not None:
+        fields["limit"] = str(limit)
+    upload = Upload(path, fields, progress)
+    headers = _idempotent(idempotency_key)
+    return Call("POST", "/tasks/batch-file", _model(Task), upload=upload, headers=headers)
+
+
+def list_tasks(
+    status: str | None, model: str | None, limit: int | None, cursor: str | None
+) -> Call[Page[Task]]:
+    params = _page(limit, cursor, status=status, model=model)
+    return Call("GET", "/tasks", _model(Page[Task]), params=params)
+
+
+def get_task(task_id: Id) -> Call[Task]:
+    return Call("GET", f"/tasks/{task_id}", _model(Task))
+
+
+def cancel_task(task_id: Id) -> Call[Task]:
+    return Call("POST", f"/tasks/{task_id}/cancel", _model(Task))
+
+
+def task_results(task_id: Id, limit: int | None, cursor: str | None) -> Call[Page[ResultRow]]:
+    params = _page(limit, cursor)
+    return Call("GET", f"/tasks/{task_id}/results", _model(Page[ResultRow]), params=params)
+
+
+# -- streams (the clients read these answers as they arrive) -----------------------------------
+
+
+def export_path(task_id: Id) -> str:
+    return f"/tasks/{task_id}/results"
+
+
+def events_path(task_id: Id) -> str:
+    return f"/tasks/{task_id}/events"

@@ -1,0 +1,173 @@
+"""Response models of the REST contract (`/api/v1`), shared by the sync and async clients.
+
+They ignore fields they do not know, so a newer gateway does not break an older client.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+TaskStatus = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
+ExportFormat = Literal["csv", "jsonl"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"ready", "error", "cancelled"})
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+
+class Page(Model, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor=` for the next (None: the end)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class User(Model):
+    id: uuid.UUID
+    email: str
+    role: str
+    created_at: datetime
+
+
+class Tokens(Model):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_in: int
+
+
+class ApiKey(Model):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKey):
+    secret: str  # shown once: send it as `Authorization: Bearer <secret>`
+
+
+class Column(Model):
+    name: str
+    type: str
+
+
+class Dataset(Model):
+    id: uuid.UUID
+    name: str
+    format: str
+    size_bytes: int
+    sha256: str
+    rows: int
+    columns: list[Column]
+    text_column: str | None = None
+    created_at: datetime
+
+
+class DatasetDetail(Dataset):
+    preview: list[dict[str, Any]] = []
+
+
+class Rows(Model):
+    items: list[dict[str, Any]]
+    offset: int
+
+
+class TensorSpec(Model):
+    name: str
+    datatype: str
+
+
+class ModelInfo(Model):
+    """A model of the catalog (`Model` is this module's base class, hence the name)."""
+
+    name: str
+    kind: str
+    version: str
+    inputs: list[TensorSpec] = []
+    outputs: list[TensorSpec] = []
+    labels: list[str] = []
+    max_text_length: int | None = None
+    ready: bool
+
+
+class Prediction(Model):
+    model: str
+    version: str
+    outputs: list[dict[str, Any]]
+
+
+class Progress(Model):
+    done: int
+    total: int
+    failed: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+class TaskError(Model):
+    code: str
+    message: str
+
+
+class SingleSummary(Model):
+    label: str | None = None
+    scores: dict[str, float]
+
+
+class BatchSummary(Model):
+    counts: dict[str, int]
+    percentages: dict[str, float]
+    failed: int
+
+
+class Task(Model):
+    id: uuid.UUID
+    type: Literal["single", "batch"]
+    model: str
+    status: TaskStatus
+    progress: Progress
+    # Batch first: a batch summary never validates as a single one (no `scores`).
+    summary: BatchSummary | SingleSummary | None = None
+    error: TaskError | None = None
+    dataset_id: uuid.UUID | None = None
+    column: str | None = None
+    limit: int | None = None
+    created_at: datetime
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class ResultRow(Model):
+    """One row's outcome: `label` and `scores` (classifiers), `output` (other models) or
+    `error` (the row failed)."""
+
+    row_index: int
+    input: dict[str, Any]
+    label: str | None = None
+    scores: dict[str, float] | None = None
+    output: dict[str, Any] | None = None
+    error: TaskError | None = None
+
+
+class TaskEvent(Model):
+    """One Server-Sent Event of `GET /tasks/{id}/events`: `task` (a state change; `task` is
+    set), `progress` (`progress` is set) or `error` (the stream broke; `error_code`)."""
+
+    event: str
+    task: Task | None = None
+    progress: Progress | None = None
+    error_code: str | None = None

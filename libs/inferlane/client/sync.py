@@ -1,0 +1,338 @@
+"""The blocking client, for scripts."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from . import calls
+from .base import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    RECONNECT_PAUSE,
+    RECONNECTS,
+    api_base,
+    default_headers,
+    events_timeout,
+    partial_path,
+    raise_for_problem,
+    request_options,
+    unreachable,
+)
+from .calls import Call, Id
+from .errors import TransportError
+from .models import (
+    ApiKey,
+    ApiKeyCreated,
+    Dataset,
+    DatasetDetail,
+    ExportFormat,
+    ModelInfo,
+    Page,
+    Prediction,
+    ResultRow,
+    Rows,
+    Task,
+    TaskEvent,
+    Tokens,
+    User,
+)
+from .retries import RetryPolicy
+from .sse import SseDecoder, task_event
+from .uploads import ProgressCallback
+
+T = TypeVar("T")
+
+
+class Client:
+    """`Client(url, api_key=…)`, or `Client(url)` then `login(email, password)`."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._http = httpx.Client(
+            base_url=api_base(url),
+            headers=default_headers(api_key or token),
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def use_credential(self, credential: str | None) -> None:
+        """Send this access token or API key from now on (None: none)."""
+        self._http.headers.pop("Authorization", None)
+        self._http.headers.update(default_headers(credential))
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def send(self, call: Call[T]) -> T:
+        """Send one call, retrying 429/503 as the policy says, and read its answer."""
+        for attempt in self.retry.sync():
+            with attempt:
+                return call.parse(self._attempt(call))
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _attempt(self, call: Call[Any]) -> httpx.Response:
+        options = request_options(call)
+        try:
+            if call.upload is None:
+                response = self._http.request(call.method, call.path, **options)
+            else:
+                with call.upload.open() as (fields, files):
+                    response = self._http.request(
+                        call.method, call.path, data=fields, files=files, **options
+                    )
+        except httpx.TransportError as exc:
+            raise unreachable(self._http.base_url, exc) from exc
+        return raise_for_problem(response)
+
+    @contextmanager
+    def _stream(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        timeouts: httpx.Timeout | None = None,
+    ) -> Iterator[httpx.Response]:
+        response: httpx.Response | None = None
+        for attempt in self.retry.sync():
+            with attempt:
+                request = self._http.build_request(
+                    "GET", path, params=params, timeout=timeouts or self.timeout
+                )
+                try:
+                    response = self._http.send(request, stream=True)
+                    if response.is_error:
+                        response.read()
+                        response.close()
+                except httpx.TransportError as exc:
+                    raise unreachable(self._http.base_url, exc) from exc
+                raise_for_problem(response)
+        assert response is not None
+        try:
+            yield response
+        finally:
+            response.close()
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    def register(self, email: str, password: str) -> User:
+        return self.send(calls.register(email, password))
+
+    def login(self, email: str, password: str) -> Tokens:
+        """Sign in; this client then sends the access token (short-lived: for long-running
+        scripts prefer an API key)."""
+        tokens = self.send(calls.login(email, password))
+        self.use_credential(tokens.access_token)
+        return tokens
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        tokens = self.send(calls.refresh(refresh_token))
+        self.use_credential(tokens.access_token)
+        return tokens
+
+    def logout(self, refresh_token: str) -> None:
+        self.send(calls.logout(refresh_token))
+        self.use_credential(None)
+
+    def me(self) -> User:
+        return self.send(calls.me())
+
+    def create_api_key(self, name: str) -> ApiKeyCreated:
+        return self.send(calls.create_api_key(name))
+
+    def list_api_keys(self, *, limit: int | None = None, cursor: str | None = None) -> Page[ApiKey]:
+        return self.send(calls.list_api_keys(limit, cursor))
+
+    def revoke_api_key(self, api_key_id: Id) -> None:
+        self.send(calls.revoke_api_key(api_key_id))
+
+    # -- datasets ------------------------------------------------------------------------------
+
+    def upload_dataset(
+        self, path: str | Path, *, name: str | None = None, progress: ProgressCallback | None = None
+    ) -> Dataset:
+        """Upload a CSV/TSV/JSON/JSONL file, streamed; `progress(sent, total)` after each chunk."""
+        return self.send(calls.upload_dataset(Path(path), name, progress))
+
+    def list_datasets(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Dataset]:
+        return self.send(calls.list_datasets(limit, cursor))
+
+    def get_dataset(self, dataset_id: Id) -> DatasetDetail:
+        return self.send(calls.get_dataset(dataset_id))
+
+    def dataset_rows(self, dataset_id: Id, *, offset: int = 0, limit: int | None = None) -> Rows:
+        return self.send(calls.dataset_rows(dataset_id, offset, limit))
+
+    def delete_dataset(self, dataset_id: Id) -> None:
+        self.send(calls.delete_dataset(dataset_id))
+
+    # -- models --------------------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelInfo]:
+        return self.send(calls.list_models()).items
+
+    def get_model(self, name: str) -> ModelInfo:
+        return self.send(calls.get_model(name))
+
+    def predict(self, model: str, inputs: list[dict[str, Any]]) -> Prediction:
+        return self.send(calls.predict(model, inputs))
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    def submit_single(
+        self, model: str, inputs: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Task:
+        return self.send(calls.submit_single(model, inputs, idempotency_key))
+
+    def submit_batch(
+        self,
+        model: str,
+        dataset_id: Id,
+        *,
+        column: str | None = None,
+        limit: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Task:
+        return self.send(calls.submit_batch(model, dataset_id, column, limit, idempotency_key))
+
+    def submit_batch_file(
+        self,
+        path: str | Path,
+        model: str,
+        *,
+        column: str | None = None,
+        limit: int | None = None,
+        idempotency_key: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Task:
+        """Upload a file and start a batch over it in one call."""
+        call = calls.submit_batch_file(Path(path), model, column, limit, idempotency_key, progress)
+        return self.send(call)
+
+    def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        model: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Task]:
+        return self.send(calls.list_tasks(status, model, limit, cursor))
+
+    def get_task(self, task_id: Id) -> Task:
+        return self.send(calls.get_task(task_id))
+
+    def cancel_task(self, task_id: Id) -> Task:
+        return self.send(calls.cancel_task(task_id))
+
+    def results(
+        self, task_id: Id, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[ResultRow]:
+        return self.send(calls.task_results(task_id, limit, cursor))
+
+    def iter_results(self, task_id: Id, *, page_size: int = 100) -> Iterator[ResultRow]:
+        cursor: str | None = None
+        while True:
+            page = self.results(task_id, limit=page_size, cursor=cursor)
+            yield from page.items
+            if not (cursor := page.next_cursor):
+                return
+
+    def export_results(
+        self,
+        task_id: Id,
+        destination: str | Path,
+        *,
+        format: ExportFormat = "csv",
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Stream the whole export to a file; returns its size. `progress(received, total)`
+        (total 0 when the server does not say)."""
+        target = Path(destination)
+        part = partial_path(target)
+        params = {"format": format}
+        try:
+            with self._stream(calls.export_path(task_id), params=params) as response:
+                total = int(response.headers.get("content-length", 0))
+                received = 0
+                with part.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                        received += len(chunk)
+                        if progress is not None:
+                            progress(received, total)
+            part.replace(target)
+        except httpx.TransportError as exc:
+            raise unreachable(self._http.base_url, exc) from exc
+        finally:
+            part.unlink(missing_ok=True)
+        return received
+
+    def watch(self, task_id: Id) -> Iterator[TaskEvent]:
+        """The task's events as they happen, until it finishes (the last event carries the
+        finished task). A dropped stream is followed again."""
+        quiet = 0  # streams in a row that ended with nothing new
+        while True:
+            received = False
+            try:
+                with self._stream(
+                    calls.events_path(task_id), timeouts=events_timeout(self.timeout)
+                ) as response:
+                    decoder = SseDecoder()
+                    for line in response.iter_lines():
+                        if (sse := decoder.feed(line)) is None:
+                            continue
+                        event = task_event(sse)
+                        received = True
+                        yield event
+                        if event.task is not None and event.task.finished:
+                            return
+            except (httpx.TransportError, TransportError):
+                pass
+            task = self.get_task(task_id)
+            if task.finished:
+                yield TaskEvent(event="task", task=task)
+                return
+            quiet = 0 if received else quiet + 1
+            if quiet > RECONNECTS:
+                raise TransportError(f"The event stream of task {task_id} keeps ending.")
+            time.sleep(RECONNECT_PAUSE * quiet)
+
+    def wait(self, task_id: Id) -> Task:
+        """Block until the task finishes (ready, error or cancelled) and return it."""
+        last: Task | None = None
+        for event in self.watch(task_id):
+            if event.task is not None:
+                last = event.task
+        assert last is not None and last.finished
+        return last
+
+    def analyse(self, text: str, *, model: str = "sentiment") -> Task:
+        """Submit one text as a single task and wait for its label and scores."""
+        return self.wait(self.submit_single(model, {"text": text}).id)
