@@ -1,0 +1,1 @@
+"""`inferlane`, the command-line client: thin typer commands over `inferlane.client`."""

@@ -1,0 +1,134 @@
+"""Everything the CLI prints: tables and summaries for people (stdout), JSON for scripts
+(stdout, nothing else on it), progress and errors on stderr."""
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from inferlane.client import ApiError, BatchSummary, InferlaneError, SingleSummary, Task
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def emit_json(value: Any) -> None:
+    """One JSON document on stdout, not touched by rich (no wrapping, no markup)."""
+    sys.stdout.write(json.dumps(_plain(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+) -> None:
+    grid = Table(*headers, title=title, title_justify="left")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    out.print(grid)
+
+
+def next_page(cursor: str | None) -> None:
+    if cursor:
+        err.print(f"[dim]More: --cursor {cursor}[/dim]")
+
+
+def problem(exc: InferlaneError) -> None:
+    """The error as a person reads it: title, detail, and the request id to quote."""
+    if isinstance(exc, ApiError):
+        err.print(f"[bold red]Error:[/bold red] {exc.title} ({exc.status}): {exc.detail}")
+        if exc.status == 401:
+            err.print("Sign in with `inferlane login`, or set INFERLANE_API_KEY.")
+        if exc.retry_after is not None:
+            err.print(f"Retry after {exc.retry_after:g} s.")
+        if exc.request_id:
+            err.print(f"[dim]request id: {exc.request_id}[/dim]")
+    else:
+        err.print(f"[bold red]Error:[/bold red] {exc}")
+
+
+def percent(value: float) -> str:
+    return f"{value:.1f}%"
+
+
+def summary(task: Task) -> None:
+    """A finished task for people: the label and scores, or counts per label, or the error."""
+    if task.error is not None:
+        err.print(f"[red]Task {task.id} {task.status}: {task.error.message}[/red]")
+    elif task.status != "ready":
+        err.print(f"[yellow]Task {task.id} {task.status}.[/yellow]")
+    if isinstance(task.summary, SingleSummary):
+        out.print(f"[bold]{task.summary.label or '-'}[/bold]")
+        ranked = sorted(task.summary.scores.items(), key=lambda kv: -kv[1])
+        table(["label", "score"], ((label, f"{score:.4f}") for label, score in ranked))
+    elif isinstance(task.summary, BatchSummary):
+        counts, shares = task.summary.counts, task.summary.percentages
+        rows = sorted(counts, key=lambda label: -counts[label])
+        table(
+            ["label", "rows", "share"],
+            ((label, counts[label], percent(shares.get(label, 0.0))) for label in rows),
+            title=f"Task {task.id}: {task.progress.done} rows, {task.summary.failed} failed",
+        )
+
+
+def task_rows(tasks: Iterable[Task]) -> None:
+    table(
+        ["id", "type", "model", "status", "progress", "created"],
+        (
+            (
+                t.id,
+                t.type,
+                t.model,
+                t.status,
+                f"{t.progress.done}/{t.progress.total}",
+                t.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for t in tasks
+        ),
+    )
+
+
+def task_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+def transfer_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TransferSpeedColumn(),
+        console=err,
+    )
+
+
+JSON_HELP = "Print JSON (the API's shapes) on stdout, for scripts."
