@@ -25,8 +25,10 @@ RUN python -m venv /opt/venv \
 RUN python -m venv /opt/tools \
  && /opt/tools/bin/pip install grpcio-tools==1.81.1 mypy-protobuf==5.1.0 \
  && /opt/tools/bin/pip install --no-deps nvidia-pytriton==0.7.0 \
- && mkdir -p /out \
- && cp /opt/tools/lib/python3.11/site-packages/pytriton/tritonserver/python_backend_stubs/3.11/triton_python_backend_stub /out/
+ && mkdir -p /out/lib \
+ && site=/opt/tools/lib/python3.11/site-packages \
+ && cp "$site/pytriton/tritonserver/python_backend_stubs/3.11/triton_python_backend_stub" /out/ \
+ && cp "$site"/nvidia_pytriton.libs/libcudart-*.so* /out/lib/
 
 # The same protoc command as `make protos` (protoc-gen-mypy is found on PATH).
 COPY protos/ protos/
@@ -52,7 +54,8 @@ RUN groupadd --system --gid 10001 inferlane \
       --home-dir /nonexistent --shell /usr/sbin/nologin inferlane
 
 COPY --from=builder /opt/venv /opt/venv
-COPY --from=builder /out/triton_python_backend_stub /opt/triton/python-3.11/triton_python_backend_stub
+# The stub and the CUDA runtime it links (k8s/base/triton.yaml copies them into Triton's pod).
+COPY --from=builder /out/ /opt/triton/python-3.11/
 
 WORKDIR /app
 COPY libs/inferlane libs/inferlane
