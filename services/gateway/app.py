@@ -15,7 +15,18 @@ from .middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from .routes import admin, api_keys, auth, datasets, health, models, shared, tasks, well_known
+from .routes import (
+    admin,
+    api_keys,
+    auth,
+    console,
+    datasets,
+    health,
+    models,
+    shared,
+    tasks,
+    well_known,
+)
 from .schemas.problems import add_problem_schema
 from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
 from .settings import GatewaySettings
@@ -72,6 +83,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(well_known.router)
     app.include_router(api_router)
+    app.include_router(console.router)  # last: the API and /docs keep their paths
     _document_problems(app)
     return app
 

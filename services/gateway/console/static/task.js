@@ -1,0 +1,210 @@
+// One task: live progress over Server-Sent Events, the label chart, paged results, exports.
+
+import { api } from "./api.js";
+import { badge, busy, errorBox, h, replace, when } from "./dom.js";
+import { labelChart, scoreChart } from "./chart.js";
+import { progressText } from "./tasks.js";
+
+const FINISHED = new Set(["ready", "error", "cancelled"]);
+const PAGE = 20;
+
+function scoresText(scores) {
+  return Object.entries(scores)
+    .sort(([, a], [, b]) => b - a)
+    .map(([label, p]) => `${label} ${p.toFixed(2)}`)
+    .join(" · ");
+}
+
+function inputText(input) {
+  const values = Object.values(input ?? {});
+  return values.length === 1 ? String(values[0]) : JSON.stringify(input);
+}
+
+function resultRow(r) {
+  let outcome;
+  if (r.error) outcome = [h("td", { class: "failed" }, `failed (${r.error.code})`), h("td", {}, r.error.message)];
+  else if (r.label) outcome = [h("td", {}, h("span", { class: `label label-${r.label}` }, r.label)), h("td", { class: "scores" }, scoresText(r.scores))];
+  else {
+    const text = JSON.stringify(r.output);
+    outcome = [h("td", {}, "—"), h("td", { class: "scores" }, text.length > 120 ? `${text.slice(0, 120)}…` : text)];
+  }
+  return h("tr", {}, h("td", { class: "num" }, r.row_index), h("td", { class: "text" }, inputText(r.input)), outcome);
+}
+
+/** Results a page at a time; the cursors seen so far make "Previous" possible. */
+function resultsTable(task) {
+  const section = h("section", { "aria-labelledby": "results-title" });
+  const body = h("div", { "aria-live": "polite" });
+  const cursors = [null];
+  let at = 0;
+  async function show(index) {
+    const query = new URLSearchParams({ limit: PAGE });
+    if (cursors[index]) query.set("cursor", cursors[index]);
+    let page;
+    try {
+      page = await api(`/tasks/${task.id}/results?${query}`);
+    } catch (problem) {
+      const error = errorBox();
+      error.show(problem);
+      replace(body, error);
+      return;
+    }
+    at = index;
+    cursors[index + 1] = page.next_cursor;
+    const prev = h("button", { type: "button", disabled: at === 0 }, "Previous page");
+    const next = h("button", { type: "button", disabled: !page.next_cursor }, "Next page");
+    prev.addEventListener("click", () => show(at - 1));
+    next.addEventListener("click", () => show(at + 1));
+    const first = at * PAGE + 1;
+    replace(body,
+      page.items.length
+        ? h("div", { class: "table-wrap" }, h("table", { class: "results" },
+          h("caption", {}, `Rows ${first}–${first + page.items.length - 1}`),
+          h("thead", {}, h("tr", {}, ["Row", "Input", "Label", "Scores"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, page.items.map(resultRow))))
+        : h("p", { class: "empty" }, "No results."),
+      h("div", { class: "row pager" }, prev, next));
+  }
+  replace(section, h("h2", { id: "results-title" }, "Results"), body);
+  show(0);
+  return section;
+}
+
+function downloads(task) {
+  const link = (format, text) =>
+    h("a", { class: "button", href: `/api/v1/tasks/${task.id}/results?format=${format}`, download: "" }, text);
+  return h("div", { class: "row actions" }, link("csv", "Download CSV"), link("jsonl", "Download JSONL"));
+}
+
+export async function taskView(root, { params: [id] }) {
+  let task;
+  try {
+    task = await api(`/tasks/${encodeURIComponent(id)}`);
+  } catch (problem) {
+    const error = errorBox();
+    error.show(problem.status === 404 || problem.status === 422
+      ? { title: "Task not found.", message: "There is no task of yours at this address." }
+      : problem);
+    replace(root, h("h1", {}, "Task"), error, h("p", {}, h("a", { href: "/tasks", "data-spa": true }, "Back to your tasks")));
+    return;
+  }
+
+  const status = h("p", { class: "status", role: "status" });
+  const bar = h("progress", { id: "task-progress", "aria-labelledby": "progress-title" });
+  const barText = h("p", { id: "progress-text", class: "progress-text" });
+  const cancelError = errorBox();
+  const cancel = h("button", { type: "button", class: "danger" }, "Cancel task");
+  const outcome = h("div");
+  const facts = h("dl", { class: "facts" });
+  cancel.addEventListener("click", async () => {
+    cancelError.clear();
+    try {
+      update(await busy(cancel, () => api(`/tasks/${task.id}/cancel`, { method: "POST" }), "Cancelling…"));
+    } catch (problem) {
+      cancelError.show(problem);
+    }
+  });
+
+  function showProgress(progress) {
+    if (progress.total > 0) {
+      bar.max = progress.total;
+      bar.value = progress.done;
+    } else {
+      bar.removeAttribute("value"); // indeterminate until the rows are counted
+    }
+    const failed = progress.failed ? `, ${progress.failed.toLocaleString()} failed` : "";
+    barText.textContent = progress.total ? `${progressText(progress)} rows${failed}` : "Waiting to start…";
+  }
+
+  let shownOutcome = false;
+  function update(next) {
+    task = next;
+    replace(status, "Status: ", badge(task.status));
+    replace(facts,
+      h("dt", {}, "Model"), h("dd", {}, task.model),
+      h("dt", {}, "Type"), h("dd", {}, task.type),
+      task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, "open dataset"))] : null,
+      task.column ? [h("dt", {}, "Column"), h("dd", {}, task.column)] : null,
+      task.limit ? [h("dt", {}, "Sample"), h("dd", {}, `first ${task.limit.toLocaleString()} rows`)] : null,
+      h("dt", {}, "Created"), h("dd", {}, when(task.created_at)),
+      h("dt", {}, "Finished"), h("dd", {}, when(task.finished_at)));
+    showProgress(task.progress);
+    const finished = FINISHED.has(task.status);
+    cancel.hidden = finished;
+    if (finished && !shownOutcome) {
+      shownOutcome = true;
+      showOutcome();
+    }
+  }
+
+  function showOutcome() {
+    const parts = [];
+    if (task.status === "error" && task.error) {
+      parts.push(h("div", { class: "error", role: "alert" }, h("strong", {}, `Failed (code ${task.error.code}).`), " ", task.error.message));
+    }
+    if (task.status === "cancelled") parts.push(h("p", { class: "notice" }, "This task was cancelled; rows done before that are kept."));
+    if (task.summary && task.type === "single") {
+      parts.push(h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Result"),
+        h("p", { class: "verdict" }, "Label: ", h("span", { class: `label label-${task.summary.label}` }, task.summary.label ?? "—")),
+        Object.keys(task.summary.scores ?? {}).length ? scoreChart(task.summary.scores) : null));
+    } else if (task.summary && Object.keys(task.summary.counts ?? {}).length) {
+      parts.push(h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Labels"),
+        labelChart(task.summary),
+        task.summary.failed ? h("p", { class: "hint" }, `${task.summary.failed.toLocaleString()} rows failed.`) : null));
+    }
+    if (task.status !== "error" || task.progress.done > 0) {
+      parts.push(h("section", { "aria-labelledby": "downloads-title" }, h("h2", { id: "downloads-title" }, "Export"), downloads(task)));
+      parts.push(resultsTable(task));
+    }
+    replace(outcome, parts);
+  }
+
+  replace(root,
+    h("p", { class: "crumbs" }, h("a", { href: "/tasks", "data-spa": true }, "Tasks")),
+    h("h1", {}, `Task ${task.id.slice(0, 8)}`),
+    status,
+    facts,
+    h("section", { class: "card", "aria-labelledby": "progress-title" },
+      h("h2", { id: "progress-title" }, "Progress"), bar, barText, h("div", { class: "row" }, cancel), cancelError),
+    outcome);
+  update(task);
+  return FINISHED.has(task.status) ? null : follow(task.id, update, showProgress);
+}
+
+/** Follow the task's events; the stream ends after a terminal status. Returns a stopper. */
+function follow(id, onTask, onProgress) {
+  let source = null;
+  let stopped = false;
+  let retries = 0;
+  const open = () => {
+    source = new EventSource(`/api/v1/tasks/${id}/events`);
+    source.addEventListener("task", (e) => {
+      retries = 0;
+      const task = JSON.parse(e.data);
+      onTask(task);
+      if (FINISHED.has(task.status)) stop();
+    });
+    source.addEventListener("progress", (e) => onProgress(JSON.parse(e.data)));
+    source.addEventListener("error", async () => {
+      // The connection dropped, or the server ended the stream with an `error` event:
+      // read the task once (this also renews an expired session), then listen again.
+      source.close();
+      if (stopped) return;
+      try {
+        const task = await api(`/tasks/${id}`);
+        onTask(task);
+        if (FINISHED.has(task.status)) return stop();
+      } catch {
+        // Keep trying a while; the server may be restarting.
+      }
+      retries += 1;
+      if (!stopped) setTimeout(() => !stopped && open(), Math.min(1000 * retries, 10000));
+    });
+  };
+  const stop = () => {
+    stopped = true;
+    source?.close();
+  };
+  open();
+  return stop;
+}
