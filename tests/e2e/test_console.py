@@ -1,0 +1,253 @@
+"""The web console in headless Chromium against the whole running platform.
+
+Chromium is Debian's (/usr/bin/chromium); Playwright only drives it and never downloads one.
+Screenshots of the main pages go to $INFERLANE_SCREENSHOT_DIR, else to the test's temp dir.
+"""
+
+import csv
+import io
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.support.platform import Platform
+from tests.support.task_calls import reviews_csv
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1200, "height": 800}
+PASSWORD = "correct horse battery staple"
+REPO = Path(__file__).resolve().parents[2]
+REVIEWS = REPO.parent / "shared" / "data" / "reviews" / "dev.csv"
+ROWS = 36
+DOCS_SHOTS = {"task.png", "datasets.png"}  # committed in docs/screenshots/ for the README
+TIMEOUT_MS = 60_000
+DASH = "\u2013"  # the page writes ranges with an en dash
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, platform: Platform) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=platform.url, viewport=VIEWPORT, accept_downloads=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    assert errors == [], errors  # a script error is a bug even if the test got through
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("INFERLANE_SCREENSHOT_DIR")
+    folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page: Page, folder: Path, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=folder / name)
+    if name in DOCS_SHOTS and os.environ.get("INFERLANE_UPDATE_DOCS_SCREENSHOTS"):
+        shutil.copyfile(folder / name, REPO / "docs" / "screenshots" / name)
+
+
+@pytest.fixture(scope="module")
+def reviews_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few dozen real reviews (text and label), or made-up ones without the shared data."""
+    path = tmp_path_factory.mktemp("upload") / "reviews.csv"
+    if not REVIEWS.exists():
+        path.write_bytes(reviews_csv(ROWS, column="text"))
+        return path
+    with REVIEWS.open(newline="", encoding="utf-8") as source:
+        rows = [r for _, r in zip(range(ROWS), csv.DictReader(source), strict=False)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["text", "label"])
+    writer.writeheader()
+    writer.writerows({"text": r["text"], "label": r["label"]} for r in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def register(page: Page) -> str:
+    email = f"console-{uuid.uuid4().hex[:10]}@example.com"
+    page.goto("/register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Datasets", level=1)).to_be_visible()
+    expect(page.get_by_text(email)).to_be_visible()
+    return email
+
+
+def upload(page: Page, file: Path) -> str:
+    """Upload on the datasets page; returns the new dataset's id."""
+    page.get_by_label("File").set_input_files(file)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text(f"Uploaded {file.name}: {ROWS} rows.")).to_be_visible()
+    link = page.get_by_role("link", name=file.name).first
+    expect(link).to_be_visible()
+    href = link.get_attribute("href")
+    assert href is not None and href.startswith("/datasets/")
+    return href.removeprefix("/datasets/")
+
+
+def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
+    page: Page, reviews_file: Path, shots: Path, tmp_path: Path
+) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    screenshot(page, shots, "signin.png")
+    register(page)
+    dataset_id = upload(page, reviews_file)
+    screenshot(page, shots, "datasets.png")
+
+    page.get_by_role("link", name=reviews_file.name).first.click()
+    expect(page.get_by_role("heading", name=reviews_file.name)).to_be_visible()
+    preview = page.get_by_role("table")
+    expect(preview.get_by_role("columnheader", name="text")).to_be_visible()
+    expect(preview.locator("tbody tr")).to_have_count(20)
+    page.get_by_role("button", name="Create share link").click()
+    share = page.get_by_label("Read-only link", exact=False)
+    expect(share).to_have_value(re.compile(r"/api/v1/shared/\S+$"))
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+
+    page.get_by_role("link", name="Run a model on it").click()
+    expect(page.get_by_role("heading", name="New batch task")).to_be_visible()
+    expect(page.get_by_label("Dataset")).to_have_value(dataset_id)
+    expect(page.get_by_label("Column to read")).to_have_value("text")
+    expect(page.get_by_label("Model")).to_have_value("sentiment")
+    page.get_by_role("button", name="Start task").click()
+
+    expect(page.get_by_role("heading", name="Task ")).to_be_visible()
+    progress = page.locator("#task-progress")
+    expect(page.locator("#progress-text")).to_contain_text("(100 %)", timeout=TIMEOUT_MS)
+    expect(progress).to_have_attribute("value", str(ROWS))
+    expect(progress).to_have_attribute("max", str(ROWS))
+    expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("ready")
+    chart = page.get_by_role("img", name="Rows per label", exact=False)
+    expect(chart).to_be_visible()
+    assert chart.locator("rect.chart-bar").count() >= 2
+    results = page.locator("table.results")
+    expect(results.locator("tbody tr")).to_have_count(20)
+    expect(results.get_by_role("caption")).to_have_text(f"Rows 1{DASH}20")
+    screenshot(page, shots, "task.png")
+    page.get_by_role("button", name="Next page").click()
+    expect(results.get_by_role("caption")).to_have_text(f"Rows 21{DASH}{ROWS}")
+    page.get_by_role("button", name="Previous page").click()
+    expect(results.get_by_role("caption")).to_have_text(f"Rows 1{DASH}20")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".csv"
+    exported = list(csv.DictReader(saved.open(encoding="utf-8")))
+    assert len(exported) == ROWS
+    assert {r["label"] for r in exported} <= {"positive", "neutral", "negative"}
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
+    row = page.get_by_role("row").filter(has=page.get_by_text("sentiment"))
+    expect(row.first.locator(".badge-ready")).to_have_text("ready")
+
+
+def test_one_review_is_analysed_at_once(page: Page, shots: Path) -> None:
+    register(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analyse a review").click()
+    review = "Absolutely love this dress, the fabric is gorgeous and it fits perfectly."
+    page.get_by_label("Review text").fill(review)
+    expect(page.get_by_text(f"{len(review)} / 512 characters")).to_be_visible()
+    page.get_by_role("button", name="Analyse").click()
+    label = page.locator(".verdict .label")
+    expect(label).to_have_text("positive")
+    chart = page.get_by_role("img", name="Score per label", exact=False)
+    expect(chart).to_be_visible()
+    for name in ("positive", "neutral", "negative"):
+        expect(chart.locator("text.chart-label", has_text=name)).to_have_count(1)
+    screenshot(page, shots, "analyse.png")
+
+
+def test_another_user_sees_none_of_the_first_users_datasets(
+    browser: Browser, platform: Platform, reviews_file: Path
+) -> None:
+    first = browser.new_context(base_url=platform.url, viewport=VIEWPORT)
+    second = browser.new_context(base_url=platform.url, viewport=VIEWPORT)
+    try:
+        owner = first.new_page()
+        register(owner)
+        dataset_id = upload(owner, reviews_file)
+
+        other = second.new_page()
+        register(other)
+        expect(other.get_by_text("No datasets yet.")).to_be_visible()
+        other.goto(f"/datasets/{dataset_id}")
+        alert = other.get_by_role("alert")
+        expect(alert).to_contain_text("Dataset not found.")
+        expect(alert).not_to_contain_text("{")
+        expect(other.get_by_role("link", name="Back to your datasets")).to_be_visible()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_api_errors_read_as_sentences(page: Page) -> None:
+    email = register(page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("not the right password")
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("invalid email or password")
+    expect(alert).not_to_contain_text('"detail"')
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Datasets", level=1)).to_be_visible()
+    binary = {
+        "name": "image.bin",
+        "mimeType": "application/octet-stream",
+        "buffer": b"\x00\xff" * 50,
+    }
+    page.get_by_label("File").set_input_files(files=[binary])
+    page.get_by_role("button", name="Upload").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).not_to_contain_text("{")
+
+    page.goto("/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c")
+    expect(page.get_by_role("alert")).to_contain_text("Task not found.")
+    page.goto("/tasks/no/such/page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
