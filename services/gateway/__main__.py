@@ -15,6 +15,7 @@ def main() -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        timeout_keep_alive=settings.keep_alive_seconds,
         access_log=False,  # RequestContextMiddleware logs each request, with its id
         log_config=None,  # keep the structlog handler configure_logging installed
     )

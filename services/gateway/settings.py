@@ -13,6 +13,13 @@ class GatewaySettings(CommonSettings):
 
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8080, description="HTTP port.")
+    keep_alive_seconds: int = Field(
+        default=75,
+        gt=0,
+        description="How long an idle keep-alive connection stays open. Longer than the usual "
+        "load-balancer idle timeout, so the balancer closes first and never sends on a "
+        "connection this server is closing.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description='Browser origins allowed by CORS, as a JSON list (["https://a.example"]); '

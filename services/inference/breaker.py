@@ -40,6 +40,10 @@ class CircuitBreaker:
     def succeeded(self) -> None:
         self._failures, self._opened_at, self._trial_in_flight = 0, None, False
 
+    def released(self) -> None:
+        """A call ended with no verdict on the server's health (e.g. it was only slow)."""
+        self._trial_in_flight = False
+
     def failed(self) -> None:
         self._trial_in_flight = False
         self._failures += 1

@@ -16,7 +16,13 @@ MODEL_SECONDS = Histogram(
     ["model"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-_DOWN = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")
+_DOWN = ("UNAVAILABLE", "CANCELLED")
+
+
+class TritonSlow(Unavailable):
+    """No answer within the deadline: Triton is busy, not gone. It is neither retried here
+    (another call would only add to its queue) nor counted by the breaker (opening it would
+    fail every call in the queue behind a server that is working)."""
 
 
 class TritonDown(Unavailable):
@@ -78,6 +84,8 @@ class Triton:
             error = _domain_error(exc)
             if isinstance(error, TritonDown):
                 self._breaker.failed()
+            elif isinstance(error, TritonSlow):
+                self._breaker.released()
             else:
                 self._breaker.succeeded()  # Triton answered: it is up, the request was bad
             raise error from exc
@@ -93,6 +101,8 @@ def _domain_error(exc: InferenceServerException) -> Exception:
     message = exc.message() or "Triton refused the request"
     if any(code in status for code in _DOWN):
         return TritonDown("the model server is unavailable")
+    if "DEADLINE_EXCEEDED" in status:
+        return TritonSlow("the model server is busy: no answer within the deadline")
     if "NOT_FOUND" in status or "unknown model" in message or "is not found" in message:
         return NotFound("no such model")
     if "INVALID_ARGUMENT" in status:

@@ -24,7 +24,12 @@ class WorkerSettings(ServiceSettings):
     inference_addr: str = shared(  # type: ignore[assignment]
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )
-    concurrency: int = Field(4, gt=0, description="Chunks one worker process runs at once.")
+    concurrency: int = Field(
+        32,
+        gt=0,
+        description="Chunks one worker process runs at once. Many single tasks in flight let "
+        "Triton's dynamic batcher merge them; batch chunks share the same slots.",
+    )
     predict_rows: int = Field(
         64, gt=0, description="Rows per Predict call to the inference service."
     )
