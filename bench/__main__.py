@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from bench import inference, tasks
+from bench import clients, inference, tasks
 from bench.stack import running_stack
 
 
@@ -18,6 +18,7 @@ def main() -> None:
     with running_stack() as stack:
         rows = asyncio.run(inference.run(stack))
         task_rows = asyncio.run(tasks.run(stack))
+        client_rows = asyncio.run(clients.run(stack))
     print(
         f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
         f"{inference.ROWS} reviews; both legs in this run, same machine)\n"
@@ -30,6 +31,11 @@ def main() -> None:
     print(table(task_rows))
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in tasks.LAST_STAGES.items())
     print(f"T-M5 stages (p50; created -> queued -> started -> finished): {stages}")
+    print(
+        f"\nConcurrent clients ({clients.CLIENTS:,} over REST, {clients.USERS} users, polling "
+        f"every {clients.POLL_SECONDS} s; direct leg: the same reviews to Triton all at once)\n"
+    )
+    print(table(client_rows))
 
 
 if __name__ == "__main__":

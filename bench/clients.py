@@ -1,0 +1,139 @@
+"""T-M6: many clients at once, each submitting one single task over REST and polling it.
+
+Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the task every
+POLL_SECONDS until it ends. The clients belong to USERS accounts (CLIENTS / USERS each),
+so the per-user limits (100 unfinished tasks, a burst of 40 creations) hold as configured.
+The direct leg sends the same reviews to Triton, all at once, one review per call.
+Reported: errors (any non-2xx answer, a task that did not end `ready`, a transport
+failure), and the p50/p99 of submit -> ready as each client saw it.
+"""
+
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import tritonclient.grpc.aio as triton_aio
+
+from bench.inference import reviews, triton_request
+from bench.stack import Stack
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
+USERS = max(1, CLIENTS // 20)
+POLL_SECONDS = 0.25
+CLIENT_TIMEOUT = 300.0  # a client gives up (an error) after this long
+
+
+@dataclass
+class Outcomes:
+    seconds: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+async def _user_token(http: httpx.AsyncClient) -> str:
+    email, password = f"clients-{uuid.uuid4().hex[:10]}@example.com", "benchmark password 1"
+    (
+        await http.post("/api/v1/auth/register", json={"email": email, "password": password})
+    ).raise_for_status()
+    reply = await http.post("/api/v1/auth/token", data={"username": email, "password": password})
+    reply.raise_for_status()
+    return str(reply.json()["access_token"])
+
+
+async def _client(
+    http: httpx.AsyncClient, token: str, text: str, start: asyncio.Event, out: Outcomes
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"type": "single", "model": "sentiment", "input": {"text": text}}
+    await start.wait()
+    began = time.perf_counter()
+    try:
+        created = await http.post("/api/v1/tasks", json=body, headers=headers)
+        if created.status_code != 202:
+            out.error(f"POST {created.status_code}")
+            return
+        url = f"/api/v1/tasks/{created.json()['id']}"
+        while time.perf_counter() - began < CLIENT_TIMEOUT:
+            await asyncio.sleep(POLL_SECONDS)
+            task = await http.get(url, headers=headers)
+            if task.status_code != 200:
+                out.error(f"GET {task.status_code}")
+                return
+            status = task.json()["status"]
+            if status == "ready":
+                out.seconds.append(time.perf_counter() - began)
+                return
+            if status in ("error", "cancelled"):
+                out.error(f"task {status}")
+                return
+        out.error("timed out")
+    except httpx.HTTPError as exc:
+        out.error(type(exc).__name__)
+
+
+async def _platform(stack: Stack, texts: list[str]) -> tuple[Outcomes, float]:
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    timeout = httpx.Timeout(60.0)
+    async with httpx.AsyncClient(
+        base_url=stack.gateway_url, limits=limits, timeout=timeout
+    ) as http:
+        tokens = [await _user_token(http) for _ in range(USERS)]
+        out, start = Outcomes(), asyncio.Event()
+        clients = [
+            asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
+            for i, text in enumerate(texts)
+        ]
+        began = time.perf_counter()
+        start.set()
+        await asyncio.gather(*clients)
+        return out, time.perf_counter() - began
+
+
+async def _direct(stack: Stack, texts: list[str]) -> tuple[list[float], float]:
+    triton = triton_aio.InferenceServerClient(stack.triton_url)
+
+    async def one(text: str) -> float:
+        began = time.perf_counter()
+        await triton.infer("sentiment", triton_request([text]))
+        return time.perf_counter() - began
+
+    began = time.perf_counter()
+    seconds = await asyncio.gather(*(one(t) for t in texts))
+    wall = time.perf_counter() - began
+    await triton.close()
+    return list(seconds), wall
+
+
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
+    texts = reviews(CLIENTS)
+    direct, direct_wall = await _direct(stack, texts)
+    out, wall = await _platform(stack, texts)
+    errors = sum(out.errors.values())
+    detail = f" ({', '.join(f'{k}: {v}' for k, v in sorted(out.errors.items()))})" if errors else ""
+    ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
+    p50, p99 = _percentile(out.seconds, 50), _percentile(out.seconds, 99)
+    d50, d99 = _percentile(direct, 50), _percentile(direct, 99)
+    return [
+        (f"T-M6 {CLIENTS:,} clients, errors", f"{errors}{detail}", "-", "-", "0"),
+        ("T-M6 submit -> ready, p50", ms(p50), ms(d50), f"{p50 / d50:.1f}x", "-"),
+        ("T-M6 submit -> ready, p99", ms(p99), ms(d99), f"{p99 / d99:.1f}x", "-"),
+        (
+            "T-M6 all clients done",
+            f"{wall:.1f} s",
+            f"{direct_wall:.1f} s",
+            f"{wall / direct_wall:.1f}x",
+            "-",
+        ),
+    ]
