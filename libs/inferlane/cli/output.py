@@ -86,10 +86,10 @@ def summary(task: Task) -> None:
     elif isinstance(task.summary, BatchSummary):
         counts, shares = task.summary.counts, task.summary.percentages
         rows = sorted(counts, key=lambda label: -counts[label])
+        out.print(f"Task {task.id}: {task.progress.done} rows, {task.summary.failed} failed")
         table(
             ["label", "rows", "share"],
             ((label, counts[label], percent(shares.get(label, 0.0))) for label in rows),
-            title=f"Task {task.id}: {task.progress.done} rows, {task.summary.failed} failed",
         )
 
 

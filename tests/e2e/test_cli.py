@@ -1,0 +1,136 @@
+"""The `inferlane` command as a user runs it, as a subprocess against the running platform."""
+
+import csv
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from inferlane.client import Client
+from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
+
+pytestmark = pytest.mark.slow
+ROWS = 10
+_SCRIPT = Path(sys.executable).with_name("inferlane")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "inferlane.cli"]
+
+
+def run(config_dir: Path, url: str, *args: str, input: str | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERLANE_")}
+    env |= {"INFERLANE_CONFIG_DIR": str(config_dir), "INFERLANE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [*COMMAND, *args], env=env, input=input, capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.fixture(scope="module")
+def account(platform) -> str:
+    email = fresh_email("cli")
+    with Client(platform.url) as client:
+        client.register(email, PASSWORD)
+    return email
+
+
+@pytest.fixture(scope="module")
+def signed_in(platform, account, tmp_path_factory) -> Path:
+    """A config dir after `inferlane login` with prompted email and password."""
+    config_dir = tmp_path_factory.mktemp("cli-config")
+    done = run(config_dir, platform.url, "login", input=f"{account}\n{PASSWORD}\n")
+    assert done.returncode == 0, done.stderr
+    assert account in done.stdout
+    return config_dir
+
+
+def test_login_stores_an_api_key_readable_only_by_the_user(platform, account, signed_in):
+    stored = signed_in / "config.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    saved = json.loads(stored.read_text())
+    assert saved["api_key"].startswith("ilk_") and saved["email"] == account
+    whoami = run(signed_in, platform.url, "whoami", "--json")
+    assert json.loads(whoami.stdout)["email"] == account
+
+
+def test_wrong_password_exits_3_with_a_readable_message(platform, account, tmp_path):
+    done = run(tmp_path, platform.url, "login", "--email", account, "--password", "wrong pass!!")
+    assert done.returncode == 3
+    assert "Unauthorized" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "config.json").exists()
+
+
+def test_without_credentials_commands_exit_3(platform, tmp_path):
+    done = run(tmp_path, platform.url, "tasks", "list")
+    assert done.returncode == 3
+    assert "inferlane login" in done.stderr
+
+
+def test_upload_submit_follow_list_and_export(platform, signed_in, tmp_path):
+    source = reviews_csv(tmp_path / "reviews.csv", rows=30)
+    uploaded = run(signed_in, platform.url, "datasets", "upload", str(source), "--json")
+    assert uploaded.returncode == 0, uploaded.stderr
+    dataset = json.loads(uploaded.stdout)
+    assert dataset["rows"] == 30
+
+    listed = run(signed_in, platform.url, "datasets", "list", "--json")
+    assert dataset["id"] in [d["id"] for d in json.loads(listed.stdout)["items"]]
+    shown = run(signed_in, platform.url, "datasets", "list")
+    assert "reviews.csv" in shown.stdout
+
+    args = ["--dataset", dataset["id"], "--column", "text", "--limit", str(ROWS)]
+    submitted = run(signed_in, platform.url, "tasks", "submit", "--model", "sentiment", *args)
+    assert submitted.returncode == 0, submitted.stderr
+    task_id = re.search(r"Task ([0-9a-f-]{36})", submitted.stderr).group(1)
+    assert f"{ROWS} rows, 0 failed" in submitted.stdout
+    assert re.search(r"(positive|negative|neutral)\W+\d+\W+[\d.]+%", submitted.stdout)
+
+    tasks = json.loads(run(signed_in, platform.url, "tasks", "list", "--json").stdout)
+    task = next(t for t in tasks["items"] if t["id"] == task_id)
+    assert task["status"] == "ready" and task["progress"]["done"] == ROWS
+
+    out = tmp_path / "out.csv"
+    exported = run(
+        signed_in, platform.url, "tasks", "results", task_id, "--format", "csv", "-o", str(out)
+    )
+    assert exported.returncode == 0, exported.stderr
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["row_index"]) for r in rows] == list(range(ROWS))
+    assert all(r["label"] in ("positive", "negative", "neutral") for r in rows)
+
+    page = json.loads(
+        run(signed_in, platform.url, "tasks", "results", task_id, "--limit", "3", "--json").stdout
+    )
+    assert [r["row_index"] for r in page["items"]] == [0, 1, 2] and page["next_cursor"]
+
+
+def test_analyse_prints_the_label_and_scores(platform, signed_in):
+    text = "Terrible quality, it fell apart after one wash."
+    done = run(signed_in, platform.url, "analyse", text, "--json")
+    assert done.returncode == 0, done.stderr
+    task = json.loads(done.stdout)
+    assert task["status"] == "ready" and task["summary"]["label"] in task["summary"]["scores"]
+    human = run(signed_in, platform.url, "analyse", text)
+    assert task["summary"]["label"] in human.stdout and "score" in human.stdout
+
+
+def test_models_list_json_parses(platform, signed_in):
+    done = run(signed_in, platform.url, "models", "list", "--json")
+    models = {m["name"]: m for m in json.loads(done.stdout)["items"]}
+    assert set(models["sentiment"]["labels"]) == {"negative", "neutral", "positive"}
+
+
+def test_unknown_task_exits_4(platform, signed_in):
+    done = run(signed_in, platform.url, "tasks", "show", str(uuid.uuid4()))
+    assert done.returncode == 4
+    assert "Not Found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_file_is_a_usage_error(platform, signed_in, tmp_path):
+    done = run(signed_in, platform.url, "datasets", "upload", str(tmp_path / "nope.csv"))
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
