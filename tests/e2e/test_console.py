@@ -64,6 +64,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # A CSP refusal (an inline style or script slipped in) is only a console message.
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     assert errors == [], errors  # a script error is a bug even if the test got through
 
