@@ -115,7 +115,7 @@ class DatasetsService:
             raise InvalidInput("offset and limit must not be negative", code="01")
         limit = min(limit or PREVIEW_ROWS, MAX_ROWS_PAGE)
         dataset = await self.get(owner_id, dataset_id)
-        if offset + limit <= len(dataset.preview) or offset + len(dataset.preview) >= dataset.rows:
+        if offset + limit <= len(dataset.preview) or len(dataset.preview) >= dataset.rows:
             return dataset.preview[offset : offset + limit]
         page: list[dict[str, Any]] = []
         async for _index, record in self.read_rows(owner_id, dataset_id, None, offset, limit):

@@ -126,6 +126,20 @@ async def test_rows_and_resumable_read_rows(channel, alice):
     assert resumed == everything[1:]
 
 
+@pytest.mark.parametrize("offset", [0, 5, 19, 20, 28, 29, 30])
+async def test_rows_pages_past_the_stored_preview(channel, alice, offset):
+    """30 rows, a 20-row preview: every page comes from the preview or the file, never empty."""
+    data = ("text\n" + "".join(f"review {i}\n" for i in range(30))).encode()
+    dataset = await upload(channel, alice.metadata, "thirty.csv", data)
+    rows = (
+        await stub(channel).GetRows(
+            pb.GetRowsRequest(dataset_id=dataset.id, offset=offset, limit=20),
+            metadata=alice.metadata,
+        )
+    ).rows
+    assert [r["text"] for r in rows] == [f"review {i}" for i in range(offset, min(offset + 20, 30))]
+
+
 async def test_large_upload_streams_in_order(channel, alice):
     lines = [f"review number {i} with, a comma" for i in range(5000)]
     data = ("text\n" + "".join(f'"{line}"\n' for line in lines)).encode()
