@@ -7,9 +7,9 @@ FROM python:3.11.14-slim-bookworm AS builder
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
+# pip compiles the packages' bytecode here: the final image's root filesystem is read-only.
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
 
