@@ -1,7 +1,7 @@
 """Which datasets running tasks are reading, learnt from the tasks service's events.
 
-A durable JetStream consumer reads tasks.task.*: `created` (with a dataset) takes a lease,
-`completed` / `failed` / `cancelled` releases it. Each message is acked after its database
+A durable JetStream consumer reads tasks.task.*: `created` or `resumed` (with a dataset) takes
+a lease, `completed` / `failed` / `cancelled` releases it. Each message is acked after its database
 commit, and both writes are idempotent, so redelivery is harmless.
 """
 
@@ -32,6 +32,10 @@ CONSUMER = ConsumerConfig(
     ack_wait=30.0,
     max_deliver=-1,
 )
+TAKING: dict[str, Any] = {
+    "tasks.task.created": events_pb2.TaskCreated,
+    "tasks.task.resumed": events_pb2.TaskResumed,  # a failed task replayed
+}
 RELEASING: dict[str, Any] = {
     "tasks.task.completed": events_pb2.TaskCompleted,
     "tasks.task.failed": events_pb2.TaskFailed,
@@ -45,12 +49,12 @@ async def is_leased(conn: AsyncConnection, dataset_id: uuid.UUID) -> bool:
 
 
 async def apply(conn: AsyncConnection, subject: str, payload: bytes) -> None:
-    if subject == "tasks.task.created":
-        created = events_pb2.TaskCreated.FromString(payload)
-        if created.dataset_id:
+    if subject in TAKING:
+        taking = TAKING[subject].FromString(payload)
+        if taking.dataset_id:
             values = {
-                "task_id": uuid.UUID(created.task_id),
-                "dataset_id": uuid.UUID(created.dataset_id),
+                "task_id": uuid.UUID(taking.task_id),
+                "dataset_id": uuid.UUID(taking.dataset_id),
             }
             await conn.execute(insert(dataset_leases).values(**values).on_conflict_do_nothing())
     elif subject in RELEASING:

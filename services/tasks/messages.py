@@ -12,6 +12,7 @@ CREATED = "tasks.task.created"
 COMPLETED = "tasks.task.completed"
 FAILED = "tasks.task.failed"
 CANCELLED = "tasks.task.cancelled"
+RESUMED = "tasks.task.resumed"
 TASK_HEADER = "Inferlane-Task-Id"  # lets the relay mark a task queued without decoding
 
 
@@ -45,6 +46,10 @@ def work(task: Task, chunk: Chunk, now: datetime) -> bytes:
 def created(task: Task, now: datetime) -> bytes:
     dataset_id = str(task.dataset_id or "")
     return _event(events_pb2.TaskCreated, task, now, model=task.model, dataset_id=dataset_id)
+
+
+def resumed(task: Task, now: datetime) -> bytes:
+    return _event(events_pb2.TaskResumed, task, now, dataset_id=str(task.dataset_id or ""))
 
 
 def completed(task: Task, now: datetime) -> bytes:

@@ -309,6 +309,8 @@ class TasksService:
             for chunk in await repository.incomplete_chunks(conn, task.id):
                 await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
             await repository.mark_replayed(conn, task.id, now)
+            # The failure released the task's dataset lease; this takes it again.
+            await enqueue(conn, outbox, messages.RESUMED, messages.resumed(task, now))
             letter = await repository.get_dead_letter(conn, letter.id)
             assert letter is not None
         self._on_event()

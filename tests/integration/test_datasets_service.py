@@ -373,3 +373,51 @@ async def test_a_dataset_used_by_a_running_task_cannot_be_deleted(
     await eventually(released, 15, "the lease to be released")
     await stub(channel).DeleteDataset(delete, metadata=alice.metadata)
     await client.close()
+
+
+async def test_a_replayed_task_leases_its_dataset_again(channel, alice, nats_url, migrated_db):
+    """created -> failed releases the lease; resumed (a dead letter replayed) takes it again."""
+    import uuid
+
+    import nats
+
+    from inferlane.common.nats import ensure_stream
+    from inferlane.events.v1 import events_pb2
+    from services.tasks.streams import EVENTS
+    from tests.support.waiting import eventually
+
+    dataset = await upload(channel, alice.metadata, "reviews.csv", REVIEWS)
+    client = await nats.connect(nats_url)
+    js = client.jetstream()
+    await ensure_stream(js, EVENTS)
+    task_id = str(uuid.uuid4())
+    ids = {"owner_id": alice.user_id, "task_id": task_id}
+
+    async def publish(subject: str, event) -> None:
+        await js.publish(subject, event.SerializeToString())
+
+    async def leases(n: int) -> None:
+        async def counted() -> bool:
+            return lease_count(migrated_db, task_id) == n
+
+        await eventually(counted, 15, f"{n} lease(s)")
+
+    event_id = lambda: str(uuid.uuid4())  # noqa: E731
+    await publish(
+        "tasks.task.created",
+        events_pb2.TaskCreated(event_id=event_id(), dataset_id=dataset.id, **ids),
+    )
+    await leases(1)
+    await publish("tasks.task.failed", events_pb2.TaskFailed(event_id=event_id(), **ids))
+    await leases(0)
+    await publish(
+        "tasks.task.resumed",
+        events_pb2.TaskResumed(event_id=event_id(), dataset_id=dataset.id, **ids),
+    )
+    await leases(1)
+    delete = pb.DeleteDatasetRequest(dataset_id=dataset.id)
+    error = await rejection(stub(channel).DeleteDataset(delete, metadata=alice.metadata))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await publish("tasks.task.completed", events_pb2.TaskCompleted(event_id=event_id(), **ids))
+    await leases(0)
+    await client.close()
