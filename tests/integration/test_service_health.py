@@ -92,6 +92,8 @@ async def test_process_with_unreachable_database_is_not_serving(
         await process._reporter.probe_once()
         assert await health_status(process.address) == NOT_SERVING
     assert await health_status(process.address, "postgres") == NOT_SERVING
+    # Liveness is about the process, not its database: no restart loop during an outage.
+    assert await health_status(process.address, "liveness") == SERVING
 
 
 async def test_inference_follows_triton_readiness(start_process):

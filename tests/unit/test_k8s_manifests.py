@@ -202,6 +202,9 @@ def test_our_processes_are_probed_through_grpc_health_and_the_gateway_over_http(
             port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
             assert container["readinessProbe"]["grpc"]["port"] == port, name
             assert container["livenessProbe"]["grpc"]["port"] == port, name
+            # Liveness asks the process, not its dependencies (libs/.../grpc/health.py).
+            assert container["livenessProbe"]["grpc"]["service"] == "liveness", name
+            assert "service" not in container["readinessProbe"]["grpc"], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

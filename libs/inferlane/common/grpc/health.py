@@ -1,7 +1,8 @@
 """Health that tells the truth: SERVING only while every dependency of the process answers.
 
 Each dependency is also reported under its own name ("postgres", "nats", "triton"), so
-the gateway's /readyz can say which one is down.
+the gateway's /readyz can say which one is down. "liveness" says only that the process
+answers: a liveness probe must not restart pods because a dependency is down.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ HealthCheck = Callable[[], Awaitable[bool]]
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+LIVENESS = "liveness"  # SERVING from start to stop, whatever the dependencies say
 
 log = structlog.get_logger("inferlane.health")
 

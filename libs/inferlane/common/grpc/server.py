@@ -14,7 +14,13 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
-from inferlane.common.grpc.health import NOT_SERVING, HealthCheck, HealthReporter
+from inferlane.common.grpc.health import (
+    LIVENESS,
+    NOT_SERVING,
+    SERVING,
+    HealthCheck,
+    HealthReporter,
+)
 from inferlane.common.grpc.interceptors import default_interceptors
 from inferlane.common.settings import ServiceSettings
 
@@ -82,6 +88,7 @@ class GrpcProcess:
         )
         self.port = server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
         await self._reporter.mark_all(NOT_SERVING)  # until the first probe says otherwise
+        await self.health.set(LIVENESS, SERVING)
         await server.start()
         self._server = server
         self._reporter_task = asyncio.create_task(self._reporter.run(), name=f"{self.name}-health")
