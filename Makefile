@@ -70,12 +70,26 @@ test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC s
 bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
 	$(PY) -m bench
 
+.PHONY: bench-scale
+bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)
+	$(PY) -m bench.scale
+
 .PHONY: lint
-lint: install ## ruff + mypy on libs and services, buf lint on protos
+lint: install ## ruff + mypy, buf lint on protos, hadolint on the Dockerfile
 	$(BIN)/ruff check libs services tests bench
 	$(BIN)/ruff format --check libs services tests bench
 	$(BIN)/mypy libs/inferlane services bench
 	cd protos && ../$(BIN)/buf lint
+	$(BIN)/hadolint Dockerfile
+
+.PHONY: k8s-validate
+k8s-validate: install ## Render every kustomize variant and validate it offline (--strict)
+	set -o pipefail; for v in k8s/overlays/dev k8s/overlays/prod k8s/observability; do \
+	  kubectl kustomize $$v | $(BIN)/kubernetes-validate --strict --quiet - || exit 1; done
+
+.PHONY: image
+image: ## Build the container image (needs a Docker engine; CI elsewhere builds it)
+	docker build -t inferlane:$$(git rev-parse --short HEAD) .
 
 .PHONY: format
 format: install ## Format the Python code with ruff

@@ -24,10 +24,12 @@ class Stack:
     triton_url: str
     addresses: dict[str, str]
     log: Path
+    launcher_pid: int  # every process of the platform descends from it
 
 
 @contextmanager
-def running_stack() -> Iterator[Stack]:
+def running_stack(**settings: str) -> Iterator[Stack]:
+    """`settings`: extra environment for every process (e.g. a larger upload limit)."""
     data = Path(tempfile.mkdtemp(prefix="inferlane-bench-"))
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "TRITON_URL")
@@ -46,6 +48,7 @@ def running_stack() -> Iterator[Stack]:
         "AUTH_SIGNING_KEY_FILE": str(data / "signing-key.pem"),
         "DATASETS_STORAGE_DIR": str(data / "datasets"),
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     addresses = {}
     for name in SERVICES:
@@ -74,7 +77,7 @@ def running_stack() -> Iterator[Stack]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the stack never became ready; see {log}")
             time.sleep(0.5)
-        yield Stack(url, f"127.0.0.1:{triton_grpc}", addresses, log)
+        yield Stack(url, f"127.0.0.1:{triton_grpc}", addresses, log, launcher.pid)
     finally:
         launcher.send_signal(signal.SIGTERM)
         try:
