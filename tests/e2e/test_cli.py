@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from inferlane.client import Client
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 ROWS = 10
@@ -134,3 +136,33 @@ def test_missing_file_is_a_usage_error(platform, signed_in, tmp_path):
     done = run(signed_in, platform.url, "datasets", "upload", str(tmp_path / "nope.csv"))
     assert done.returncode == 2
     assert "does not exist" in done.stderr
+
+
+def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
+    source = reviews_csv(tmp_path / "reviews.csv", rows=200)
+    uploaded = run(signed_in, platform.url, "datasets", "upload", str(source), "--json")
+    dataset = json.loads(uploaded.stdout)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERLANE_")}
+    env |= {"INFERLANE_CONFIG_DIR": str(signed_in), "INFERLANE_URL": platform.url}
+    args = ["tasks", "submit", "--model", "sentiment", "--dataset", dataset["id"]]
+    following = subprocess.Popen(
+        [*COMMAND, *args, "--column", "text"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    api_key = json.loads((signed_in / "config.json").read_text())["api_key"]
+    with Client(platform.url, api_key=api_key) as client:
+
+        def submitted() -> bool:
+            return any(str(t.dataset_id) == dataset["id"] for t in client.list_tasks().items)
+
+        wait_until(submitted, 60, "the CLI to submit the task")
+        following.send_signal(signal.SIGINT)
+        _, stderr = following.communicate(timeout=30)
+        assert following.returncode == 130, stderr
+        task_id = re.search(r"Detached; task (\S+) goes on", stderr).group(1)
+        assert f"inferlane tasks watch {task_id}" in stderr and "Traceback" not in stderr
+        finished = client.wait(task_id)
+        assert finished.status == "ready" and finished.progress.done == 200
