@@ -76,7 +76,14 @@ def auth_service(
 
 async def build(settings: AuthSettings, clock: Clock = utc_now) -> GrpcProcess:
     engine = make_engine(settings.database_url)
-    events = EventPublisher(engine, outbox, settings.nats_url, name="auth", streams=[AUTH_EVENTS])
+    events = EventPublisher(
+        engine,
+        outbox,
+        settings.nats_url,
+        name="auth",
+        streams=[AUTH_EVENTS],
+        replicas=settings.nats_stream_replicas,
+    )
     service, verifier, jwks = auth_service(settings, engine, clock, events.notify)
     await provision(engine, settings.service_accounts, clock)
     return GrpcProcess(

@@ -32,7 +32,12 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
     store = LocalBlobStore(settings.storage_dir)
     store.sweep()  # temp files of uploads cut short by a crash
     events = EventPublisher(
-        engine, outbox, settings.nats_url, name="datasets", streams=[DATASETS_EVENTS]
+        engine,
+        outbox,
+        settings.nats_url,
+        name="datasets",
+        streams=[DATASETS_EVENTS],
+        replicas=settings.nats_stream_replicas,
     )
     lease_consumer = LeaseConsumer(engine, settings.nats_url)
     service = DatasetsService(

@@ -18,7 +18,7 @@ from services.tasks.tables import outbox
 from services.tasks.watch import Watcher
 
 
-def nats_check(connection: NatsConnection):
+def nats_check(connection: NatsConnection, replicas: int):
     """Ready once connected and the task streams exist (declared on the first success)."""
     declared = False
 
@@ -27,7 +27,7 @@ def nats_check(connection: NatsConnection):
         if not await connection.is_ready():
             return False
         if not declared:
-            await declare_streams(connection.jetstream)
+            await declare_streams(connection.jetstream, replicas)
             declared = True
         return True
 
@@ -45,6 +45,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
         settings.nats_url,
         name="tasks",
         streams=ALL_STREAMS,
+        replicas=settings.nats_stream_replicas,
         on_published=lifecycle.mark_queued,
     )
     datasets, inference = channel(settings.datasets_addr), channel(settings.inference_addr)
@@ -75,7 +76,10 @@ async def build(settings: TasksSettings) -> GrpcProcess:
                 TasksServicer(service),
             )
         ],
-        checks={"postgres": readiness_check(engine), "nats": nats_check(nats)},
+        checks={
+            "postgres": readiness_check(engine),
+            "nats": nats_check(nats, settings.nats_stream_replicas),
+        },
         auth=interceptor(keys),
         background=[events.run],
         on_stop=[events.close, close_channels, keys.close, nats.close, engine.dispose],

@@ -4,6 +4,8 @@ File storage so that accepted work survives a NATS restart. In production run
 nats-server with `sync_interval: always` (see k8s/) so an acked publish is on disk.
 """
 
+import dataclasses
+
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
@@ -36,6 +38,6 @@ DEAD_LETTERS = StreamConfig(
 ALL = (WORK, EVENTS, DEAD_LETTERS)
 
 
-async def declare_streams(js: JetStreamContext) -> None:
+async def declare_streams(js: JetStreamContext, replicas: int = 1) -> None:
     for config in ALL:
-        await ensure_stream(js, config)
+        await ensure_stream(js, dataclasses.replace(config, num_replicas=replicas))

@@ -1,6 +1,7 @@
 """Publishing a service's events: its outbox relay, started once its streams exist."""
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 
 import structlog
@@ -26,11 +27,12 @@ class EventPublisher:
         *,
         name: str,
         streams: Sequence[StreamConfig],
+        replicas: int = 1,
         on_published: PublishedHook | None = None,
     ) -> None:
         self.nats = NatsConnection(nats_url, name=f"{name}-outbox")
         self.relay = OutboxRelay(engine, outbox, self.nats, name=name, on_published=on_published)
-        self._streams = list(streams)
+        self._streams = [dataclasses.replace(s, num_replicas=replicas) for s in streams]
 
     def notify(self) -> None:
         """Wake the relay right after a commit that wrote an event."""

@@ -31,6 +31,11 @@ class CommonSettings(BaseSettings):
         "DATABASE_URL", DEFAULT_DATABASE_URL, "PostgreSQL URL (one schema per service)."
     )
     nats_url: str = shared("NATS_URL", DEFAULT_NATS_URL, "NATS server URL (JetStream enabled).")  # type: ignore[assignment]
+    nats_stream_replicas: int = shared(  # type: ignore[assignment]
+        "NATS_STREAM_REPLICAS",
+        1,
+        "JetStream replicas of every stream a process declares (3 on a 3-server cluster).",
+    )
     jwt_issuer: str = shared(
         "JWT_ISSUER", "inferlane-auth", "`iss` of access tokens, checked everywhere."
     )  # type: ignore[assignment]
