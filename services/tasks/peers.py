@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, struct_pb2
 
+from inferlane.common.capacity import Capacity
 from inferlane.common.errors import InvalidInput, NotFound
 from inferlane.common.grpc.peer_errors import domain_error
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
@@ -22,6 +23,9 @@ from services.tasks.models import ModelInfo
 
 Metadata = tuple[tuple[str, str], ...] | None
 MODEL_TTL = 30.0
+# Rows one process has in Predict calls at once. Enough for Triton to batch many single
+# tasks together, few enough that a CPU model's queue stays well inside the call deadline.
+ROWS_IN_FLIGHT = 256
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,16 @@ class DatasetInfo:
 
 class Peers:
     def __init__(
-        self, datasets: grpc.aio.Channel, inference: grpc.aio.Channel, timeout: float = 10.0
+        self,
+        datasets: grpc.aio.Channel,
+        inference: grpc.aio.Channel,
+        timeout: float = 10.0,
+        rows_in_flight: int = ROWS_IN_FLIGHT,
     ) -> None:
         self._datasets = datasets_service_pb2_grpc.DatasetsServiceStub(datasets)
         self._inference = inference_service_pb2_grpc.InferenceServiceStub(inference)
         self._timeout = timeout
+        self._rows = Capacity(rows_in_flight)
         self._models: dict[str, tuple[float, ModelInfo]] = {}
 
     async def model(self, name: str, metadata: Metadata = None) -> ModelInfo:
@@ -108,5 +117,8 @@ class Peers:
             row = struct_pb2.Struct()
             row.update(values)
             request.inputs.append(row)
-        reply = await self._inference.Predict(request, timeout=self._timeout * 3, metadata=metadata)
+        async with self._rows.hold(len(inputs)):
+            reply = await self._inference.Predict(
+                request, timeout=self._timeout * 3, metadata=metadata
+            )
         return list(reply.outputs)

@@ -188,15 +188,21 @@ async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[C
 async def complete_chunk(
     conn: AsyncConnection, chunk: Chunk, results: Sequence[Result]
 ) -> tuple[Task, bool] | None:
-    """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set
-    and changes nothing (None is returned). Returns the task with its new counters, and
+    """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set,
+    a chunk of a task that ended meanwhile finds the task ended, and neither changes anything
+    (None is returned). Returns the task with its new counters, and
     whether every chunk of it is counted now."""
+    live = select(tasks.c.id).where(
+        tasks.c.id == chunk.task_id, tasks.c.status.in_([s.value for s in ACTIVE])
+    )
     claimed = await conn.execute(
         update(task_chunks)
         .where(
             task_chunks.c.task_id == chunk.task_id,
             task_chunks.c.chunk_index == chunk.index,
             task_chunks.c.completed_at.is_(None),
+            # A chunk still in flight when its task was cancelled (or failed) is dropped.
+            live.exists(),
         )
         .values(completed_at=func.now())
     )
@@ -230,7 +236,9 @@ async def complete_chunk(
                 index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
                 set_={"count": task_label_counts.c.count + stmt.excluded.count},
             ),
-            [{"task_id": chunk.task_id, "label": k, "count": v} for k, v in counts.items()],
+            # In label order: chunks of one task committing at once take the rows' locks in
+            # the same order, so they wait for each other instead of deadlocking.
+            [{"task_id": chunk.task_id, "label": k, "count": counts[k]} for k in sorted(counts)],
         )
     failed = sum(1 for r in results if r.error_code is not None)
     row = (

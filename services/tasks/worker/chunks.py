@@ -6,6 +6,7 @@ that retrying cannot fix). Results and progress are committed before the ack, in
 transaction that also marks the chunk completed, so a redelivery writes nothing twice.
 """
 
+import asyncio
 import enum
 import uuid
 from collections.abc import Callable, Sequence
@@ -73,6 +74,7 @@ class ChunkRunner:
         *,
         max_attempts: int,
         predict_rows: int,
+        batch_chunks: int = 4,
         on_progress: Callable[[Task, bool], Any],
         on_event: Callable[[], None] = lambda: None,
         clock: Clock = utc_now,
@@ -82,6 +84,9 @@ class ChunkRunner:
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._max_attempts = max_attempts
         self._predict_rows = predict_rows
+        # Batch chunks run a few at a time, so a task's chunks finish one after another
+        # (steady progress) and single tasks, which skip this, are not stuck behind them.
+        self._batch_slots = asyncio.Semaphore(batch_chunks)
         self._on_progress = on_progress
         self._on_event = on_event
         self._clock = clock
@@ -120,6 +125,12 @@ class ChunkRunner:
         task, chunk, completed = found
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
+        if task.type is TaskType.SINGLE:
+            return await self._process(task, chunk)
+        async with self._batch_slots:
+            return await self._process(task, chunk)
+
+    async def _process(self, task: Task, chunk: Chunk) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
         # short, so it starts in the transaction that finishes it (one commit less).
         starting = task.status is not Status.RUNNING

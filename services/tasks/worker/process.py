@@ -35,6 +35,7 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         credentials.metadata,
         max_attempts=settings.max_attempts,
         predict_rows=settings.predict_rows,
+        batch_chunks=settings.batch_chunks,
         on_progress=ProgressPublisher(nats, settings.progress_interval_seconds),
     )
     consumer = WorkConsumer(
@@ -54,7 +55,10 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
     return GrpcProcess(
         name="tasks-worker",
         settings=settings,
-        checks={"postgres": readiness_check(engine), "nats": nats_check(nats)},
+        checks={
+            "postgres": readiness_check(engine),
+            "nats": nats_check(nats, settings.nats_stream_replicas),
+        },
         background=[consumer.run],
         on_stop=[consumer.close, close_channels, nats.close, engine.dispose],
     )

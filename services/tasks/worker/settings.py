@@ -27,8 +27,14 @@ class WorkerSettings(ServiceSettings):
     concurrency: int = Field(
         32,
         gt=0,
-        description="Chunks one worker process runs at once. Many single tasks in flight let "
-        "Triton's dynamic batcher merge them; batch chunks share the same slots.",
+        description="Work messages one worker process takes at once. Many single tasks in "
+        "flight let Triton's dynamic batcher merge them.",
+    )
+    batch_chunks: int = Field(
+        4,
+        gt=0,
+        description="Of those, batch chunks that run at once: a task's chunks then finish one "
+        "after another (steady progress) and the model's queue stays short.",
     )
     predict_rows: int = Field(
         64, gt=0, description="Rows per Predict call to the inference service."
