@@ -1,15 +1,19 @@
-"""Structured logging: one JSON object per line, carrying the request id bound in context."""
+"""Structured logging: one JSON object per line, carrying the request id bound in context and
+the trace and span ids of the current span (when traces are on)."""
 
 import logging
 import sys
 
 import structlog
 
+from inferlane.common import tracing
+
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Route structlog and the standard library (grpc, uvicorn, alembic) through one renderer."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -50,3 +54,15 @@ def _add_service(service: str) -> structlog.types.Processor:
         return event
 
     return processor
+
+
+def add_trace_ids(
+    _logger: object, _name: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """`trace_id` and `span_id` of the span being recorded, next to the request id: a log line
+    leads to its trace, and a trace to its logs."""
+    ids = tracing.current_ids()
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
+    return event

@@ -2,6 +2,8 @@
 
 An event is written in the same transaction as the state change it describes; a relay
 publishes it to JetStream with ``Nats-Msg-Id`` = the row id, so a retry is deduplicated.
+The row keeps the trace context of the transaction that wrote it (``traceparent``), so the
+consumer's work continues the trace of the request that caused it.
 """
 
 import uuid
@@ -20,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from inferlane.common import tracing
 
 
 def _columns() -> list[Column]:
@@ -69,14 +73,16 @@ async def enqueue(
     headers: dict[str, str] | None = None,
 ) -> uuid.UUID:
     """Write one event in the caller's open transaction; the caller commits (or rolls back)
-    it together with the state change, so the event exists exactly when the change does."""
+    it together with the state change, so the event exists exactly when the change does.
+    The current trace context joins `headers` (the caller's own values win)."""
     event_id = uuid.uuid4()
+    headers = {**tracing.inject(), **(headers or {})}
     await session_or_connection.execute(
         insert(table).values(
             id=event_id,
             subject=subject,
             payload=payload,
-            headers=headers or {},
+            headers=headers,
             # now() is the transaction's start, the same for every row in it; the wall clock
             # keeps several events of one transaction in the order they were written.
             created_at=func.clock_timestamp(),

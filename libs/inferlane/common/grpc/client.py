@@ -1,19 +1,24 @@
-"""Client side: channels that carry the request id and the caller's token to the next service."""
+"""Client side: channels that carry the request id, the caller's token and the trace context
+to the next service, with a client span per call."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from inferlane.common import request_id
+from inferlane.common import request_id, tracing
 from inferlane.common.auth import principal
 
 
-def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-    """Add the current request id, and the current caller's token, unless already set
-    (with, for a service account acting for a user, the user it acts for)."""
+def _outgoing(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    """Add the current request id, the current caller's token (with, for a service account
+    acting for a user, the user it acts for) and the current span, unless already set."""
     rid = request_id.current()
     caller = principal.current_or_none()
-    if rid is None and caller is None:
+    trace_headers = tracing.inject()
+    if rid is None and caller is None and not trace_headers:
         return details
     metadata = grpc.aio.Metadata(*(details.metadata or ()))
     if rid is not None and request_id.HEADER not in metadata:
@@ -22,33 +27,85 @@ def _with_request_id(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCall
         metadata.add("authorization", f"Bearer {caller.token}")
         if caller.actor is not None:  # the token is the service account's: say for whom
             metadata.add(principal.ACT_AS_HEADER, caller.user_id)
+    for key, value in trace_headers.items():
+        if key not in metadata:
+            metadata.add(key, value)
     return grpc.aio.ClientCallDetails(
         details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
     )
 
 
+def _method(details: grpc.aio.ClientCallDetails) -> str:
+    method: Any = details.method
+    return (method.decode() if isinstance(method, bytes) else str(method)).lstrip("/")
+
+
+@contextmanager
+def _client_span(details: grpc.aio.ClientCallDetails, *, end: bool = True) -> Iterator[Span]:
+    name = _method(details)
+    service, _, rpc = name.partition("/")
+    with tracing.tracer().start_as_current_span(
+        name,
+        kind=SpanKind.CLIENT,
+        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc},
+        end_on_exit=end,
+    ) as span:
+        yield span
+
+
+def _record(span: Span, code: grpc.StatusCode) -> None:
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code is not grpc.StatusCode.OK:
+        span.set_status(Status(StatusCode.ERROR, code.name))
+
+
+def _end_when_done(span: Span, call: Any) -> None:
+    """A streaming call's span lasts until the stream ends."""
+    if not span.is_recording():
+        return
+    try:
+        call.add_done_callback(lambda _call: span.end())
+    except NotImplementedError:  # a wrapped call type without callbacks
+        span.end()
+
+
+# Named for what they first carried; each also opens the call's client span.
 class RequestIdUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_with_request_id(details), request)
+        with _client_span(details) as span:
+            call = await continuation(_outgoing(details), request)
+            if span.is_recording():  # the span ends with the call; untraced calls do not wait
+                _record(span, await call.code())
+            return call
 
 
 class RequestIdUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_with_request_id(details), request)
+        with _client_span(details, end=False) as span:
+            call = await continuation(_outgoing(details), request)
+        _end_when_done(span, call)
+        return call
 
 
 class RequestIdStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(_with_request_id(details), requests)
+        with _client_span(details, end=False) as span:
+            call = await continuation(_outgoing(details), requests)
+        _end_when_done(span, call)
+        return call
 
 
 class RequestIdStreamStream(grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(_with_request_id(details), requests)
+        with _client_span(details, end=False) as span:
+            call = await continuation(_outgoing(details), requests)
+        _end_when_done(span, call)
+        return call
 
 
 def channel(address: str) -> grpc.aio.Channel:
-    """An insecure channel to a peer inside the cluster, propagating the request id."""
+    """An insecure channel to a peer inside the cluster, propagating the request id and the
+    trace context."""
     interceptors: list[Any] = [  # grpc-stubs cannot type a mixed interceptor list
         RequestIdUnaryUnary(),
         RequestIdUnaryStream(),

@@ -1,4 +1,4 @@
-"""Server interceptors: request id, logging + Prometheus metrics, domain-error mapping."""
+"""Server interceptors: tracing, request id, logging + Prometheus metrics, domain-error mapping."""
 
 import asyncio
 import time
@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 import grpc
 import structlog
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Histogram
 
-from inferlane.common import request_id
+from inferlane.common import request_id, tracing
 from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY, DomainError, TooMany
 from inferlane.common.grpc.handlers import Around, wrap
 
@@ -25,6 +26,19 @@ RPC_SECONDS = Histogram(
 
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 
+# The codes that mark a server span as failed (OpenTelemetry's RPC conventions): the others
+# are the caller's doing.
+SERVER_ERRORS = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
 
 class AroundInterceptor(grpc.aio.ServerInterceptor):
     """Base: subclasses give `around(method)`, the code to run around each call of `method`."""
@@ -39,6 +53,46 @@ class AroundInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         return wrap(handler, self.around(handler_call_details.method))
+
+
+class TracingInterceptor(AroundInterceptor):
+    """A server span per RPC, the child of the caller's span when its metadata carries one.
+
+    Ours rather than opentelemetry-instrumentation-grpc's aio interceptor: that one iterates
+    every streaming behaviour, and health's Watch writes with context.write() instead."""
+
+    def around(self, method: str) -> Around:
+        name = method.lstrip("/")
+        service, _, rpc = name.partition("/")
+        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc}
+
+        @asynccontextmanager
+        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+            metadata = {
+                k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)
+            }
+            with tracing.tracer().start_as_current_span(
+                name,
+                context=tracing.extract(metadata),
+                kind=SpanKind.SERVER,
+                attributes=attributes,
+                record_exception=False,
+                set_status_on_exception=False,
+            ) as span:
+                failed: BaseException | None = None
+                try:
+                    yield
+                except BaseException as exc:
+                    failed = exc
+                    raise
+                finally:
+                    if span.is_recording():
+                        code = _final_code(context, failed)
+                        span.set_attribute("rpc.grpc.status_code", code.value[0])
+                        if code in SERVER_ERRORS:
+                            span.set_status(Status(StatusCode.ERROR, code.name))
+
+        return scope
 
 
 class RequestIdInterceptor(AroundInterceptor):
@@ -119,9 +173,13 @@ class ErrorMappingInterceptor(AroundInterceptor):
 def default_interceptors(
     auth: grpc.aio.ServerInterceptor | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
-    """Outermost first: the request id is bound before anything logs, and a rejected
-    caller is still logged and counted."""
-    chain: list[grpc.aio.ServerInterceptor] = [RequestIdInterceptor(), ObservabilityInterceptor()]
+    """Outermost first: the span and the request id are current before anything logs, and a
+    rejected caller is still traced, logged and counted."""
+    chain: list[grpc.aio.ServerInterceptor] = [
+        TracingInterceptor(),
+        RequestIdInterceptor(),
+        ObservabilityInterceptor(),
+    ]
     if auth is not None:
         chain.append(auth)
     return [*chain, ErrorMappingInterceptor()]

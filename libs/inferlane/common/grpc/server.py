@@ -23,6 +23,7 @@ from inferlane.common.grpc.health import (
 )
 from inferlane.common.grpc.interceptors import default_interceptors
 from inferlane.common.settings import ServiceSettings
+from inferlane.common.tracing import configure_tracing
 
 log = structlog.get_logger("inferlane.server")
 
@@ -127,6 +128,8 @@ def run(build: Callable[[], Awaitable[GrpcProcess]]) -> None:
 
 async def _serve(build: Callable[[], Awaitable[GrpcProcess]]) -> None:
     process = await build()
+    # Here, not in build(): in-process tests build many processes under one test provider.
+    provider = configure_tracing(process.name)
     await process.start()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -134,3 +137,5 @@ async def _serve(build: Callable[[], Awaitable[GrpcProcess]]) -> None:
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
     await process.stop()
+    if provider is not None:
+        provider.shutdown()  # flushes the spans still queued
