@@ -1,8 +1,9 @@
-"""``python -m services.gateway``: settings from the environment, JSON logs, uvicorn."""
+"""``python -m services.gateway``: settings from the environment, JSON logs, traces, uvicorn."""
 
 import uvicorn
 
 from inferlane.common.logging import configure_logging
+from inferlane.common.tracing import configure_tracing
 
 from .app import create_app
 from .settings import GatewaySettings
@@ -11,6 +12,7 @@ from .settings import GatewaySettings
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_format)
+    configure_tracing("gateway")  # the SDK flushes its spans at exit
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -34,6 +35,8 @@ from .settings import GatewaySettings
 VERSION = "0.1.0"
 API_PREFIX = "/api/v1"
 DOCS_URL = "/docs"
+# Probes and scrapes every few seconds would bury the requests worth a trace.
+UNTRACED_URLS = "/healthz$,/readyz$,/metrics$"
 
 DESCRIPTION = """\
 Inferlane turns machine-learning models into a task API: sign in, upload a dataset,
@@ -85,6 +88,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(console.router)  # last: the API and /docs keep their paths
     _document_problems(app)
+    # Outermost, so request logs carry the trace id. Its tracer is looked up lazily: a no-op
+    # until configure_tracing (or a test) installs a provider.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
+    )
     return app
 
 

@@ -1,12 +1,16 @@
 """The one Triton client of the process, behind a small adapter: deadlines, retries with
 backoff on UNAVAILABLE, a circuit breaker, and Triton's errors as domain errors."""
 
+from typing import NoReturn
+
 import numpy as np
 import tritonclient.grpc.aio as triton_grpc
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Histogram
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
+from inferlane.common import tracing
 from inferlane.common.errors import InvalidInput, NotFound, Unavailable
 from services.inference.breaker import CircuitBreaker, CircuitOpen
 
@@ -75,22 +79,40 @@ class Triton:
             self._breaker.before_call()
         except CircuitOpen as exc:
             raise Unavailable(str(exc)) from exc  # not TritonDown: failing fast is not retried
-        try:
-            with MODEL_SECONDS.labels(model).time():
-                result = await self._client.infer(
-                    model, tensors, outputs=requested, client_timeout=self._timeout
-                )
-        except InferenceServerException as exc:
-            error = _domain_error(exc)
-            if isinstance(error, TritonDown):
-                self._breaker.failed()
-            elif isinstance(error, TritonSlow):
-                self._breaker.released()
-            else:
-                self._breaker.succeeded()  # Triton answered: it is up, the request was bad
-            raise error from exc
+        # One client span per attempt; Triton gets the trace context too (its own tracing, when
+        # on, continues the trace).
+        with tracing.tracer().start_as_current_span(
+            "triton.infer",
+            kind=SpanKind.CLIENT,
+            attributes={"rpc.system": "grpc", "triton.model": model},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                with MODEL_SECONDS.labels(model).time():
+                    result = await self._client.infer(
+                        model,
+                        tensors,
+                        outputs=requested,
+                        client_timeout=self._timeout,
+                        headers=tracing.inject() or None,
+                    )
+            except InferenceServerException as exc:
+                span.set_status(Status(StatusCode.ERROR, str(exc.status() or "")))
+                self._failed(exc)
         self._breaker.succeeded()
         return np.asarray(result.as_numpy(output))
+
+    def _failed(self, exc: InferenceServerException) -> NoReturn:
+        """Tell the breaker what the failure says about Triton, and raise it as a domain error."""
+        error = _domain_error(exc)
+        if isinstance(error, TritonDown):
+            self._breaker.failed()
+        elif isinstance(error, TritonSlow):
+            self._breaker.released()
+        else:
+            self._breaker.succeeded()  # Triton answered: it is up, the request was bad
+        raise error from exc
 
     async def close(self) -> None:
         await self._client.close()

@@ -12,7 +12,9 @@ import contextlib
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import Span, SpanKind
 
+from inferlane.common import tracing
 from inferlane.common.nats import NatsConnection, ensure_consumer
 from inferlane.events.v1 import events_pb2
 from services.tasks.streams import WORK
@@ -115,9 +117,28 @@ class WorkConsumer:
             self._slots.release()
 
     async def _handle(self, msg: Msg) -> None:
+        # The message carries the trace context of the request that created the task (the
+        # outbox row kept it): the chunk's span, and its calls, continue that trace.
+        with tracing.tracer().start_as_current_span(
+            f"{msg.subject} process",
+            context=tracing.extract(msg.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject},
+        ) as span:
+            await self._handle_in_span(msg, span)
+
+    async def _handle_in_span(self, msg: Msg, span: Span) -> None:
         try:
             attempt = msg.metadata.num_delivered
             work = events_pb2.TaskWork.FromString(msg.data)
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        "inferlane.task_id": work.task_id,
+                        "inferlane.chunk_index": work.chunk_index,
+                        "inferlane.attempt": attempt,
+                    }
+                )
             delivery = Delivery(work, msg.data, attempt)
             if attempt > self._max_attempts + CRASH_MARGIN:
                 outcome = await self._runner.dead_letter(
@@ -125,6 +146,7 @@ class WorkConsumer:
                 )
             else:
                 outcome = await self._runner.run(delivery)
+            span.set_attribute("inferlane.outcome", outcome.value)
             if outcome is Outcome.RETRY:
                 await msg.nak(delay=backoff(attempt, *self._retry))
             else:
