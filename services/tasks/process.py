@@ -8,6 +8,7 @@ from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.common.nats import NatsConnection
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from services.tasks import lifecycle
+from services.tasks.metrics import GaugeSampler
 from services.tasks.peers import Peers
 from services.tasks.service import Limits, TasksService
 from services.tasks.servicer import SERVICE_NAME, TasksServicer
@@ -48,6 +49,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
         replicas=settings.nats_stream_replicas,
         on_published=lifecycle.mark_queued,
     )
+    gauges = GaugeSampler(engine)
     datasets, inference = channel(settings.datasets_addr), channel(settings.inference_addr)
     service = TasksService(
         engine,
@@ -81,6 +83,13 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         auth=interceptor(keys),
-        background=[events.run],
-        on_stop=[events.close, close_channels, keys.close, nats.close, engine.dispose],
+        background=[events.run, gauges.run],
+        on_stop=[
+            events.close,
+            gauges.close,
+            close_channels,
+            keys.close,
+            nats.close,
+            engine.dispose,
+        ],
     )

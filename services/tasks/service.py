@@ -20,7 +20,7 @@ from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.common.ratelimit import KeyedRateLimiter
-from services.tasks import exports, lifecycle, messages, repository
+from services.tasks import exports, lifecycle, messages, metrics, repository
 from services.tasks.domain import (
     BatchSummary,
     DeadLetter,
@@ -220,15 +220,17 @@ class TasksService:
         return views, token
 
     async def cancel(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
+        now = self._clock()
         async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
             if task.is_terminal:
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
-            cancelled = await lifecycle.cancel(conn, task, self._clock())
+            cancelled = await lifecycle.cancel(conn, task, now)
             if cancelled is None:  # it finished while we looked
                 task = await self._owned(conn, owner_id, task_id)
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
             view = await _view(conn, cancelled)
+        metrics.task_ended(cancelled, now)
         self._on_event()
         await self._watcher.nudge(cancelled)
         return view

@@ -25,7 +25,7 @@ from inferlane.common.grpc.peer_errors import is_transient
 from inferlane.common.outbox import enqueue
 from inferlane.events.v1 import events_pb2
 from inferlane.inference.v1 import inference_types_pb2
-from services.tasks import lifecycle, messages, repository
+from services.tasks import lifecycle, messages, metrics, repository
 from services.tasks.domain import (
     INVALID_INPUT,
     PROCESSING_FAILED,
@@ -149,7 +149,10 @@ class ChunkRunner:
                 if updated is not None and all_counted and updated.status is Status.RUNNING
                 else None
             )
+        if counted is not None:  # None: a redelivered chunk, stored already
+            metrics.rows_stored(task.model, results)
         if finished is not None:
+            metrics.task_ended(finished, self._clock())
             self._on_event()
         if updated is not None:
             self._on_progress(finished or updated, finished is not None)
@@ -259,6 +262,7 @@ class ChunkRunner:
         )
         self._on_event()
         if failed is not None:
+            metrics.task_ended(failed, now)
             self._on_progress(failed, True)
         return Outcome.DEAD
 
