@@ -94,9 +94,11 @@ def extract(headers: Mapping[str, str] | None) -> otel_context.Context:
 
 
 def current_ids() -> tuple[str, str] | None:
-    """(trace id, span id) in hex of the current span, when it is being recorded."""
-    span = trace.get_current_span()
-    if not span.is_recording():
+    """(trace id, span id) in hex of the current span, when its trace is sampled (exported).
+
+    Sampled, not recording: a span that has just ended (the gateway's ends with the response
+    body, before the request's log line) is still the one the line belongs to."""
+    ctx = trace.get_current_span().get_span_context()
+    if not (ctx.is_valid and ctx.trace_flags.sampled):
         return None
-    ctx = span.get_span_context()
     return trace.format_trace_id(ctx.trace_id), trace.format_span_id(ctx.span_id)
