@@ -3,6 +3,7 @@ Triton down past the retry budget, cancellation and watching mid-batch, two work
 one task. Every batch must end with exactly one stored result per row."""
 
 import asyncio
+import contextlib
 import signal
 
 import grpc
@@ -118,19 +119,20 @@ async def test_relay_killed_between_publish_and_mark_sent_publishes_each_message
         me = await create_account(auth)
         dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
     async with grpc.aio.insecure_channel(dying.address) as channel:
-        try:
-            created = await calls.create_batch(channel, me.metadata, dataset.id)
-        except grpc.aio.AioRpcError:
-            pytest.fail("the task must be committed before the relay dies")
+        # The relay publishes as soon as the task commits, so the process may die before
+        # its answer leaves: the database, not the reply, says what was accepted.
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await calls.create_batch(channel, me.metadata, dataset.id)
     assert dying.server.process is not None
     assert await asyncio.to_thread(dying.server.process.wait, 30) in (-9, 137)
+    (task_id,) = await procs.task_ids_of(migrated_db, me.user_id)
     assert await procs.unpublished_outbox_rows(migrated_db) > 0  # the published one included
 
     restarted = await procs.tasks_service(tmp_path / "tasks-2.log", settings).start()
     try:
         await start_process(build_worker, worker_settings({"worker": settings}))
         async with grpc.aio.insecure_channel(restarted.address) as tasks:
-            await assert_exactly_once(migrated_db, tasks, me, created.id, rows)
+            await assert_exactly_once(migrated_db, tasks, me, task_id, rows)
         await eventually(
             lambda: _no_unpublished(migrated_db), 10, "the outbox to have nothing left to send"
         )

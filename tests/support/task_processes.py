@@ -87,6 +87,14 @@ async def unpublished_outbox_rows(database_url: str) -> int:
     return int(row[0])
 
 
+async def task_ids_of(database_url: str, owner_id: str) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        rows = await (
+            await conn.execute("SELECT id FROM tasks.tasks WHERE owner_id = %s", (owner_id,))
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def chunks_run_by(worker: Any) -> list[int]:
     """Record the chunk indexes an in-process worker (a started GrpcProcess) runs from now on,
     by wrapping its ChunkRunner, reached through its consumer's bound `run` (no service change)."""
