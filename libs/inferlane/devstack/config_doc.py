@@ -18,6 +18,7 @@ START, END = "<!-- config:start -->", "<!-- config:end -->"
 
 
 def settings_classes() -> list[tuple[str, type[BaseSettings]]]:
+    from inferlane.common.tracing import TracingSettings
     from services.auth.settings import AuthSettings
     from services.datasets.settings import DatasetsSettings
     from services.gateway.settings import GatewaySettings
@@ -27,6 +28,7 @@ def settings_classes() -> list[tuple[str, type[BaseSettings]]]:
 
     return [
         ("every process", CommonSettings),
+        ("every process (tracing)", TracingSettings),
         ("gateway", GatewaySettings),
         ("auth", AuthSettings),
         ("datasets", DatasetsSettings),
