@@ -1,7 +1,6 @@
 """One running platform for the end-to-end tests of the console and the CLI."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
