@@ -33,7 +33,8 @@ def main() -> None:
     print(f"T-M5 stages (p50; created -> queued -> started -> finished): {stages}")
     print(
         f"\nConcurrent clients ({clients.CLIENTS:,} over REST, {clients.USERS} users, polling "
-        f"every {clients.POLL_SECONDS} s; direct leg: the same reviews to Triton all at once)\n"
+        f"from {clients.POLL_FIRST} s to {clients.POLL_MAX} s apart; direct leg: the same "
+        "reviews to Triton all at once)\n"
     )
     print(table(client_rows))
 

@@ -1,7 +1,8 @@
 """T-M6: many clients at once, each submitting one single task over REST and polling it.
 
-Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the task every
-POLL_SECONDS until it ends. The clients belong to USERS accounts (CLIENTS / USERS each),
+Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the task until it
+ends, as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
+at most POLL_MAX apart. The clients belong to USERS accounts (CLIENTS / USERS each),
 so the per-user limits (100 unfinished tasks, a burst of 40 creations) hold as configured.
 The direct leg sends the same reviews to Triton, all at once, one review per call.
 Reported: errors (any non-2xx answer, a task that did not end `ready`, a transport
@@ -23,7 +24,7 @@ from bench.stack import Stack
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
 USERS = max(1, CLIENTS // 20)
-POLL_SECONDS = 0.25
+POLL_FIRST, POLL_GROWTH, POLL_MAX = 0.25, 1.5, 2.0
 CLIENT_TIMEOUT = 300.0  # a client gives up (an error) after this long
 
 
@@ -59,8 +60,10 @@ async def _client(
             out.error(f"POST {created.status_code}")
             return
         url = f"/api/v1/tasks/{created.json()['id']}"
+        pause = POLL_FIRST
         while time.perf_counter() - began < CLIENT_TIMEOUT:
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(pause)
+            pause = min(POLL_MAX, pause * POLL_GROWTH)
             task = await http.get(url, headers=headers)
             if task.status_code != 200:
                 out.error(f"GET {task.status_code}")
