@@ -223,6 +223,15 @@ def test_every_deployment_has_a_service_account_service_and_pdb_of_its_name(over
         ), f"no PodDisruptionBudget selects {name}"
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_grpc_services_are_headless_so_clients_balance_over_every_pod(overlay: str):
+    """Our gRPC channels use round_robin over what DNS returns (common/grpc/client.py)."""
+    services = of_kind(f"overlays/{overlay}", "Service")
+    for name in PROCESSES:
+        if name != "gateway":
+            assert services[name]["spec"].get("clusterIP") == "None", name
+
+
 def test_each_process_has_its_manifest_deployment_and_command():
     mains = {p.parent for p in (ROOT / "services").rglob("__main__.py")}
     modules = {".".join(p.relative_to(ROOT).parts) for p in mains}

@@ -115,5 +115,10 @@ def channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         address,
         interceptors=interceptors,
-        options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+        options=[
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+            # Every address the name resolves to gets calls in turn: behind a headless
+            # Service that is every ready pod (a ClusterIP would pin a client to one).
+            ("grpc.lb_policy_name", "round_robin"),
+        ],
     )

@@ -39,6 +39,14 @@ class Registration:
     servicer: Any
 
 
+# Clients reconnect (and so re-resolve the peer's name, finding new replicas) at least this
+# often; calls in flight get the grace, long enough for a watched task or a large upload.
+SERVER_OPTIONS = [
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 60 * 60 * 1000),
+]
+
+
 class GrpcProcess:
     def __init__(
         self,
@@ -74,7 +82,9 @@ class GrpcProcess:
         return f"{self.settings.grpc_host}:{self.port}"
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=default_interceptors(self._auth))
+        server = grpc.aio.server(
+            interceptors=default_interceptors(self._auth), options=SERVER_OPTIONS
+        )
         for registration in self._registrations:
             registration.add_to_server(registration.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
