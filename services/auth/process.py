@@ -14,6 +14,7 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
 from inferlane.common.grpc.server import GrpcProcess, Registration
+from inferlane.common.migrations import schema_check
 from services.auth.service import AuthService
 from services.auth.service_accounts import provision
 from services.auth.servicer import PUBLIC_METHODS, SERVICE_NAME, AuthServicer
@@ -96,7 +97,10 @@ async def build(settings: AuthSettings, clock: Clock = utc_now) -> GrpcProcess:
                 AuthServicer(service, jwks),
             )
         ],
-        checks={"postgres": readiness_check(engine)},
+        checks={
+            "postgres": readiness_check(engine),
+            "schema": schema_check(engine, "auth"),
+        },
         background=[events.run],
         on_stop=[events.close, engine.dispose],
         # Acting for a user is for data calls; here it could mint that user's API keys.

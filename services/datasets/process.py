@@ -7,6 +7,7 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
 from inferlane.common.grpc.server import GrpcProcess, Registration
+from inferlane.common.migrations import schema_check
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from services.datasets.blobstore import LocalBlobStore
 from services.datasets.leases import LeaseConsumer
@@ -57,7 +58,10 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
                 DatasetsServicer(service),
             )
         ],
-        checks={"postgres": readiness_check(engine)},
+        checks={
+            "postgres": readiness_check(engine),
+            "schema": schema_check(engine, "datasets"),
+        },
         auth=interceptor(keys, PUBLIC_METHODS),
         background=[events.run, lease_consumer.run],
         on_stop=[events.close, lease_consumer.close, keys.close, engine.dispose],

@@ -5,6 +5,7 @@ from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
 from inferlane.common.grpc.client import channel
 from inferlane.common.grpc.server import GrpcProcess, Registration
+from inferlane.common.migrations import schema_check
 from inferlane.common.nats import NatsConnection
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from services.tasks import lifecycle
@@ -80,6 +81,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
         ],
         checks={
             "postgres": readiness_check(engine),
+            "schema": schema_check(engine, "tasks"),
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         auth=interceptor(keys),

@@ -103,3 +103,32 @@ async def test_inference_follows_triton_readiness(start_process):
     await process._reporter.probe_once()
     assert await health_status(process.address) == NOT_SERVING
     assert await health_status(process.address, "triton") == NOT_SERVING
+
+
+async def test_a_process_stays_unready_until_its_schema_is_migrated(
+    postgres_url, start_process, tmp_path
+):
+    """Started before its migrations ran (a rollout racing the migration Job), a service
+    says so under "schema" instead of failing requests, and turns ready once they ran."""
+    import asyncio
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from inferlane.common import migrations
+
+    name = f"unmigrated_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = postgres_url.rsplit("/", 1)[0] + "/" + name
+    process = await start_process(
+        build_datasets, fast(DatasetsSettings, database_url=url, storage_dir=tmp_path)
+    )
+    await process._reporter.probe_once()
+    assert await health_status(process.address, "postgres") == SERVING
+    assert await health_status(process.address, "schema") == NOT_SERVING
+    assert await health_status(process.address) == NOT_SERVING
+    await asyncio.to_thread(migrations.upgrade, "datasets", url)
+    await wait_for_status(process.address, "", SERVING)
+    assert await health_status(process.address, "schema") == SERVING

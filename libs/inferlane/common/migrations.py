@@ -4,7 +4,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.db import psycopg_url
 
@@ -28,6 +31,34 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
 
 def downgrade(service: str, database_url: str, revision: str = "base") -> None:
     command.downgrade(config(service, database_url), revision)
+
+
+def head(service: str) -> str | None:
+    """The revision this code's migrations end at."""
+    return ScriptDirectory.from_config(config(service, "")).get_current_head()
+
+
+def schema_check(engine: AsyncEngine, service: str):
+    """A health check: True once the service's schema is at this code's head revision, so a
+    process started before its migrations ran stays unready instead of failing requests."""
+    wanted = head(service)
+    at_head = False
+
+    async def check() -> bool:
+        nonlocal at_head
+        if at_head:  # migrations only move forward while this code runs
+            return True
+        # service is one of SERVICES_WITH_SCHEMA: head() checked it
+        query = text(f'SELECT version_num FROM "{service}".alembic_version')  # noqa: S608
+        try:
+            async with engine.connect() as connection:
+                versions = (await connection.execute(query)).scalars().all()
+        except ProgrammingError:  # no version table yet: never migrated
+            return False
+        at_head = wanted in versions
+        return at_head
+
+    return check
 
 
 def run_env(target_metadata: MetaData) -> None:

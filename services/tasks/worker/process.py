@@ -5,6 +5,7 @@ from inferlane.common.auth.service_credentials import ServiceCredentials
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.grpc.client import channel
 from inferlane.common.grpc.server import GrpcProcess
+from inferlane.common.migrations import schema_check
 from inferlane.common.nats import NatsConnection
 from services.tasks.peers import Peers
 from services.tasks.process import nats_check
@@ -57,6 +58,7 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         settings=settings,
         checks={
             "postgres": readiness_check(engine),
+            "schema": schema_check(engine, "tasks"),
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         background=[consumer.run],
