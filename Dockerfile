@@ -14,6 +14,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 
 # Runtime dependencies from pyproject.toml, pinned there; this layer only changes with it.
+# Not the `devstack` extra: make run's embedded PostgreSQL, NATS and honcho stay out.
 COPY pyproject.toml ./
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install pip==25.3 \

@@ -36,7 +36,7 @@ system-deps: ## Install the Debian packages the platform needs (libpython3.11 fo
 $(STAMP): pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,devstack]'
 	@# The tritonserver binary ships in this wheel; its Python side is not used, and its
 	@# pins (protobuf < 6) would hold back the rest of the stack, hence --no-deps.
 	$(PY) -m pip install -q --no-deps nvidia-pytriton==0.7.0
