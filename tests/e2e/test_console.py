@@ -5,19 +5,17 @@ Screenshots of the main pages go to $INFERLANE_SCREENSHOT_DIR, else to the test'
 """
 
 import csv
-import io
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.support.cli_reviews import fresh_email, reviews_csv
 from tests.support.platform import Platform
-from tests.support.task_calls import reviews_csv
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +32,6 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1200, "height": 800}
 PASSWORD = "correct horse battery staple"
 REPO = Path(__file__).resolve().parents[2]
-REVIEWS = REPO.parent / "shared" / "data" / "reviews" / "dev.csv"
 ROWS = 36
 DOCS_SHOTS = {"task.png", "datasets.png"}  # committed in docs/screenshots/ for the README
 TIMEOUT_MS = 60_000
@@ -91,22 +88,11 @@ def screenshot(page: Page, folder: Path, name: str) -> None:
 @pytest.fixture(scope="module")
 def reviews_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A few dozen real reviews (text and label), or made-up ones without the shared data."""
-    path = tmp_path_factory.mktemp("upload") / "reviews.csv"
-    if not REVIEWS.exists():
-        path.write_bytes(reviews_csv(ROWS, column="text"))
-        return path
-    with REVIEWS.open(newline="", encoding="utf-8") as source:
-        rows = [r for _, r in zip(range(ROWS), csv.DictReader(source), strict=False)]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["text", "label"])
-    writer.writeheader()
-    writer.writerows({"text": r["text"], "label": r["label"]} for r in rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
+    return reviews_csv(tmp_path_factory.mktemp("upload") / "reviews.csv", rows=ROWS)
 
 
 def register(page: Page) -> str:
-    email = f"console-{uuid.uuid4().hex[:10]}@example.com"
+    email = fresh_email("console")
     page.goto("/register")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)

@@ -1,11 +1,9 @@
 """/api/v1/tasks through the gateway, end to end: the gateway in-process in front of real auth,
 datasets, inference, tasks and a worker (PostgreSQL, NATS, Triton), as a client sees it."""
 
-import asyncio
 import csv
 import io
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,18 +16,15 @@ import pytest
 from tests.integration.test_gateway_auth import (
     Session,
     assert_problem,
-    gateway,
-    gateway_settings,
     promote_to_admin,
     sign_in,
     sign_up,
 )
+from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
 from tests.support.task_calls import reviews_csv
-from tests.support.task_stack import start_task_stack
 
 pytestmark = pytest.mark.slow
 
-TASKS = "/api/v1/tasks"
 TASK_FIELDS = {
     "id",
     "type",
@@ -47,7 +42,6 @@ TASK_FIELDS = {
     "finished_at",
     "links",
 }
-TERMINAL = {"ready", "error", "cancelled"}
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
@@ -69,24 +63,10 @@ class Api:
 async def _api(
     start_process, migrated_db, nats_url, triton, tmp_path, **stack_args: Any
 ) -> AsyncIterator[Api]:
-    stack = await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=nats_url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        **stack_args,
-    )
-    settings = gateway_settings(
-        stack.auth.address,
-        migrated_db,
-        nats_url,
-        datasets_addr=stack.datasets.address,
-        tasks_addr=stack.tasks.address,
-        inference_addr=stack.inference.address,
-    )
-    async with gateway(settings) as edge:
-        yield Api(edge.browser(), migrated_db, tmp_path)
+    async with gateway_over_tasks(
+        start_process, migrated_db, nats_url, triton.url, tmp_path, **stack_args
+    ) as http:
+        yield Api(http, migrated_db, tmp_path)
 
 
 @pytest.fixture
@@ -131,18 +111,6 @@ async def upload_batch(
         files={"file": ("reviews.csv", content, "text/csv")},
         headers={**me.headers, **headers},
     )
-
-
-async def wait_until_finished(api: Api, me: Session, task_id: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await api.http.get(f"{TASKS}/{task_id}", headers=me.headers)
-        assert response.status_code == 200, response.text
-        task = response.json()
-        if task["status"] in TERMINAL:
-            return task
-        assert time.monotonic() < deadline, task
-        await asyncio.sleep(0.1)
 
 
 def sse_events(text: str) -> list[tuple[str, Any]]:
@@ -190,7 +158,7 @@ async def test_single_task_is_accepted_then_ready_with_label_and_scores(api: Api
         "cancel": f"{TASKS}/{task['id']}/cancel",
     }
 
-    done = await wait_until_finished(api, me, task["id"])
+    done = await wait_until_finished(api.http, me.headers, task["id"])
     assert done["status"] == "ready", done
     assert done["summary"]["label"] == "positive"
     assert set(done["summary"]["scores"]) == {"negative", "neutral", "positive"}
@@ -236,7 +204,7 @@ async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
     assert last_name == "task" and last["status"] == "ready", seen[-1]
     assert sum(last["summary"]["counts"].values()) == rows  # the final event carries the summary
 
-    done = await wait_until_finished(api, me, task["id"])
+    done = await wait_until_finished(api.http, me.headers, task["id"])
     counts = done["summary"]["counts"]
     assert sum(counts.values()) == rows and done["summary"]["failed"] == 0
     assert abs(sum(done["summary"]["percentages"].values()) - 100) < 0.1
@@ -289,7 +257,7 @@ async def test_batch_from_a_dataset_with_a_sample_limit(api: Api) -> None:
     assert response.status_code == 202, response.text
     task = response.json()
     assert (task["dataset_id"], task["column"], task["limit"]) == (dataset_id, "review", 5)
-    done = await wait_until_finished(api, me, task["id"])
+    done = await wait_until_finished(api.http, me.headers, task["id"])
     assert done["status"] == "ready" and done["progress"]["total"] == 5
     assert sum(done["summary"]["counts"].values()) == 5
 

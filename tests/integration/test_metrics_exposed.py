@@ -2,8 +2,6 @@
 the task metrics with their labels, in the gRPC processes' registry and on the gateway's
 /metrics."""
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,35 +10,21 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_gateway_auth import gateway, gateway_settings, sign_up
-from tests.support.task_stack import start_task_stack
+from tests.integration.test_gateway_auth import sign_up
+from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
 from tests.unit.test_k8s_manifests import METRICS
 
 pytestmark = pytest.mark.slow
 
-TASKS = "/api/v1/tasks"
 OURS = {m for m in METRICS if m.startswith("inferlane_")}
 
 
 @pytest.fixture
 async def http(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Any]:
-    stack = await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-    )
-    settings = gateway_settings(
-        stack.auth.address,
-        migrated_db,
-        own_nats.url,
-        datasets_addr=stack.datasets.address,
-        tasks_addr=stack.tasks.address,
-        inference_addr=stack.inference.address,
-    )
-    async with gateway(settings) as edge:
-        yield edge.browser()
+    async with gateway_over_tasks(
+        start_process, migrated_db, own_nats.url, triton.url, tmp_path
+    ) as client:
+        yield client
 
 
 def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -61,13 +45,8 @@ async def run_one_task(http: httpx.AsyncClient) -> None:
     body = {"type": "single", "model": "sentiment", "input": {"text": "Broke after a day."}}
     created = await http.post(TASKS, json=body, headers=me.headers)
     assert created.status_code == 202, created.text
-    deadline = time.monotonic() + 60
-    while True:
-        task = (await http.get(f"{TASKS}/{created.json()['id']}", headers=me.headers)).json()
-        if task["status"] == "ready":
-            return
-        assert time.monotonic() < deadline, task
-        await asyncio.sleep(0.1)
+    done = await wait_until_finished(http, me.headers, created.json()["id"], timeout=60)
+    assert done["status"] == "ready", done
 
 
 async def test_a_finished_task_is_counted_and_every_dashboard_metric_is_exported(http):

@@ -7,20 +7,18 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, format_trace_id
 from structlog.testing import capture_logs
 
 from inferlane.common.logging import add_trace_ids
-from tests.integration.test_gateway_auth import gateway, gateway_settings, sign_up
-from tests.support.task_stack import start_task_stack
+from tests.integration.test_gateway_auth import sign_up
+from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
 from tests.support.tracing import capture, spans
 
 pytestmark = pytest.mark.slow
 
-TASKS = "/api/v1/tasks"
 CREATE_TASK = "inferlane.tasks.v1.TasksService/CreateTask"
 WORK = "tasks.work process"
 TRITON = "triton.infer"
@@ -28,34 +26,10 @@ TRITON = "triton.infer"
 
 @pytest.fixture
 async def http(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Any]:
-    stack = await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-    )
-    settings = gateway_settings(
-        stack.auth.address,
-        migrated_db,
-        own_nats.url,
-        datasets_addr=stack.datasets.address,
-        tasks_addr=stack.tasks.address,
-        inference_addr=stack.inference.address,
-    )
-    async with gateway(settings) as edge:
-        yield edge.browser()
-
-
-async def until_ready(http: httpx.AsyncClient, headers: dict[str, str], task_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        task = (await http.get(f"{TASKS}/{task_id}", headers=headers)).json()
-        if task["status"] == "ready":
-            return
-        assert task["status"] in {"accepted", "queued", "running"}, task
-        assert time.monotonic() < deadline, task
-        await asyncio.sleep(0.1)
+    async with gateway_over_tasks(
+        start_process, migrated_db, own_nats.url, triton.url, tmp_path
+    ) as client:
+        yield client
 
 
 async def finished_spans(exporter: Any, trace_id: int, names: set[str]) -> list[ReadableSpan]:
@@ -81,7 +55,8 @@ async def test_one_task_request_is_one_trace_from_gateway_to_triton(http):
             if s.kind is SpanKind.SERVER and s.name == f"POST {TASKS}" and s.parent is None
         ]
         trace_id = edge.context.trace_id
-        await until_ready(http, me.headers, created.json()["id"])
+        done = await wait_until_finished(http, me.headers, created.json()["id"], timeout=60)
+        assert done["status"] == "ready", done
         names = {CREATE_TASK, WORK, TRITON}
         found = await finished_spans(exporter, trace_id, names)
 

@@ -63,10 +63,7 @@ def _end_when_done(span: Span, call: Any) -> None:
     """A streaming call's span lasts until the stream ends."""
     if not span.is_recording():
         return
-    try:
-        call.add_done_callback(lambda _call: span.end())
-    except NotImplementedError:  # a wrapped call type without callbacks
-        span.end()
+    call.add_done_callback(lambda _call: span.end())
 
 
 # Named for what they first carried; each also opens the call's client span.
