@@ -53,7 +53,7 @@ class TextModel:
 
     def run(self, texts: list[str]) -> np.ndarray:
         """One output row per text, in the order given."""
-        encodings = self.tokenizer.encode_batch(texts)
+        encodings = self.tokenizer.encode_batch_fast(texts)  # no offsets: ~25 % less
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[np.ndarray] = [np.empty(0)] * len(texts)
         for start in range(0, len(order), SUB_BATCH):

@@ -1,8 +1,9 @@
 """The python-backend side shared by the text models: request tensors in, response tensors out.
 
 Every text of every request in Triton's dynamic batch is run in one go (sorted by length in
-TextModel), then split back per request. A request whose bytes are not UTF-8 gets its own
-error; the others in the batch are unaffected.
+the runtime), then split back per request. A request whose bytes are not UTF-8 gets its own
+error; the others in the batch are unaffected. The runtime (ONNX Runtime on the CPU, torch
+fp16 on a GPU) is chosen per instance by device.py.
 """
 
 import json
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from services.inference.runtime.text_onnx import TextModel
+from services.inference.runtime import device
 
 
 class TextBackend:
@@ -25,12 +26,16 @@ class TextBackend:
         parameters = json.loads(args["model_config"]).get("parameters", {})
         # A file at the repository root: Triton loads only folders as models.
         shared = parameters.get("shared_encoder", {}).get("string_value")
-        self.model = TextModel(
+        self.runtime, self.model = device.load_text_model(
             model_dir / args["model_version"],
             self.ONNX_OUTPUT,
             args["model_instance_kind"],
             int(args.get("model_instance_device_id") or 0),
             shared_encoder=model_dir.parent / shared if shared else None,
+        )
+        pb_utils.Logger.log_info(
+            f"{args['model_name']}: runtime {self.runtime.value}, numpy {np.__version__} "
+            f"from {np.__file__}"
         )
 
     def execute(self, requests: list[Any]) -> list[Any]:
@@ -49,7 +54,19 @@ class TextBackend:
                 error = pb_utils.TritonError("TEXT must be UTF-8")
                 responses.append(pb_utils.InferenceResponse(output_tensors=[], error=error))
                 continue
-            part = outputs[offset : offset + len(batch)]
+            part = np.ascontiguousarray(outputs[offset : offset + len(batch)])
             offset += len(batch)
-            responses.append(pb_utils.InferenceResponse([pb_utils.Tensor(self.OUTPUT, part)]))
+            responses.append(pb_utils.InferenceResponse([output_tensor(self.OUTPUT, part)]))
         return responses
+
+
+def output_tensor(name: str, array: np.ndarray) -> Any:
+    """A response tensor. With numpy 2 the python-backend stub (built against numpy 1)
+    returns tensors of the right shape and no data; through DLPack they arrive whole (seen on
+    the GPU machines, numpy 2.5). Serving on the CPU pins numpy 1 and needs no torch."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        import torch
+        from torch.utils import dlpack
+
+        return pb_utils.Tensor.from_dlpack(name, dlpack.to_dlpack(torch.from_numpy(array)))
+    return pb_utils.Tensor(name, array)
