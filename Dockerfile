@@ -20,6 +20,13 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install pip==25.3 \
  && /opt/venv/bin/pip install .
 
+# The GPU variant (`--build-arg VARIANT=gpu`, tagged <version>-gpu; the prod overlay's
+# Triton takes its model environment from it): torch, the CUDA build PyPI serves for Linux,
+# and onnx to read the models' weights. The text models then run on the GPU in fp16
+# (services/inference/runtime/device.py); the CPU image stays without torch.
+ARG VARIANT=cpu
+RUN if [ "$VARIANT" = gpu ]; then /opt/venv/bin/pip install torch==2.13.0 onnx==1.23.2; fi
+
 # Build-only tools in their own venv, so none of them reaches the final image.
 # nvidia-pytriton only for its Python 3.11 python-backend stub, which the official
 # Triton image runs our models with (k8s/base/triton.yaml); --no-deps as in the Makefile.

@@ -314,6 +314,15 @@ def test_triton_is_the_pinned_official_image_with_time_to_load_models():
     assert prod["nodeSelector"] and prod["tolerations"]
 
 
+def test_prod_triton_runs_the_text_models_on_its_gpu_from_the_gpu_image():
+    prod = pod_spec(of_kind("overlays/prod", "Deployment")["triton"])
+    assert prod["initContainers"][0]["image"].endswith("-gpu"), "the image with torch"
+    assert "--model-config-name=gpu" in prod["containers"][0]["args"][0]
+    for model in ("sentiment", "embedding"):
+        config = ROOT / "services/inference/model_repository" / model / "configs/gpu.pbtxt"
+        assert "KIND_GPU" in config.read_text()
+
+
 def test_postgres_is_a_statefulset_in_dev_and_a_backed_up_cnpg_cluster_in_prod():
     assert "postgres" in of_kind("overlays/dev", "StatefulSet")
     cluster = of_kind("overlays/prod", "Cluster")["inferlane-db"]
