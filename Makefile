@@ -70,6 +70,11 @@ test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC s
 bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
 	$(PY) -m bench
 
+.PHONY: bench-gpu
+bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m bench.gpu --out gpu-bench.json
+
 .PHONY: bench-scale
 bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)
 	$(PY) -m bench.scale
