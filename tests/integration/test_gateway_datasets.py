@@ -364,8 +364,20 @@ async def test_name_field_before_the_file_names_the_dataset(
         ("ragged.csv", b"a,b\n1,2\n3,4,5\n", ["line 3"]),
         ("dupes.csv", b"text,text\n1,2\n", ["duplicate"]),
         ("bad.jsonl", b'{"a": 1}\n{"a": \n', ["line 2"]),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, ["datasets_max_nesting_depth"]),
+        ("deep.jsonl", b'{"a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n", ["line 1", "deep"]),
     ],
-    ids=["empty", "latin-1", "binary", "header-only", "ragged", "duplicate-columns", "bad-jsonl"],
+    ids=[
+        "empty",
+        "latin-1",
+        "binary",
+        "header-only",
+        "ragged",
+        "duplicate-columns",
+        "bad-jsonl",
+        "too-deep-json",
+        "too-deep-jsonl",
+    ],
 )
 async def test_unreadable_files_are_422_code_02_saying_what_and_where(
     api: httpx.AsyncClient,
