@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import errors
+from .body_limit import BodyLimitMiddleware
 from .clients import Clients
 from .middleware import (
     RequestContextMiddleware,
@@ -127,4 +128,5 @@ def _middleware(settings: GatewaySettings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(UnhandledErrorMiddleware))
+    stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
     return stack

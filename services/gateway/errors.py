@@ -119,7 +119,13 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if status == 429 and (retry_after := _seconds(trailers.get(RETRY_AFTER_KEY))) is not None:
+    retry_after = _seconds(trailers.get(RETRY_AFTER_KEY))
+    if status == 429 and retry_after is None:
+        # Not our back-pressure (which always says when to retry) but gRPC's own limit, e.g.
+        # "Received message larger than max": retrying cannot help, and its words stay here.
+        log.warning("peer call refused", grpc_code=code.name, grpc_details=exc.details())
+        return problem(413, instance=instance, detail="The request is too large.")
+    if status == 429:
         headers["Retry-After"] = str(retry_after)
     if status >= 500:
         # Transport and server messages name hosts and internals: log them, do not return them.

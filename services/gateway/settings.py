@@ -39,6 +39,11 @@ class GatewaySettings(CommonSettings):
         description="Largest file part of an upload, as sent (the datasets service applies its "
         "own limit after gzip inflation); over it: 413.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body other than an upload (JSON); over it: 413.",
+    )
     # Peers use the same unprefixed names in every process, so one .env serves them all.
     auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address.")  # type: ignore[assignment]
     datasets_addr: str = shared(  # type: ignore[assignment]

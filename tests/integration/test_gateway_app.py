@@ -69,6 +69,28 @@ def _test_only_routes() -> APIRouter:
             None,
         )
 
+    @router.get("/too-large-for-grpc")
+    async def too_large_for_grpc() -> None:
+        # What grpc-python raises itself for a message over its size limit: no retry trailer.
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            grpc.aio.Metadata(),
+            grpc.aio.Metadata(),
+            "Received message larger than max (5242960 vs. 4194304)",
+            None,
+        )
+
+    @router.get("/busy")
+    async def busy() -> None:
+        # Our services' back-pressure always carries the retry trailer.
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            grpc.aio.Metadata(),
+            grpc.aio.Metadata(("x-retry-after", "2.5")),
+            "too many unfinished tasks",
+            None,
+        )
+
     @router.get("/bug")
     async def bug() -> None:
         raise RuntimeError("secret internals")
@@ -139,6 +161,52 @@ async def test_schema_violation_lists_errors_without_echoing_input(
 async def test_grpc_error_from_a_route_becomes_its_problem(client: httpx.AsyncClient) -> None:
     body = assert_problem(await client.get("/api/v1/_test/peer-missing"), 404, "not_found")
     assert body["detail"] == "no such task"
+
+
+async def test_grpc_size_refusal_is_413_without_its_words(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/_test/too-large-for-grpc")
+    body = assert_problem(response, 413, "payload_too_large")
+    assert body["detail"] == "The request is too large."
+    assert "retry-after" not in response.headers
+    assert "larger than max" not in response.text
+
+
+async def test_429_means_slow_down_and_says_when(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/_test/busy")
+    assert_problem(response, 429, "too_many_requests")
+    assert response.headers["retry-after"] == "3"
+
+
+async def test_a_json_body_over_the_limit_is_413_when_announced(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"text": "' + b"x" * (1024 * 1024) + b'"}'
+    response = await client.post(
+        "/api/v1/_test/echo", content=body, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 413, "payload_too_large")
+    assert "1,048,576-byte limit" in str(problem["detail"])
+
+
+async def test_a_json_body_over_the_limit_is_413_when_streamed(
+    client: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/api/v1/_test/echo", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_a_json_body_under_the_limit_passes(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/_test/echo", json={"text": "x" * 500_000})
+    assert response.status_code == 200
 
 
 async def test_unexpected_exception_is_a_500_that_leaks_nothing(
@@ -240,3 +308,15 @@ async def test_cors_allows_configured_origin_only() -> None:
     assert ok.headers["access-control-allow-origin"] == "https://console.example"
     assert "access-control-allow-origin" not in no.headers
     assert ok.headers["x-request-id"]
+
+
+async def test_every_body_but_an_upload_documents_the_413(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    bodies = 0
+    for path in document["paths"].values():
+        for operation in path.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            if content and "multipart/form-data" not in content:
+                bodies += 1
+                assert "413" in operation["responses"], operation["operationId"]
+    assert bodies > 5

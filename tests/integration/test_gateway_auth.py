@@ -696,7 +696,9 @@ async def test_openapi_declares_every_auth_route_with_its_problems(
         operation = schema["paths"][path][method]
         assert operation["description"], (method, path)
         errors = {s for s in operation["responses"] if s.startswith(("4", "5"))}
-        assert errors == statuses, (method, path, errors)
+        # Every body may be over the gateway's size limit.
+        assert ("413" in errors) == ("requestBody" in operation), (method, path)
+        assert errors - {"413"} == statuses, (method, path, errors)
         for status in errors:
             content = operation["responses"][status]["content"]
             assert content == {

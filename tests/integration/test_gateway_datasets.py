@@ -581,6 +581,8 @@ async def test_rows_are_a_capped_window_from_an_offset(
     past = (await api.get(f"{rows}?offset=1000", headers=alice.headers)).json()
     assert past == {"items": [], "offset": 1000}
     assert_problem(await api.get(f"{rows}?offset=-1", headers=alice.headers), 422, "01")
+    for query in (f"offset={2**63}", f"limit={2**63}", f"offset={10**30}"):
+        assert_problem(await api.get(f"{rows}?{query}", headers=alice.headers), 422, "01")
 
 
 async def test_unknown_dataset_is_a_404_problem_on_every_route(

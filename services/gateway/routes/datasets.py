@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
-from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page, utc
+from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT, Page, utc
 from ..schemas.datasets import (
     Dataset,
     DatasetDetail,
@@ -98,7 +98,7 @@ DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-Offset = Annotated[int, Query(ge=0, description="Index of the first row (0-based).")]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Index of the first row (0-based).")]
 
 
 @router.post(

@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep, TasksStub
-from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT
+from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT
 from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
@@ -226,8 +226,14 @@ def _batch_fields(fields: dict[str, str], *, complete: bool) -> tuple[str, str |
     raw_limit = fields.get(LIMIT_FIELD, "").strip()
     limit = None
     if raw_limit:
-        if not raw_limit.isdigit() or int(raw_limit) < 1:
-            raise invalid(f"The {LIMIT_FIELD!r} field must be a whole number of at least 1.")
+        # isascii: isdigit() also accepts digits such as "²" that int() refuses.
+        if (
+            not (raw_limit.isascii() and raw_limit.isdigit())
+            or not 1 <= int(raw_limit) <= INT64_MAX
+        ):
+            raise invalid(
+                f"The {LIMIT_FIELD!r} field must be a whole number from 1 to {INT64_MAX}."
+            )
         limit = int(raw_limit)
     return model, column, limit
 
