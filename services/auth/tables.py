@@ -77,4 +77,6 @@ login_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("window_started_at", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True)),
+    # Lockouts so far: each one lasts twice as long as the one before (backoff).
+    Column("lockouts", Integer, nullable=False, server_default="0"),
 )

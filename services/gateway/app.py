@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import errors
 from .body_limit import BodyLimitMiddleware
@@ -112,7 +113,11 @@ def _document_problems(app: FastAPI) -> None:
 def _middleware(settings: GatewaySettings) -> list[Middleware]:
     """Outermost first. CORS sits inside the request context so preflights are logged and
     carry a request id, and outside the error catcher so a 500 is still readable by browsers."""
-    stack = [
+    stack = []
+    if settings.trusted_proxies:
+        # Outermost: everything inside sees the client the trusted proxy names.
+        stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
+    stack += [
         Middleware(SecurityHeadersMiddleware, docs_paths=[DOCS_URL]),
         Middleware(RequestContextMiddleware),
     ]

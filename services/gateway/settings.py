@@ -39,6 +39,12 @@ class GatewaySettings(CommonSettings):
         description="Largest file part of an upload, as sent (the datasets service applies its "
         "own limit after gzip inflation); over it: 413.",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the proxies in front of the gateway, as a JSON "
+        'list (["10.0.0.0/8"]); X-Forwarded-For/-Proto are believed only from them. Empty: '
+        "never (the client is the TCP peer).",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         gt=0,

@@ -9,7 +9,7 @@ import grpc
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
 from services.gateway.app import create_app
@@ -54,6 +54,10 @@ def _test_only_routes() -> APIRouter:
     @router.post("/echo")
     async def echo(body: Echo) -> Echo:
         return body
+
+    @router.get("/whoami")
+    async def whoami(request: Request) -> dict[str, str]:
+        return {"client": request.client.host if request.client else ""}
 
     @router.get("/things/{thing_id}")
     async def thing(thing_id: str) -> dict[str, str]:
@@ -320,3 +324,22 @@ async def test_every_body_but_an_upload_documents_the_413(client: httpx.AsyncCli
                 bodies += 1
                 assert "413" in operation["responses"], operation["operationId"]
     assert bodies > 5
+
+
+async def test_forwarded_headers_are_ignored_by_default(client: httpx.AsyncClient) -> None:
+    """Uvicorn's default believes X-Forwarded-For from 127.0.0.1; the gateway does not."""
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    response = await client.get("/api/v1/_test/whoami", headers=forged)
+    assert response.json() == {"client": "127.0.0.1"}
+
+
+async def test_forwarded_headers_are_believed_from_a_trusted_proxy_only() -> None:
+    app: FastAPI = create_app(unreachable_settings(trusted_proxies=["10.0.0.0/8"]))
+    app.include_router(_test_only_routes())
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    async with LifespanManager(app):
+        for peer, seen in [("10.1.2.3", "203.0.113.9"), ("192.0.2.7", "192.0.2.7")]:
+            transport = httpx.ASGITransport(app=app, client=(peer, 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                response = await c.get("/api/v1/_test/whoami", headers=forged)
+            assert response.json() == {"client": seen}, peer
