@@ -173,6 +173,7 @@ class AuthService:
     # -- API keys -------------------------------------------------------------------------
 
     async def create_api_key(self, caller: Principal, name: str) -> tuple[ApiKey, str]:
+        _signed_in(caller)
         if caller.is_service:
             raise PermissionDenied("service accounts get their keys from configuration")
         name = name.strip()
@@ -192,6 +193,7 @@ class AuthService:
     async def list_api_keys(
         self, caller: Principal, page_size: int, page_token: str
     ) -> tuple[list[ApiKey], str]:
+        _signed_in(caller)
         limit = clamp_limit(page_size)
         cursor = Cursor.decode(page_token) if page_token else None
         async with self._engine.connect() as conn:
@@ -199,6 +201,8 @@ class AuthService:
         return found, _next_token(found, limit)
 
     async def revoke_api_key(self, caller: Principal, key_id: str) -> None:
+        if caller.api_key_id != key_id:  # a key may end itself (the CLI's logout does)
+            _signed_in(caller)
         async with self._engine.begin() as conn:
             revoked = await repository.revoke_api_key(
                 conn, uuid.UUID(caller.user_id), _uuid(key_id, "API key"), self._clock()
@@ -215,7 +219,7 @@ class AuthService:
         if found is None:
             raise Unauthenticated("invalid API key")
         key_id, user = found
-        token = self._issuer.access(user.id, user.role, now)
+        token = self._issuer.access(user.id, user.role, now, api_key_id=key_id)
         return ApiKeyIdentity(
             user.id, user.role, key_id, token, int(self._issuer.access_ttl.total_seconds())
         )
@@ -255,3 +259,10 @@ def _next_token(page: list, limit: int) -> str:
         return ""
     last = page[-1]
     return Cursor(last.created_at, last.id).encode()
+
+
+def _signed_in(caller: Principal) -> None:
+    """Keys are managed by a signed-in person only: a leaked key that could mint keys would
+    outlive its own revocation."""
+    if caller.api_key_id is not None:
+        raise PermissionDenied("an API key cannot manage API keys; sign in with your password")

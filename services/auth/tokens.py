@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import jwt
 
 from inferlane.common.auth.keys import ALGORITHM, SigningKey
-from inferlane.common.auth.verify import ACCESS, REFRESH
+from inferlane.common.auth.verify import ACCESS, API_KEY_CLAIM, REFRESH
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,17 @@ class TokenIssuer:
         }
 
     def access(
-        self, user_id: uuid.UUID, role: str, now: datetime, ttl: timedelta | None = None
+        self,
+        user_id: uuid.UUID,
+        role: str,
+        now: datetime,
+        ttl: timedelta | None = None,
+        api_key_id: uuid.UUID | None = None,
     ) -> str:
+        """With `api_key_id`, the token stands for that API key (API_KEY_CLAIM), not a session."""
         claims = self._base(user_id, now, ttl or self.access_ttl, uuid.uuid4())
+        if api_key_id is not None:
+            claims[API_KEY_CLAIM] = str(api_key_id)
         return self._sign({**claims, "typ": ACCESS, "role": role}, "at+jwt")
 
     def refresh(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> IssuedRefresh:

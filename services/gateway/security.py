@@ -192,7 +192,12 @@ class Authenticator:
         role = _ROLES.get(reply.role)
         if role is None:
             raise unauthenticated("The API key is invalid or revoked.", invalid=True)
-        caller = Principal(user_id=reply.user_id, role=role, token=reply.access_token)
+        caller = Principal(
+            user_id=reply.user_id,
+            role=role,
+            token=reply.access_token,
+            api_key_id=reply.api_key_id,
+        )
         self.api_keys.put(secret, caller, reply.api_key_id, reply.expires_in)
         return caller
 

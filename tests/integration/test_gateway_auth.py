@@ -541,11 +541,17 @@ async def test_api_key_lifecycle(api: httpx.AsyncClient) -> None:
         me = await api.get("/api/v1/auth/me", headers=headers)
         assert me.status_code == 200, me.text
         assert me.json()["id"] == session.user_id
-    # API-key requests are header-authenticated: no CSRF token needed for unsafe methods.
-    other = await api.post(
-        "/api/v1/auth/api-keys", json={"name": "2"}, headers={"X-API-Key": secret}
-    )
-    assert other.status_code == 201
+    # An API key cannot manage keys (a leaked key minting keys would outlive its revocation).
+    # The 403 is the rule's, not CSRF's: API-key requests need no CSRF token.
+    for headers in ({"Authorization": f"Bearer {secret}"}, {"X-API-Key": secret}):
+        for method, path, body in [
+            ("POST", "/api/v1/auth/api-keys", {"name": "2"}),
+            ("GET", "/api/v1/auth/api-keys", None),
+            ("DELETE", f"/api/v1/auth/api-keys/{uuid.uuid4()}", None),  # itself it may
+        ]:
+            response = await api.request(method, path, json=body, headers=headers)
+            problem = assert_problem(response, 403, "forbidden")
+            assert "API key" in str(problem["detail"]), (method, path)
     used = (await api.get("/api/v1/auth/api-keys", headers=session.headers)).json()["items"]
     assert next(k for k in used if k["id"] == key["id"])["last_used_at"] is not None
 
@@ -680,7 +686,7 @@ EXPECTED_ERRORS = {
     ("post", "/api/v1/auth/logout"): {"403", "415", "422"},
     ("get", "/api/v1/auth/me"): {"401"},
     ("post", "/api/v1/auth/api-keys"): {"401", "403", "415", "422"},
-    ("get", "/api/v1/auth/api-keys"): {"401", "422"},
+    ("get", "/api/v1/auth/api-keys"): {"401", "403", "422"},
     ("delete", "/api/v1/auth/api-keys/{api_key_id}"): {"401", "403", "404", "422"},
     ("get", "/api/v1/admin/users"): {"401", "403", "422"},
     ("patch", "/api/v1/admin/users/{user_id}"): {"401", "403", "404", "415", "422"},
