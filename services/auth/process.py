@@ -71,7 +71,15 @@ def auth_service(
         per_account=Limits(settings.login_max_failures, window, lockout),
         per_address=Limits(settings.login_max_failures_per_address, window, lockout),
     )
-    service = AuthService(engine, issuer, verifier, throttle, clock=clock, on_event=on_event)
+    service = AuthService(
+        engine,
+        issuer,
+        verifier,
+        throttle,
+        refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
+        clock=clock,
+        on_event=on_event,
+    )
     return service, verifier, jwks
 
 

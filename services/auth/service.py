@@ -3,7 +3,8 @@
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -34,6 +35,11 @@ BAD_CREDENTIALS = "invalid email or password"  # the same words whether or not t
 ASSIGNABLE_ROLES = (USER, ADMIN)
 
 
+# How long a spent refresh token still gets its successor (RFC 9700 4.14.2 allows a grace
+# period): tabs that refresh at once must not sign each other out.
+DEFAULT_REFRESH_GRACE = timedelta(seconds=10)
+
+
 class AuthService:
     def __init__(
         self,
@@ -43,6 +49,7 @@ class AuthService:
         throttle: LoginThrottle,
         *,
         passwords: Passwords | None = None,
+        refresh_grace: timedelta = DEFAULT_REFRESH_GRACE,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
@@ -51,6 +58,7 @@ class AuthService:
         self._verifier = verifier
         self._throttle = throttle
         self._passwords = passwords or Passwords()
+        self._refresh_grace = refresh_grace
         self._clock = clock
         self._on_event = on_event  # wakes the outbox relay after a commit
 
@@ -106,16 +114,25 @@ class AuthService:
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: spend this token, issue the next of its family. A spent token coming back
-        means it was stolen or replayed, so its whole family is revoked."""
+        within the grace period is a race (two tabs refreshing at once): it gets the successor
+        the winner got, and nothing is revoked. Later, it was stolen or replayed, so its whole
+        family is revoked."""
         jti, user_id = await self._refresh_claims(refresh_token)
         now = self._clock()
         async with self._engine.begin() as conn:
             family = await repository.spend_refresh(conn, jti, now)
-            user = await repository.get_user(conn, user_id) if family is not None else None
+            user = await repository.get_user(conn, user_id)
             if family is not None and user is not None:
-                return await self._issue(conn, user, family, now)
+                return await self._issue(conn, user, family, now, replaces=jti)
+            # After the winner's commit: its UPDATE held the row until then.
             state = await repository.refresh_state(conn, jti)
             if state is not None and state.spent_at is not None and state.revoked_at is None:
+                raced = now - state.spent_at <= self._refresh_grace
+                successor = None
+                if raced and state.replaced_by is not None:
+                    successor = await repository.refresh_state(conn, state.replaced_by)
+                if user is not None and successor is not None and successor.revoked_at is None:
+                    return self._again(user, successor, now)
                 await repository.revoke_family(conn, state.family_id, now)
         raise Unauthenticated("invalid refresh token")
 
@@ -227,15 +244,35 @@ class AuthService:
     # -- helpers --------------------------------------------------------------------------
 
     async def _issue(
-        self, conn: AsyncConnection, user: User, family_id: uuid.UUID, now: datetime
+        self,
+        conn: AsyncConnection,
+        user: User,
+        family_id: uuid.UUID,
+        now: datetime,
+        replaces: uuid.UUID | None = None,
     ) -> TokenPair:
         issued = self._issuer.refresh(user.id, family_id, now)
         await repository.insert_refresh(conn, user.id, issued)
+        if replaces is not None:
+            await repository.set_successor(conn, replaces, issued.jti)
         return TokenPair(
             access_token=self._issuer.access(user.id, user.role, now),
             refresh_token=issued.token,
             expires_in=int(self._issuer.access_ttl.total_seconds()),
             refresh_expires_in=int(self._issuer.refresh_ttl.total_seconds()),
+        )
+
+    def _again(self, user: User, successor: Any, now: datetime) -> TokenPair:
+        """The successor refresh token a race's winner got, signed again (the same token), with
+        a new access token."""
+        issued = self._issuer.refresh(
+            user.id, successor.family_id, successor.issued_at, jti=successor.id
+        )
+        return TokenPair(
+            access_token=self._issuer.access(user.id, user.role, now),
+            refresh_token=issued.token,
+            expires_in=int(self._issuer.access_ttl.total_seconds()),
+            refresh_expires_in=int((successor.expires_at - now).total_seconds()),
         )
 
     async def _refresh_claims(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:

@@ -33,6 +33,13 @@ class AuthSettings(ServiceSettings):
     )
     access_token_minutes: int = Field(15, gt=0, le=60, description="Lifetime of access tokens.")
     refresh_token_days: int = Field(14, gt=0, le=90, description="Lifetime of refresh tokens.")
+    refresh_grace_seconds: int = Field(
+        10,
+        ge=0,
+        le=60,
+        description="A refresh token used again this soon after its rotation (a race between "
+        "tabs) gets the same successor and revokes nothing; later reuse revokes its family.",
+    )
     login_max_failures: int = Field(
         5,
         gt=0,

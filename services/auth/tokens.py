@@ -66,8 +66,16 @@ class TokenIssuer:
             claims[API_KEY_CLAIM] = str(api_key_id)
         return self._sign({**claims, "typ": ACCESS, "role": role}, "at+jwt")
 
-    def refresh(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> IssuedRefresh:
-        jti = uuid.uuid4()
+    def refresh(
+        self,
+        user_id: uuid.UUID,
+        family_id: uuid.UUID,
+        now: datetime,
+        jti: uuid.UUID | None = None,
+    ) -> IssuedRefresh:
+        """With the `jti` and `now` of a token issued before, the same token again: EdDSA
+        signatures are deterministic (a refresh race hands every racer the one successor)."""
+        jti = jti or uuid.uuid4()
         claims = self._base(user_id, now, self.refresh_ttl, jti)
         token = self._sign({**claims, "typ": REFRESH, "fam": str(family_id)}, "rt+jwt")
         return IssuedRefresh(token, jti, family_id, now, now + self.refresh_ttl)
