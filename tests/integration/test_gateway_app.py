@@ -236,6 +236,9 @@ async def test_request_id_is_generated_when_missing_or_unprintable(
     assert first and second and first != second
     bad = (await client.get("/healthz", headers={"X-Request-ID": "x" * 500})).headers
     assert bad["x-request-id"] != "x" * 500
+    response = await client.get("/api/v1/nowhere", headers={"X-Request-ID": 'a"b<script>'})
+    assert response.headers["x-request-id"].isalnum()
+    assert "<script>" not in response.text
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/api/v1/nowhere", "/openapi.json"])
