@@ -48,7 +48,9 @@ fetch the results.
 Errors are RFC 7807 `application/problem+json` documents with `type, title, status,
 detail, instance, code, request_id`; `code` is `01` (invalid input), `02` (unsupported or
 unreadable file), `03` (processing failed), or a short word such as `not_found`.
-Every response carries an `X-Request-ID` header (send your own to correlate logs).
+Every response carries an `X-Request-ID` header (send your own to correlate logs: up to 128
+letters, digits and `._:-`; anything else is replaced). Bodies other than uploads are limited
+to `GATEWAY_MAX_BODY_BYTES` (413).
 """
 
 # Resource routers (auth, datasets, models, tasks) are included here as they arrive.

@@ -100,6 +100,15 @@ Limit = Annotated[
         description=f"Items per page; more than {MAX_LIMIT} reads as {MAX_LIMIT}.",
     ),
 ]
+# Opaque to clients, but its alphabet and size are part of the contract (base64url).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
+CURSOR_MAX_CHARS = 512
 Cursor = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; omit for the first.")
+    str | None,
+    Query(
+        description="`next_cursor` of the previous page; omit for the first. A cursor that "
+        "is not one this API returned is a 422.",
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_CHARS,
+    ),
 ]

@@ -141,6 +141,47 @@ async def test_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncClien
     assert "GET" in response.headers["allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/v1/tasks", {"GET", "POST"}),
+        ("/api/v1/datasets", {"GET", "POST"}),
+        ("/api/v1/auth/api-keys", {"GET", "POST"}),
+        (f"/api/v1/datasets/{'0' * 8}-0000-4000-8000-{'0' * 12}", {"GET", "DELETE"}),
+    ],
+)
+async def test_405_allow_lists_every_method_of_the_path(
+    client: httpx.AsyncClient, path: str, methods: set[str]
+) -> None:
+    """GET and POST of one path are two routes; Starlette's own Allow named only one."""
+    response = await client.options(path)
+    assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == methods
+
+
+async def test_a_path_that_is_no_task_id_is_not_a_task(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/tasks/batch-file")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
+async def test_the_openapi_document_states_the_enforced_constraints(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    password = schemas["Registration"]["properties"]["password"]
+    assert (password["minLength"], password["maxLength"]) == (12, 1024)
+    listing = document["paths"]["/api/v1/tasks"]["get"]
+    [cursor] = [p for p in listing["parameters"] if p["name"] == "cursor"]
+    assert cursor["schema"]["anyOf"][0]["pattern"] == "^[A-Za-z0-9_-]+$"
+    events = document["paths"]["/api/v1/tasks/{task_id}/events"]["get"]["responses"]["200"]
+    event = events["content"]["text/event-stream"]["schema"]
+    assert event["type"] == "object" and event["required"] == ["event", "data"]
+    register = document["paths"]["/api/v1/auth/register"]["post"]["responses"]
+    assert {"400", "413", "422"} <= register.keys()
+
+
 async def test_malformed_json_is_a_422_invalid_input_problem(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/_test/echo", content=b'{"text": ', headers={"content-type": "application/json"}

@@ -597,7 +597,9 @@ async def test_unknown_dataset_is_a_404_problem_on_every_route(
         ("POST", f"{nowhere}/shares"),
     ]:
         assert_problem(await api.request(method, path, headers=alice.headers), 404, "not_found")
-    assert_problem(await api.get(f"{DATASETS}/not-a-uuid", headers=alice.headers), 422, "01")
+    assert_problem(
+        await api.get(f"{DATASETS}/not-a-uuid", headers=alice.headers), 404, "not_found"
+    )  # only a UUID names one
 
 
 async def test_delete_removes_the_dataset_and_its_bytes(

@@ -465,7 +465,7 @@ async def test_bad_query_values_are_422(idle: Api) -> None:
         response = await idle.http.get(f"{TASKS}/{task['id']}/results?{query}", headers=me.headers)
         assert_problem(response, 422, "01")
     assert_problem(await idle.http.get(f"{TASKS}?status=done", headers=me.headers), 422, "01")
-    assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 422, "01")
+    assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 404, "not_found")
 
 
 async def test_dead_letters_are_for_admins_only(idle: Api) -> None:

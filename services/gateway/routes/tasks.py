@@ -96,12 +96,27 @@ _EXPORT_OK: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["task", "progress", "error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "task: the Task; progress: {done, total, failed}; error: {code}.",
+        },
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 _EVENTS_OK: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-Sent Events: `task` (the task JSON) first and after every "
         "status change, `progress` (`{done, total, failed}`) while it runs; the stream ends "
         "after a terminal status.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # Before OpenAPI 3.2, the schema of an event stream describes one event.
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
     }
 }
 
@@ -270,14 +285,15 @@ async def list_tasks(
     )
 
 
-@router.get("/{task_id}", responses=problems(401, 404, 422))
+# `:uuid`: only a UUID matches, so GET /tasks/batch-file is a 405, not a task id to refuse.
+@router.get("/{task_id:uuid}", responses=problems(401, 404, 422))
 async def get_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> Task:
     """One of your tasks: status, progress, timings, summary or error."""
     reply = await stub.GetTask(pb.GetTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
     return Task.from_pb(reply.task)
 
 
-@router.post("/{task_id}/cancel", responses={**problems(401, 403, 404, 422), **_CONFLICT})
+@router.post("/{task_id:uuid}/cancel", responses={**problems(401, 403, 404, 422), **_CONFLICT})
 async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> Task:
     """Cancel a task that has not finished (409 once it has)."""
     reply = await stub.CancelTask(pb.CancelTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
@@ -285,7 +301,7 @@ async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) 
 
 
 @router.get(
-    "/{task_id}/results",
+    "/{task_id:uuid}/results",
     response_model=ResultPage,
     responses={**_EXPORT_OK, **problems(401, 404, 422)},
 )
@@ -333,7 +349,7 @@ async def _export(task_id: uuid.UUID, export: ExportFormat, stub: TasksStub) -> 
 
 
 @router.get(
-    "/{task_id}/events",
+    "/{task_id:uuid}/events",
     response_class=EventSourceResponse,
     responses={**_EVENTS_OK, **problems(401, 404, 422)},
 )

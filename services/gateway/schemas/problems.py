@@ -8,7 +8,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 
 _DESCRIPTIONS = {
-    400: "The request is malformed.",
+    400: "The request is malformed (e.g. a JSON body that is not UTF-8).",
     401: "Missing or invalid credentials.",
     403: "Signed in, but not allowed (or the CSRF token is missing or wrong).",
     404: "No such resource, or it belongs to someone else.",
@@ -87,4 +87,6 @@ def add_problem_schema(schema: dict[str, Any]) -> dict[str, Any]:
             content = operation.get("requestBody", {}).get("content", {})
             if content and "multipart/form-data" not in content:
                 operation.setdefault("responses", {}).setdefault("413", problems(413)[413])
+            if "application/json" in content:  # bytes that do not decode never reach a schema
+                operation.setdefault("responses", {}).setdefault("400", problems(400)[400])
     return schema
