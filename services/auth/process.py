@@ -25,7 +25,7 @@ from services.auth.tokens import TokenIssuer
 
 AUTH_EVENTS = StreamConfig(
     name="AUTH_EVENTS",
-    description="Account events (auth.user.registered), kept a week for late subscribers.",
+    description="Account events (auth.user.registered, auth.api_key.revoked), kept a week.",
     subjects=["auth.>"],
     retention=RetentionPolicy.LIMITS,
     storage=StorageType.FILE,

@@ -30,6 +30,7 @@ from services.auth.throttle import LoginThrottle
 from services.auth.tokens import TokenIssuer
 
 USER_REGISTERED = "auth.user.registered"
+API_KEY_REVOKED = "auth.api_key.revoked"
 BAD_CREDENTIALS = "invalid email or password"  # the same words whether or not the email exists
 # Roles an admin may give; service accounts come from configuration only.
 ASSIGNABLE_ROLES = (USER, ADMIN)
@@ -220,12 +221,23 @@ class AuthService:
     async def revoke_api_key(self, caller: Principal, key_id: str) -> None:
         if caller.api_key_id != key_id:  # a key may end itself (the CLI's logout does)
             _signed_in(caller)
+        now = self._clock()
         async with self._engine.begin() as conn:
             revoked = await repository.revoke_api_key(
-                conn, uuid.UUID(caller.user_id), _uuid(key_id, "API key"), self._clock()
+                conn, uuid.UUID(caller.user_id), _uuid(key_id, "API key"), now
             )
+            if revoked:
+                # Every gateway replica caches keys; this tells them all to forget this one.
+                event = events_pb2.ApiKeyRevoked(
+                    event_id=str(uuid.uuid4()),
+                    owner_id=caller.user_id,
+                    api_key_id=str(_uuid(key_id, "API key")),
+                )
+                event.occurred_at.FromDatetime(now)
+                await enqueue(conn, outbox, API_KEY_REVOKED, event.SerializeToString())
         if not revoked:
             raise NotFound("no such API key")
+        self._on_event()
 
     async def authenticate_api_key(self, secret: str) -> ApiKeyIdentity:
         if not secret.startswith(api_keys.PREFIX):

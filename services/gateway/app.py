@@ -18,6 +18,7 @@ from .middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from .revocations import RevocationListener
 from .routes import (
     admin,
     api_keys,
@@ -70,10 +71,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         clients = Clients.open(settings)
         app.state.clients = clients
         app.state.authenticator = Authenticator.open(clients.auth, settings)
+        revocations = RevocationListener(clients.nats, app.state.authenticator.api_keys)
+        revocations.start()
         app.state.jwks_document = JwksDocument(AuthServiceAsyncStub(clients.auth))
         try:
             yield
         finally:
+            await revocations.close()
             await app.state.clients.close()
 
     app = FastAPI(

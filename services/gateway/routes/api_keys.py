@@ -54,5 +54,5 @@ async def revoke_api_key(
 ) -> None:
     """Revoke one of your API keys. With an API key, only that key itself (403 otherwise)."""
     await stub.RevokeApiKey(pb.RevokeApiKeyRequest(api_key_id=str(api_key_id)), timeout=RPC_TIMEOUT)
-    # This gateway stops accepting it now; other replicas within their cache time (≤ 60 s).
+    # This gateway stops accepting it now; the others when the revocation event reaches them.
     authenticator.api_keys.forget(str(api_key_id))
