@@ -13,15 +13,11 @@ from inferlane.tasks.v1 import tasks_service_pb2, tasks_types_pb2
 
 from .common import INT64_MAX, optional_utc, utc
 from .datasets import whole_numbers
+from .inputs import INPUTS_DESCRIPTION, MAX_INPUTS, check_inputs
 
 TASKS_PATH = "/api/v1/tasks"
-MAX_TEXT_CHARS = 512
-MAX_INPUTS = 16
 MAX_MODEL_CHARS = 128
 MAX_COLUMN_CHARS = 1024
-# Levels of lists/objects inside one input value (a matrix of numbers is 2); protobuf's
-# Struct refuses more than 100, so the limit is checked here rather than met there as a 500.
-MAX_INPUT_DEPTH = 4
 
 TaskType = Literal["single", "batch"]
 TaskStatus = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
@@ -85,17 +81,14 @@ class SingleTaskCreate(BaseModel):
     input: dict[str, Any] = Field(
         min_length=1,
         max_length=MAX_INPUTS,
-        description=f"Input name → value; a text is at most {MAX_TEXT_CHARS} characters, "
-        f"and a value nests lists or objects at most {MAX_INPUT_DEPTH} deep.",
+        description=INPUTS_DESCRIPTION,
         examples=[{"text": "Lovely fabric, but it runs small."}],
     )
 
     @field_validator("input")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for item in value.values():
-            check_input_value(item)
-        return value
+        return check_inputs(value)
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         single = tasks_service_pb2.SingleTaskSpec(
@@ -146,18 +139,6 @@ CREATE_EXAMPLES: dict[str, dict[str, Any]] = {
         },
     },
 }
-
-
-def check_input_value(value: Any, depth: int = 0) -> None:
-    """A text within MAX_TEXT_CHARS, lists and objects within MAX_INPUT_DEPTH levels."""
-    if isinstance(value, str):
-        if len(value) > MAX_TEXT_CHARS:
-            raise ValueError(f"a text is at most {MAX_TEXT_CHARS} characters")
-    elif isinstance(value, list | dict):
-        if depth >= MAX_INPUT_DEPTH:
-            raise ValueError(f"an input value nests at most {MAX_INPUT_DEPTH} levels")
-        for item in value.values() if isinstance(value, dict) else value:
-            check_input_value(item, depth + 1)
 
 
 def batch_spec(
