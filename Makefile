@@ -66,6 +66,12 @@ run: install ## Run the whole platform on embedded defaults (Ctrl-C stops everyt
 test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC servers)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+FUZZ_URL ?= http://127.0.0.1:8080
+
+.PHONY: fuzz
+fuzz: install ## schemathesis (every check, every operation, signed in) against a running stack: make run first; FUZZ_URL, FUZZ_ARGS="--max-examples 200"
+	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
+
 .PHONY: bench
 bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
 	$(PY) -m bench

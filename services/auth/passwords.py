@@ -3,10 +3,8 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from inferlane.common.auth.password_rules import MAX_LENGTH, MIN_LENGTH
 from inferlane.common.errors import InvalidInput
-
-MIN_LENGTH = 12
-MAX_LENGTH = 1024  # hashing megabytes of "password" is a cheap denial of service
 
 
 class Passwords:

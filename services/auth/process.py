@@ -25,7 +25,7 @@ from services.auth.tokens import TokenIssuer
 
 AUTH_EVENTS = StreamConfig(
     name="AUTH_EVENTS",
-    description="Account events (auth.user.registered), kept a week for late subscribers.",
+    description="Account events (auth.user.registered, auth.api_key.revoked), kept a week.",
     subjects=["auth.>"],
     retention=RetentionPolicy.LIMITS,
     storage=StorageType.FILE,
@@ -71,7 +71,15 @@ def auth_service(
         per_account=Limits(settings.login_max_failures, window, lockout),
         per_address=Limits(settings.login_max_failures_per_address, window, lockout),
     )
-    service = AuthService(engine, issuer, verifier, throttle, clock=clock, on_event=on_event)
+    service = AuthService(
+        engine,
+        issuer,
+        verifier,
+        throttle,
+        refresh_grace=timedelta(seconds=settings.refresh_grace_seconds),
+        clock=clock,
+        on_event=on_event,
+    )
     return service, verifier, jwks
 
 

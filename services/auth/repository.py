@@ -119,10 +119,13 @@ async def spend_refresh(conn: AsyncConnection, jti: uuid.UUID, now: datetime) ->
 
 
 async def refresh_state(conn: AsyncConnection, jti: uuid.UUID) -> Row[Any] | None:
-    stmt = select(
-        refresh_tokens.c.family_id, refresh_tokens.c.spent_at, refresh_tokens.c.revoked_at
-    ).where(refresh_tokens.c.id == jti)
+    stmt = select(refresh_tokens).where(refresh_tokens.c.id == jti)
     return (await conn.execute(stmt)).first()
+
+
+async def set_successor(conn: AsyncConnection, jti: uuid.UUID, successor: uuid.UUID) -> None:
+    stmt = update(refresh_tokens).where(refresh_tokens.c.id == jti).values(replaced_by=successor)
+    await conn.execute(stmt)
 
 
 async def revoke_family(conn: AsyncConnection, family_id: uuid.UUID, now: datetime) -> int:

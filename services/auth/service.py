@@ -3,7 +3,8 @@
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,9 +30,15 @@ from services.auth.throttle import LoginThrottle
 from services.auth.tokens import TokenIssuer
 
 USER_REGISTERED = "auth.user.registered"
+API_KEY_REVOKED = "auth.api_key.revoked"
 BAD_CREDENTIALS = "invalid email or password"  # the same words whether or not the email exists
 # Roles an admin may give; service accounts come from configuration only.
 ASSIGNABLE_ROLES = (USER, ADMIN)
+
+
+# How long a spent refresh token still gets its successor (RFC 9700 4.14.2 allows a grace
+# period): tabs that refresh at once must not sign each other out.
+DEFAULT_REFRESH_GRACE = timedelta(seconds=10)
 
 
 class AuthService:
@@ -43,6 +50,7 @@ class AuthService:
         throttle: LoginThrottle,
         *,
         passwords: Passwords | None = None,
+        refresh_grace: timedelta = DEFAULT_REFRESH_GRACE,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
@@ -51,6 +59,7 @@ class AuthService:
         self._verifier = verifier
         self._throttle = throttle
         self._passwords = passwords or Passwords()
+        self._refresh_grace = refresh_grace
         self._clock = clock
         self._on_event = on_event  # wakes the outbox relay after a commit
 
@@ -106,16 +115,25 @@ class AuthService:
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: spend this token, issue the next of its family. A spent token coming back
-        means it was stolen or replayed, so its whole family is revoked."""
+        within the grace period is a race (two tabs refreshing at once): it gets the successor
+        the winner got, and nothing is revoked. Later, it was stolen or replayed, so its whole
+        family is revoked."""
         jti, user_id = await self._refresh_claims(refresh_token)
         now = self._clock()
         async with self._engine.begin() as conn:
             family = await repository.spend_refresh(conn, jti, now)
-            user = await repository.get_user(conn, user_id) if family is not None else None
+            user = await repository.get_user(conn, user_id)
             if family is not None and user is not None:
-                return await self._issue(conn, user, family, now)
+                return await self._issue(conn, user, family, now, replaces=jti)
+            # After the winner's commit: its UPDATE held the row until then.
             state = await repository.refresh_state(conn, jti)
             if state is not None and state.spent_at is not None and state.revoked_at is None:
+                raced = now - state.spent_at <= self._refresh_grace
+                successor = None
+                if raced and state.replaced_by is not None:
+                    successor = await repository.refresh_state(conn, state.replaced_by)
+                if user is not None and successor is not None and successor.revoked_at is None:
+                    return self._again(user, successor, now)
                 await repository.revoke_family(conn, state.family_id, now)
         raise Unauthenticated("invalid refresh token")
 
@@ -173,6 +191,7 @@ class AuthService:
     # -- API keys -------------------------------------------------------------------------
 
     async def create_api_key(self, caller: Principal, name: str) -> tuple[ApiKey, str]:
+        _signed_in(caller)
         if caller.is_service:
             raise PermissionDenied("service accounts get their keys from configuration")
         name = name.strip()
@@ -192,6 +211,7 @@ class AuthService:
     async def list_api_keys(
         self, caller: Principal, page_size: int, page_token: str
     ) -> tuple[list[ApiKey], str]:
+        _signed_in(caller)
         limit = clamp_limit(page_size)
         cursor = Cursor.decode(page_token) if page_token else None
         async with self._engine.connect() as conn:
@@ -199,12 +219,25 @@ class AuthService:
         return found, _next_token(found, limit)
 
     async def revoke_api_key(self, caller: Principal, key_id: str) -> None:
+        if caller.api_key_id != key_id:  # a key may end itself (the CLI's logout does)
+            _signed_in(caller)
+        now = self._clock()
         async with self._engine.begin() as conn:
             revoked = await repository.revoke_api_key(
-                conn, uuid.UUID(caller.user_id), _uuid(key_id, "API key"), self._clock()
+                conn, uuid.UUID(caller.user_id), _uuid(key_id, "API key"), now
             )
+            if revoked:
+                # Every gateway replica caches keys; this tells them all to forget this one.
+                event = events_pb2.ApiKeyRevoked(
+                    event_id=str(uuid.uuid4()),
+                    owner_id=caller.user_id,
+                    api_key_id=str(_uuid(key_id, "API key")),
+                )
+                event.occurred_at.FromDatetime(now)
+                await enqueue(conn, outbox, API_KEY_REVOKED, event.SerializeToString())
         if not revoked:
             raise NotFound("no such API key")
+        self._on_event()
 
     async def authenticate_api_key(self, secret: str) -> ApiKeyIdentity:
         if not secret.startswith(api_keys.PREFIX):
@@ -215,7 +248,7 @@ class AuthService:
         if found is None:
             raise Unauthenticated("invalid API key")
         key_id, user = found
-        token = self._issuer.access(user.id, user.role, now)
+        token = self._issuer.access(user.id, user.role, now, api_key_id=key_id)
         return ApiKeyIdentity(
             user.id, user.role, key_id, token, int(self._issuer.access_ttl.total_seconds())
         )
@@ -223,15 +256,35 @@ class AuthService:
     # -- helpers --------------------------------------------------------------------------
 
     async def _issue(
-        self, conn: AsyncConnection, user: User, family_id: uuid.UUID, now: datetime
+        self,
+        conn: AsyncConnection,
+        user: User,
+        family_id: uuid.UUID,
+        now: datetime,
+        replaces: uuid.UUID | None = None,
     ) -> TokenPair:
         issued = self._issuer.refresh(user.id, family_id, now)
         await repository.insert_refresh(conn, user.id, issued)
+        if replaces is not None:
+            await repository.set_successor(conn, replaces, issued.jti)
         return TokenPair(
             access_token=self._issuer.access(user.id, user.role, now),
             refresh_token=issued.token,
             expires_in=int(self._issuer.access_ttl.total_seconds()),
             refresh_expires_in=int(self._issuer.refresh_ttl.total_seconds()),
+        )
+
+    def _again(self, user: User, successor: Any, now: datetime) -> TokenPair:
+        """The successor refresh token a race's winner got, signed again (the same token), with
+        a new access token."""
+        issued = self._issuer.refresh(
+            user.id, successor.family_id, successor.issued_at, jti=successor.id
+        )
+        return TokenPair(
+            access_token=self._issuer.access(user.id, user.role, now),
+            refresh_token=issued.token,
+            expires_in=int(self._issuer.access_ttl.total_seconds()),
+            refresh_expires_in=int((successor.expires_at - now).total_seconds()),
         )
 
     async def _refresh_claims(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -255,3 +308,10 @@ def _next_token(page: list, limit: int) -> str:
         return ""
     last = page[-1]
     return Cursor(last.created_at, last.id).encode()
+
+
+def _signed_in(caller: Principal) -> None:
+    """Keys are managed by a signed-in person only: a leaked key that could mint keys would
+    outlive its own revocation."""
+    if caller.api_key_id is not None:
+        raise PermissionDenied("an API key cannot manage API keys; sign in with your password")

@@ -33,8 +33,18 @@ class AuthSettings(ServiceSettings):
     )
     access_token_minutes: int = Field(15, gt=0, le=60, description="Lifetime of access tokens.")
     refresh_token_days: int = Field(14, gt=0, le=90, description="Lifetime of refresh tokens.")
+    refresh_grace_seconds: int = Field(
+        10,
+        ge=0,
+        le=60,
+        description="A refresh token used again this soon after its rotation (a race between "
+        "tabs) gets the same successor and revokes nothing; later reuse revokes its family.",
+    )
     login_max_failures: int = Field(
-        5, gt=0, description="Failed sign-ins per account before a lockout."
+        5,
+        gt=0,
+        description="Failed sign-ins per account from one client address before a lockout of "
+        "that pair (the owner elsewhere is not locked out).",
     )
     login_max_failures_per_address: int = Field(
         20, gt=0, description="Failed sign-ins per client address before a lockout."
@@ -42,7 +52,9 @@ class AuthSettings(ServiceSettings):
     login_window_seconds: int = Field(
         900, gt=0, description="Window in which failures are counted."
     )
-    login_lockout_seconds: int = Field(300, gt=0, description="How long a lockout lasts.")
+    login_lockout_seconds: int = Field(
+        300, gt=0, description="How long a first lockout lasts; each next one of a key doubles."
+    )
     service_accounts: dict[str, SecretStr] = Field(
         default_factory=dict,
         description=(

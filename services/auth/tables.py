@@ -37,7 +37,8 @@ users = Table(
 )
 
 # One row per refresh token ever issued; `id` is the token's jti. A token is spent by one
-# conditional UPDATE, so concurrent uses have exactly one winner.
+# conditional UPDATE, so concurrent uses have exactly one winner; `replaced_by` is the
+# successor the winner got, which the losers of a race get too (within the grace period).
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
@@ -50,6 +51,7 @@ refresh_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("spent_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("replaced_by", UUID(as_uuid=True)),
     Index("refresh_tokens_family", "family_id"),
 )
 
@@ -77,4 +79,6 @@ login_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("window_started_at", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True)),
+    # Lockouts so far: each one lasts twice as long as the one before (backoff).
+    Column("lockouts", Integer, nullable=False, server_default="0"),
 )

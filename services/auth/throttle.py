@@ -1,4 +1,10 @@
-"""Sign-in throttle: too many failures per account or per client address lock it for a while.
+"""Sign-in throttle: too many failures per account *and* client address, or per address, lock
+that key for a while, each lockout of a key twice as long as its last (up to a cap).
+
+An attacker guessing from one address is slowed down; the owner signing in from another
+address is not refused, since no key of theirs was touched (a per-account lock would let
+anyone lock any account out). Guesses spread over many addresses meet the per-address limits
+and argon2's cost on each.
 
 Every attempt is counted *before* its password is checked, in one atomic upsert per key, and
 taken back only when the password was right. Counting after the check would let parallel
@@ -10,27 +16,31 @@ Kept in PostgreSQL so every auth replica sees the same counts and a restart forg
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.auth.tables import login_throttle as t
+
+# The longest lockout backoff reaches: base * 2**6 (5 min -> 5 h 20 min by default).
+MAX_DOUBLINGS = 6
 
 
 @dataclass(frozen=True)
 class Limits:
     max_failures: int
     window: timedelta
-    lockout: timedelta
+    lockout: timedelta  # the first; each further lockout of the same key doubles it
 
 
 class LoginThrottle:
     def __init__(self, per_account: Limits, per_address: Limits) -> None:
-        self._limits = {"email": per_account, "address": per_address}
+        self._limits = {"account": per_account, "address": per_address}
 
     @staticmethod
     def keys(email: str, address: str) -> dict[str, str]:
-        keys = {"email": f"email:{email}"}
+        """Callers that pass no address (internal ones) share one key per account."""
+        keys = {"account": f"account:{email}|{address}"}
         if address:
             keys["address"] = f"address:{address}"
         return keys
@@ -81,17 +91,26 @@ class LoginThrottle:
             await conn.execute(stmt)
 
     async def _lock(self, conn: AsyncConnection, key: str, limits: Limits, now: datetime) -> float:
-        await conn.execute(update(t).where(t.c.key == key).values(**self._lock_values(limits, now)))
-        return limits.lockout.total_seconds()
+        stmt = update(t).where(t.c.key == key).values(**self._lock_values(limits, now))
+        locked_until = (await conn.execute(stmt.returning(t.c.locked_until))).scalar_one()
+        return float((locked_until - now).total_seconds())
 
     @staticmethod
     def _lock_values(limits: Limits, now: datetime) -> dict[str, object]:
-        until = now + limits.lockout
-        return {"locked_until": until, "failures": 0, "window_started_at": until}
+        # In SQL, from the row's own count, so that concurrent lockers agree.
+        doublings = func.least(t.c.lockouts, MAX_DOUBLINGS)
+        until = now + limits.lockout * func.power(2, doublings)
+        return {
+            "locked_until": until,
+            "failures": 0,
+            "window_started_at": until,
+            "lockouts": t.c.lockouts + 1,
+        }
 
     async def succeeded(self, conn: AsyncConnection, keys: dict[str, str]) -> None:
-        """A right password clears the account's count and takes back its address's attempt."""
-        await conn.execute(delete(t).where(t.c.key == keys["email"]))
+        """A right password clears its account key (backoff too) and takes back its address's
+        attempt."""
+        await conn.execute(delete(t).where(t.c.key == keys["account"]))
         if "address" in keys:
             stmt = update(t).where(t.c.key == keys["address"], t.c.failures > 0)
             await conn.execute(stmt.values(failures=t.c.failures - 1))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import jwt
 
 from inferlane.common.auth.keys import ALGORITHM, SigningKey
-from inferlane.common.auth.verify import ACCESS, REFRESH
+from inferlane.common.auth.verify import ACCESS, API_KEY_CLAIM, REFRESH
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,29 @@ class TokenIssuer:
         }
 
     def access(
-        self, user_id: uuid.UUID, role: str, now: datetime, ttl: timedelta | None = None
+        self,
+        user_id: uuid.UUID,
+        role: str,
+        now: datetime,
+        ttl: timedelta | None = None,
+        api_key_id: uuid.UUID | None = None,
     ) -> str:
+        """With `api_key_id`, the token stands for that API key (API_KEY_CLAIM), not a session."""
         claims = self._base(user_id, now, ttl or self.access_ttl, uuid.uuid4())
+        if api_key_id is not None:
+            claims[API_KEY_CLAIM] = str(api_key_id)
         return self._sign({**claims, "typ": ACCESS, "role": role}, "at+jwt")
 
-    def refresh(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> IssuedRefresh:
-        jti = uuid.uuid4()
+    def refresh(
+        self,
+        user_id: uuid.UUID,
+        family_id: uuid.UUID,
+        now: datetime,
+        jti: uuid.UUID | None = None,
+    ) -> IssuedRefresh:
+        """With the `jti` and `now` of a token issued before, the same token again: EdDSA
+        signatures are deterministic (a refresh race hands every racer the one successor)."""
+        jti = jti or uuid.uuid4()
         claims = self._base(user_id, now, self.refresh_ttl, jti)
         token = self._sign({**claims, "typ": REFRESH, "fam": str(family_id)}, "rt+jwt")
         return IssuedRefresh(token, jti, family_id, now, now + self.refresh_ttl)

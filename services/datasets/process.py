@@ -45,6 +45,7 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
         engine,
         store,
         max_upload_bytes=settings.max_upload_bytes,
+        limits=settings.limits(),
         clock=clock,
         on_event=events.notify,
     )

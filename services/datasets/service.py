@@ -24,7 +24,7 @@ from inferlane.events.v1 import events_pb2
 from services.datasets import leases, repository
 from services.datasets.blobstore import BlobStore
 from services.datasets.domain import Dataset, Share
-from services.datasets.formats import Format, RowIndex, iter_rows, profile
+from services.datasets.formats import DEFAULT_LIMITS, Format, Limits, RowIndex, iter_rows, profile
 from services.datasets.names import display_name
 from services.datasets.tables import outbox
 from services.datasets.upload import receive
@@ -43,12 +43,14 @@ class DatasetsService:
         store: BlobStore,
         *,
         max_upload_bytes: int,
+        limits: Limits = DEFAULT_LIMITS,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._store = store
         self._max_upload_bytes = max_upload_bytes
+        self._limits = limits
         self._clock = clock
         self._on_event = on_event
 
@@ -59,7 +61,9 @@ class DatasetsService:
         either nothing or a complete dataset."""
         stored = await receive(chunks, self._store, self._max_upload_bytes)
         try:
-            found = await asyncio.to_thread(profile, stored.writer.path, preview_rows=PREVIEW_ROWS)
+            found = await asyncio.to_thread(
+                profile, stored.writer.path, preview_rows=PREVIEW_ROWS, limits=self._limits
+            )
         except BaseException:
             stored.writer.abort()
             raise
@@ -147,7 +151,7 @@ class DatasetsService:
         fmt = Format(dataset.format)
         row_index = RowIndex.from_json(stored_index) if stored_index is not None else None
         async for batch in iterate_in_thread(
-            lambda: iter_rows(path, fmt, start=start, index=row_index)
+            lambda: iter_rows(path, fmt, start=start, index=row_index, limits=self._limits)
         ):
             for index, record in batch:
                 if index >= end:

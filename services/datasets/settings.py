@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from inferlane.common.settings import ServiceSettings
+from services.datasets.formats import Limits
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,3 +22,33 @@ class DatasetsSettings(ServiceSettings):
     max_upload_bytes: int = Field(
         50 * 1024 * 1024, gt=0, description="Largest dataset accepted, after gzip inflation."
     )
+    # What one record may cost the parser (see formats/limits.py); breaking one is a 422.
+    max_nesting_depth: int = Field(
+        Limits.max_nesting_depth,
+        gt=0,
+        le=90,
+        description="Deepest nesting of arrays/objects in one JSON record.",
+    )
+    max_line_bytes: int = Field(
+        Limits.max_line_bytes, gt=0, description="Longest line of a CSV, TSV or JSON Lines upload."
+    )
+    max_values_per_record: int = Field(
+        Limits.max_values_per_record,
+        gt=0,
+        description="Most values (nested ones too) in one JSON record.",
+    )
+    max_columns: int = Field(Limits.max_columns, gt=0, description="Most columns in a dataset.")
+    max_value_bytes: int = Field(
+        Limits.max_value_bytes,
+        gt=0,
+        description="Largest single value (a CSV cell, a JSON string).",
+    )
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_nesting_depth=self.max_nesting_depth,
+            max_line_bytes=self.max_line_bytes,
+            max_values_per_record=self.max_values_per_record,
+            max_columns=self.max_columns,
+            max_value_bytes=self.max_value_bytes,
+        )

@@ -19,6 +19,9 @@ def main() -> None:
         port=settings.port,
         timeout_keep_alive=settings.keep_alive_seconds,
         access_log=False,  # RequestContextMiddleware logs each request, with its id
+        # The app applies GATEWAY_TRUSTED_PROXIES itself; uvicorn's own default would believe
+        # X-Forwarded-For from 127.0.0.1, i.e. from anyone on this host.
+        proxy_headers=False,
         log_config=None,  # keep the structlog handler configure_logging installed
     )
 

@@ -8,14 +8,17 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import errors
+from .body_limit import BodyLimitMiddleware
 from .clients import Clients
 from .middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from .revocations import RevocationListener
 from .routes import (
     admin,
     api_keys,
@@ -46,7 +49,9 @@ fetch the results.
 Errors are RFC 7807 `application/problem+json` documents with `type, title, status,
 detail, instance, code, request_id`; `code` is `01` (invalid input), `02` (unsupported or
 unreadable file), `03` (processing failed), or a short word such as `not_found`.
-Every response carries an `X-Request-ID` header (send your own to correlate logs).
+Every response carries an `X-Request-ID` header (send your own to correlate logs: up to 128
+letters, digits and `._:-`; anything else is replaced). Bodies other than uploads are limited
+to `GATEWAY_MAX_BODY_BYTES` (413).
 """
 
 # Resource routers (auth, datasets, models, tasks) are included here as they arrive.
@@ -66,10 +71,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         clients = Clients.open(settings)
         app.state.clients = clients
         app.state.authenticator = Authenticator.open(clients.auth, settings)
+        revocations = RevocationListener(clients.nats, app.state.authenticator.api_keys)
+        revocations.start()
         app.state.jwks_document = JwksDocument(AuthServiceAsyncStub(clients.auth))
         try:
             yield
         finally:
+            await revocations.close()
             await app.state.clients.close()
 
     app = FastAPI(
@@ -111,7 +119,11 @@ def _document_problems(app: FastAPI) -> None:
 def _middleware(settings: GatewaySettings) -> list[Middleware]:
     """Outermost first. CORS sits inside the request context so preflights are logged and
     carry a request id, and outside the error catcher so a 500 is still readable by browsers."""
-    stack = [
+    stack = []
+    if settings.trusted_proxies:
+        # Outermost: everything inside sees the client the trusted proxy names.
+        stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
+    stack += [
         Middleware(SecurityHeadersMiddleware, docs_paths=[DOCS_URL]),
         Middleware(RequestContextMiddleware),
     ]
@@ -127,4 +139,5 @@ def _middleware(settings: GatewaySettings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(UnhandledErrorMiddleware))
+    stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
     return stack

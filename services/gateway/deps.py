@@ -11,7 +11,7 @@ from inferlane.tasks.v1 import tasks_service_pb2_grpc
 
 from .clients import Clients
 from .errors import ProblemException
-from .schemas.common import MAX_LIMIT
+from .schemas.common import INT64_MAX, MAX_LIMIT
 from .security import (
     Authenticator,
     AuthServiceAsyncStub,
@@ -91,7 +91,24 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 # The caller if an admin; a 403 problem otherwise.
 AdminUser = Annotated[Principal, Depends(admin_user)]
 JsonBody = Depends(require_json)
-Limit = Annotated[int, Query(ge=1, description=f"Items per page, at most {MAX_LIMIT}.")]
+# Any larger value is read as MAX_LIMIT; INT64_MAX only keeps the number a number.
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=INT64_MAX,
+        description=f"Items per page; more than {MAX_LIMIT} reads as {MAX_LIMIT}.",
+    ),
+]
+# Opaque to clients, but its alphabet and size are part of the contract (base64url).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
+CURSOR_MAX_CHARS = 512
 Cursor = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; omit for the first.")
+    str | None,
+    Query(
+        description="`next_cursor` of the previous page; omit for the first. A cursor that "
+        "is not one this API returned is a 422.",
+        pattern=CURSOR_PATTERN,
+        max_length=CURSOR_MAX_CHARS,
+    ),
 ]

@@ -17,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from inferlane.common import request_id
 from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY
@@ -119,7 +120,13 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if status == 429 and (retry_after := _seconds(trailers.get(RETRY_AFTER_KEY))) is not None:
+    retry_after = _seconds(trailers.get(RETRY_AFTER_KEY))
+    if status == 429 and retry_after is None:
+        # Not our back-pressure (which always says when to retry) but gRPC's own limit, e.g.
+        # "Received message larger than max": retrying cannot help, and its words stay here.
+        log.warning("peer call refused", grpc_code=code.name, grpc_details=exc.details())
+        return problem(413, instance=instance, detail="The request is too large.")
+    if status == 429:
         headers["Retry-After"] = str(retry_after)
     if status >= 500:
         # Transport and server messages name hosts and internals: log them, do not return them.
@@ -165,9 +172,28 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
     code = exc.code if isinstance(exc, ProblemException) else None
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem(
-        exc.status_code, instance=request.url.path, detail=detail, code=code, headers=exc.headers
+        exc.status_code, instance=request.url.path, detail=detail, code=code, headers=headers
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route fully matches at this path. Starlette's 405 names only the
+    first route that matched the path, and GET and POST of one path are two routes here."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:

@@ -77,21 +77,36 @@ class _CachedKey:
     principal: Principal
     api_key_id: str
     expires_at: float
+    generation: int
+
+
+def always_listening() -> int | None:
+    return 0
 
 
 class ApiKeyCache:
-    """sha256(secret) → owner, for min(token lifetime - 30 s, 60 s): a revoked key keeps
-    working at most that long on other gateway replicas (this one forgets it at once)."""
+    """sha256(secret) → owner, for min(token lifetime - 30 s, 60 s).
+
+    A key revoked on any replica is forgotten here when its revocation event arrives
+    (services/gateway/revocations.py). `generation` says whether such events can arrive: None
+    while not subscribed (nothing is served from the cache then), and a new number after each
+    reconnect, since events sent in between were missed (entries from before are not served).
+    """
 
     MAX_SECONDS = 60.0
     MARGIN_SECONDS = 30.0
 
     def __init__(
-        self, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        generation: Callable[[], int | None] = always_listening,
     ) -> None:
         self._entries: dict[str, _CachedKey] = {}
         self._max = max_entries
         self._clock = clock
+        self.generation = generation
 
     @staticmethod
     def digest(secret: str) -> str:
@@ -101,21 +116,23 @@ class ApiKeyCache:
         entry = self._entries.get(self.digest(secret))
         if entry is None:
             return None
-        if entry.expires_at <= self._clock():
+        if entry.expires_at <= self._clock() or entry.generation != self.generation():
             self._entries.pop(self.digest(secret), None)
             return None
         return entry.principal
 
     def put(self, secret: str, caller: Principal, api_key_id: str, expires_in: float) -> None:
         seconds = min(expires_in - self.MARGIN_SECONDS, self.MAX_SECONDS)
-        if seconds <= 0:
+        generation = self.generation()
+        if seconds <= 0 or generation is None:
             return
         now = self._clock()
         if len(self._entries) >= self._max:
             self._entries = {k: v for k, v in self._entries.items() if v.expires_at > now}
             while len(self._entries) >= self._max:  # still full: drop the oldest
                 del self._entries[next(iter(self._entries))]
-        self._entries[self.digest(secret)] = _CachedKey(caller, api_key_id, now + seconds)
+        entry = _CachedKey(caller, api_key_id, now + seconds, generation)
+        self._entries[self.digest(secret)] = entry
 
     def forget(self, api_key_id: str) -> None:
         self._entries = {k: v for k, v in self._entries.items() if v.api_key_id != api_key_id}
@@ -192,7 +209,12 @@ class Authenticator:
         role = _ROLES.get(reply.role)
         if role is None:
             raise unauthenticated("The API key is invalid or revoked.", invalid=True)
-        caller = Principal(user_id=reply.user_id, role=role, token=reply.access_token)
+        caller = Principal(
+            user_id=reply.user_id,
+            role=role,
+            token=reply.access_token,
+            api_key_id=reply.api_key_id,
+        )
         self.api_keys.put(secret, caller, reply.api_key_id, reply.expires_in)
         return caller
 

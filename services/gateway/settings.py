@@ -39,6 +39,17 @@ class GatewaySettings(CommonSettings):
         description="Largest file part of an upload, as sent (the datasets service applies its "
         "own limit after gzip inflation); over it: 413.",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the proxies in front of the gateway, as a JSON "
+        'list (["10.0.0.0/8"]); X-Forwarded-For/-Proto are believed only from them. Empty: '
+        "never (the client is the TCP peer).",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body other than an upload (JSON); over it: 413.",
+    )
     # Peers use the same unprefixed names in every process, so one .env serves them all.
     auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address.")  # type: ignore[assignment]
     datasets_addr: str = shared(  # type: ignore[assignment]

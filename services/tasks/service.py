@@ -19,7 +19,6 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
-from inferlane.common.ratelimit import KeyedRateLimiter
 from services.tasks import exports, lifecycle, messages, metrics, repository
 from services.tasks.domain import (
     BatchSummary,
@@ -33,6 +32,7 @@ from services.tasks.domain import (
 )
 from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Peers
+from services.tasks.rate import SharedRateLimiter
 from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
 from services.tasks.tables import outbox
 from services.tasks.watch import Watcher
@@ -74,12 +74,14 @@ class TasksService:
         self._limits = limits
         self._clock = clock
         self._on_event = on_event
-        self._rate = KeyedRateLimiter(limits.create_rate_per_second, limits.create_burst)
+        self._rate = SharedRateLimiter(
+            engine, limits.create_rate_per_second, limits.create_burst, clock
+        )
 
     async def create(
         self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, idempotency_key: str | None
     ) -> TaskView:
-        self._rate.take(str(owner_id), "tasks created")
+        await self._rate.take(str(owner_id), "tasks created")
         sha256 = None
         if isinstance(spec, BatchSpec) and spec.match_by_content and idempotency_key:
             sha256 = (await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))).sha256

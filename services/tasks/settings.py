@@ -22,7 +22,10 @@ class TasksSettings(ServiceSettings):
         100, gt=0, description="Unfinished tasks a user may have before creating more is a 429."
     )
     create_rate_per_second: float = Field(
-        20.0, gt=0, description="Task creations per second per user (token bucket, per replica)."
+        20.0,
+        gt=0,
+        description="Task creations per second per user (one token bucket in PostgreSQL, "
+        "shared by every replica).",
     )
     create_burst: int = Field(40, gt=0, description="Burst of task creations per user.")
     watch_poll_seconds: float = Field(

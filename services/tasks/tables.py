@@ -5,6 +5,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -135,3 +136,13 @@ dead_letters = Table(
 )
 Index("ix_dead_letters_dead_at", dead_letters.c.dead_at.desc(), dead_letters.c.id.desc())
 Index("ix_dead_letters_task", dead_letters.c.task_id)
+
+# One token bucket per rate-limited key (a user's task creations): in the database, so that
+# N tasks replicas allow a user the rate once, not N times.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -135,6 +135,38 @@ async def test_authenticate_api_key_maps_to_the_owner_with_a_working_access_toke
     assert me.user.id == owner.user_id and me.user.email == owner.email
 
 
+async def test_a_token_from_an_api_key_cannot_manage_api_keys(auth_channel):
+    """Else a leaked key could mint a successor and outlive its own revocation."""
+    owner = await create_account(auth_channel)
+    created = await create_key(auth_channel, owner)
+    keyed = bearer((await authenticate(auth_channel, created.secret)).access_token)
+    stub = auth_stub(auth_channel)
+    calls = [
+        stub.CreateApiKey(pb.CreateApiKeyRequest(name="successor"), metadata=keyed),
+        stub.ListApiKeys(pb.ListApiKeysRequest(), metadata=keyed),
+        stub.RevokeApiKey(pb.RevokeApiKeyRequest(api_key_id=str(uuid.uuid4())), metadata=keyed),
+    ]
+    for call in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert [k.id for k in await list_keys(auth_channel, owner)] == [created.api_key.id]
+
+
+async def test_a_token_from_an_api_key_may_revoke_that_key_only(auth_channel):
+    owner = await create_account(auth_channel)
+    mine, other = await create_key(auth_channel, owner), await create_key(auth_channel, owner)
+    keyed = bearer((await authenticate(auth_channel, mine.secret)).access_token)
+    stub = auth_stub(auth_channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.RevokeApiKey(pb.RevokeApiKeyRequest(api_key_id=other.api_key.id), metadata=keyed)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    await stub.RevokeApiKey(pb.RevokeApiKeyRequest(api_key_id=mine.api_key.id), metadata=keyed)
+
+    assert [k.id for k in await list_keys(auth_channel, owner)] == [other.api_key.id]
+
+
 async def test_authenticating_sets_last_used_at(auth_channel):
     owner = await create_account(auth_channel)
     created = await create_key(auth_channel, owner)

@@ -1,6 +1,7 @@
 """The sign-in throttle over the real auth gRPC API and PostgreSQL: failures per account and
-per client address lock them for a while, the lockout says nothing about the account, and
-time (an injected clock, never a sleep) lifts it."""
+client address, and per address, lock that key for a while (twice as long each time), the
+lockout says nothing about the account, the owner elsewhere is not locked out, and time (an
+injected clock, never a sleep) lifts it."""
 
 import asyncio
 import uuid
@@ -81,6 +82,35 @@ async def test_five_failures_lock_the_account_even_for_the_right_password(channe
     assert error is not None
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert 0 < retry_after(error) <= LOCKOUT_SECONDS
+
+
+async def test_guesses_from_one_address_do_not_lock_the_owner_out_from_another(channel):
+    account = await create_account(channel)
+    attacker, owner = unique_address(), unique_address()
+    await fail_times(channel, account.email, 5, attacker)
+
+    refused = await attempt(channel, account.email, PASSWORD, attacker)
+    assert refused is not None and refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    assert await attempt(channel, account.email, PASSWORD, owner) is None
+
+
+async def test_each_lockout_of_a_key_lasts_twice_as_long_as_the_last(channel, clock):
+    account = await create_account(channel)
+    address = unique_address()
+    waits = []
+    for _ in range(3):
+        await fail_times(channel, account.email, 5, address)
+        error = await attempt(channel, account.email, PASSWORD, address)
+        assert error is not None and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        waits.append(retry_after(error))
+        clock.advance(seconds=waits[-1] + 1)
+    assert waits == [LOCKOUT_SECONDS, 2 * LOCKOUT_SECONDS, 4 * LOCKOUT_SECONDS]
+    # The owner's right password ends it, backoff and all.
+    assert await attempt(channel, account.email, PASSWORD, address) is None
+    await fail_times(channel, account.email, 5, address)
+    error = await attempt(channel, account.email, PASSWORD, address)
+    assert error is not None and retry_after(error) == LOCKOUT_SECONDS
 
 
 async def test_four_failures_do_not_lock_and_a_success_clears_them(channel):

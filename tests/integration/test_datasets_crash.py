@@ -6,37 +6,10 @@ import signal
 import grpc
 
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
-from tests.integration.conftest import health_status
 from tests.integration.test_datasets_service import dataset_rows
 from tests.support.accounts import create_account
-from tests.support.datasets import stub
-from tests.support.processes import service_process
-from tests.support.waiting import eventually, free_port
-
-
-def datasets_process(tmp_path, port, migrated_db, nats_url, auth_address):
-    return service_process(
-        "services.datasets",
-        tmp_path / "datasets.log",
-        {
-            "DATABASE_URL": migrated_db,
-            "NATS_URL": nats_url,
-            "AUTH_ADDR": auth_address,
-            "DATASETS_GRPC_PORT": str(port),
-            "DATASETS_METRICS_PORT": str(free_port()),
-            "DATASETS_STORAGE_DIR": str(tmp_path / "store"),
-        },
-    )
-
-
-async def wait_serving(address: str) -> None:
-    async def serving() -> bool:
-        try:
-            return await health_status(address) == 1
-        except grpc.aio.AioRpcError:
-            return False
-
-    await eventually(serving, 30, "the datasets service to serve")
+from tests.support.datasets import datasets_process, stub, wait_serving
+from tests.support.waiting import free_port
 
 
 async def test_killed_upload_leaves_no_dataset_and_no_stray_file(

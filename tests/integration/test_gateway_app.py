@@ -9,7 +9,7 @@ import grpc
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
 from services.gateway.app import create_app
@@ -55,6 +55,10 @@ def _test_only_routes() -> APIRouter:
     async def echo(body: Echo) -> Echo:
         return body
 
+    @router.get("/whoami")
+    async def whoami(request: Request) -> dict[str, str]:
+        return {"client": request.client.host if request.client else ""}
+
     @router.get("/things/{thing_id}")
     async def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
@@ -66,6 +70,28 @@ def _test_only_routes() -> APIRouter:
             grpc.aio.Metadata(),
             grpc.aio.Metadata(),
             "no such task",
+            None,
+        )
+
+    @router.get("/too-large-for-grpc")
+    async def too_large_for_grpc() -> None:
+        # What grpc-python raises itself for a message over its size limit: no retry trailer.
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            grpc.aio.Metadata(),
+            grpc.aio.Metadata(),
+            "Received message larger than max (5242960 vs. 4194304)",
+            None,
+        )
+
+    @router.get("/busy")
+    async def busy() -> None:
+        # Our services' back-pressure always carries the retry trailer.
+        raise grpc.aio.AioRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            grpc.aio.Metadata(),
+            grpc.aio.Metadata(("x-retry-after", "2.5")),
+            "too many unfinished tasks",
             None,
         )
 
@@ -115,6 +141,47 @@ async def test_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncClien
     assert "GET" in response.headers["allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/v1/tasks", {"GET", "POST"}),
+        ("/api/v1/datasets", {"GET", "POST"}),
+        ("/api/v1/auth/api-keys", {"GET", "POST"}),
+        (f"/api/v1/datasets/{'0' * 8}-0000-4000-8000-{'0' * 12}", {"GET", "DELETE"}),
+    ],
+)
+async def test_405_allow_lists_every_method_of_the_path(
+    client: httpx.AsyncClient, path: str, methods: set[str]
+) -> None:
+    """GET and POST of one path are two routes; Starlette's own Allow named only one."""
+    response = await client.options(path)
+    assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == methods
+
+
+async def test_a_path_that_is_no_task_id_is_not_a_task(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/tasks/batch-file")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
+async def test_the_openapi_document_states_the_enforced_constraints(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    password = schemas["Registration"]["properties"]["password"]
+    assert (password["minLength"], password["maxLength"]) == (12, 1024)
+    listing = document["paths"]["/api/v1/tasks"]["get"]
+    [cursor] = [p for p in listing["parameters"] if p["name"] == "cursor"]
+    assert cursor["schema"]["anyOf"][0]["pattern"] == "^[A-Za-z0-9_-]+$"
+    events = document["paths"]["/api/v1/tasks/{task_id}/events"]["get"]["responses"]["200"]
+    event = events["content"]["text/event-stream"]["schema"]
+    assert event["type"] == "object" and event["required"] == ["event", "data"]
+    register = document["paths"]["/api/v1/auth/register"]["post"]["responses"]
+    assert {"400", "413", "422"} <= register.keys()
+
+
 async def test_malformed_json_is_a_422_invalid_input_problem(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/_test/echo", content=b'{"text": ', headers={"content-type": "application/json"}
@@ -141,6 +208,52 @@ async def test_grpc_error_from_a_route_becomes_its_problem(client: httpx.AsyncCl
     assert body["detail"] == "no such task"
 
 
+async def test_grpc_size_refusal_is_413_without_its_words(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/_test/too-large-for-grpc")
+    body = assert_problem(response, 413, "payload_too_large")
+    assert body["detail"] == "The request is too large."
+    assert "retry-after" not in response.headers
+    assert "larger than max" not in response.text
+
+
+async def test_429_means_slow_down_and_says_when(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/_test/busy")
+    assert_problem(response, 429, "too_many_requests")
+    assert response.headers["retry-after"] == "3"
+
+
+async def test_a_json_body_over_the_limit_is_413_when_announced(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"text": "' + b"x" * (1024 * 1024) + b'"}'
+    response = await client.post(
+        "/api/v1/_test/echo", content=body, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 413, "payload_too_large")
+    assert "1,048,576-byte limit" in str(problem["detail"])
+
+
+async def test_a_json_body_over_the_limit_is_413_when_streamed(
+    client: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/api/v1/_test/echo", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_a_json_body_under_the_limit_passes(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/_test/echo", json={"text": "x" * 500_000})
+    assert response.status_code == 200
+
+
 async def test_unexpected_exception_is_a_500_that_leaks_nothing(
     client: httpx.AsyncClient,
 ) -> None:
@@ -164,6 +277,9 @@ async def test_request_id_is_generated_when_missing_or_unprintable(
     assert first and second and first != second
     bad = (await client.get("/healthz", headers={"X-Request-ID": "x" * 500})).headers
     assert bad["x-request-id"] != "x" * 500
+    response = await client.get("/api/v1/nowhere", headers={"X-Request-ID": 'a"b<script>'})
+    assert response.headers["x-request-id"].isalnum()
+    assert "<script>" not in response.text
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/api/v1/nowhere", "/openapi.json"])
@@ -240,3 +356,34 @@ async def test_cors_allows_configured_origin_only() -> None:
     assert ok.headers["access-control-allow-origin"] == "https://console.example"
     assert "access-control-allow-origin" not in no.headers
     assert ok.headers["x-request-id"]
+
+
+async def test_every_body_but_an_upload_documents_the_413(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    bodies = 0
+    for path in document["paths"].values():
+        for operation in path.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            if content and "multipart/form-data" not in content:
+                bodies += 1
+                assert "413" in operation["responses"], operation["operationId"]
+    assert bodies > 5
+
+
+async def test_forwarded_headers_are_ignored_by_default(client: httpx.AsyncClient) -> None:
+    """Uvicorn's default believes X-Forwarded-For from 127.0.0.1; the gateway does not."""
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    response = await client.get("/api/v1/_test/whoami", headers=forged)
+    assert response.json() == {"client": "127.0.0.1"}
+
+
+async def test_forwarded_headers_are_believed_from_a_trusted_proxy_only() -> None:
+    app: FastAPI = create_app(unreachable_settings(trusted_proxies=["10.0.0.0/8"]))
+    app.include_router(_test_only_routes())
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    async with LifespanManager(app):
+        for peer, seen in [("10.1.2.3", "203.0.113.9"), ("192.0.2.7", "192.0.2.7")]:
+            transport = httpx.ASGITransport(app=app, client=(peer, 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                response = await c.get("/api/v1/_test/whoami", headers=forged)
+            assert response.json() == {"client": seen}, peer

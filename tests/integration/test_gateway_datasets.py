@@ -364,8 +364,20 @@ async def test_name_field_before_the_file_names_the_dataset(
         ("ragged.csv", b"a,b\n1,2\n3,4,5\n", ["line 3"]),
         ("dupes.csv", b"text,text\n1,2\n", ["duplicate"]),
         ("bad.jsonl", b'{"a": 1}\n{"a": \n', ["line 2"]),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, ["datasets_max_nesting_depth"]),
+        ("deep.jsonl", b'{"a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n", ["line 1", "deep"]),
     ],
-    ids=["empty", "latin-1", "binary", "header-only", "ragged", "duplicate-columns", "bad-jsonl"],
+    ids=[
+        "empty",
+        "latin-1",
+        "binary",
+        "header-only",
+        "ragged",
+        "duplicate-columns",
+        "bad-jsonl",
+        "too-deep-json",
+        "too-deep-jsonl",
+    ],
 )
 async def test_unreadable_files_are_422_code_02_saying_what_and_where(
     api: httpx.AsyncClient,
@@ -569,6 +581,8 @@ async def test_rows_are_a_capped_window_from_an_offset(
     past = (await api.get(f"{rows}?offset=1000", headers=alice.headers)).json()
     assert past == {"items": [], "offset": 1000}
     assert_problem(await api.get(f"{rows}?offset=-1", headers=alice.headers), 422, "01")
+    for query in (f"offset={2**63}", f"limit={2**63}", f"offset={10**30}"):
+        assert_problem(await api.get(f"{rows}?{query}", headers=alice.headers), 422, "01")
 
 
 async def test_unknown_dataset_is_a_404_problem_on_every_route(
@@ -583,7 +597,9 @@ async def test_unknown_dataset_is_a_404_problem_on_every_route(
         ("POST", f"{nowhere}/shares"),
     ]:
         assert_problem(await api.request(method, path, headers=alice.headers), 404, "not_found")
-    assert_problem(await api.get(f"{DATASETS}/not-a-uuid", headers=alice.headers), 422, "01")
+    assert_problem(
+        await api.get(f"{DATASETS}/not-a-uuid", headers=alice.headers), 404, "not_found"
+    )  # only a UUID names one
 
 
 async def test_delete_removes_the_dataset_and_its_bytes(

@@ -90,6 +90,9 @@ async def test_predict_embedding_and_regression(http, bearer):
         ("sentiment", {"inputs": []}, 422, "01"),
         ("sentiment", {"inputs": [{"text": "a"}] * 65}, 422, "01"),
         ("sentiment", {"inputs": "not a list"}, 422, "01"),
+        ("sentiment", {"inputs": [{"text": [[[[["deep"]]]]]}]}, 422, "01"),
+        ("sentiment", {"inputs": [{f"k{i}": 1 for i in range(17)}]}, 422, "01"),
+        ("sentiment", {"inputs": [{"text": "x" * (2 * 1024 * 1024)}]}, 413, "payload_too_large"),
         ("no-such-model", {"inputs": [{"text": "a"}]}, 404, "not_found"),
     ],
     ids=[
@@ -99,6 +102,9 @@ async def test_predict_embedding_and_regression(http, bearer):
         "empty",
         "65-rows",
         "not-a-list",
+        "too-deep",
+        "too-many-inputs",
+        "body-over-the-limit",
         "unknown-model",
     ],
 )

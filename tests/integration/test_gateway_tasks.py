@@ -389,9 +389,29 @@ async def test_missing_credentials_are_401(idle: Api) -> None:
         {"type": "single", "model": "sentiment"},
         {"type": "batch", "model": "sentiment", "dataset_id": "not-a-uuid"},
         {"type": "batch", "model": "sentiment", "dataset_id": str(uuid.uuid4()), "limit": 0},
+        {"type": "batch", "model": "sentiment", "dataset_id": str(uuid.uuid4()), "limit": 2**63},
+        {"type": "batch", "model": "sentiment", "dataset_id": str(uuid.uuid4()), "limit": 2**70},
+        {"type": "single", "model": "sentiment", "input": {"text": "x" * 513}},
+        {"type": "single", "model": "sentiment", "input": {"text": [[[[["deep"]]]]]}},
+        {"type": "single", "model": "sentiment", "input": {f"k{i}": 1 for i in range(17)}},
+        {"type": "single", "model": "m" * 129, "input": {"text": "hi"}},
         [],
     ],
-    ids=["type-nope", "no-type", "input-not-object", "no-input", "bad-uuid", "limit-0", "list"],
+    ids=[
+        "type-nope",
+        "no-type",
+        "input-not-object",
+        "no-input",
+        "bad-uuid",
+        "limit-0",
+        "limit-2^63",
+        "limit-2^70",
+        "text-513",
+        "input-too-deep",
+        "too-many-inputs",
+        "model-name-too-long",
+        "list",
+    ],
 )
 async def test_malformed_bodies_are_422_code_01(idle: Api, body: Any) -> None:
     me = await idle.user()
@@ -407,8 +427,9 @@ async def test_invalid_inputs_the_service_refuses_are_422_code_01(idle: Api) -> 
     assert_problem(await create(idle, me, unknown_model), 422, "01")
     no_model = await upload_batch(idle, me, reviews_csv(3), {})
     assert_problem(no_model, 422, "01")
-    bad_limit = await upload_batch(idle, me, reviews_csv(3), {"model": "sentiment", "limit": "x"})
-    assert_problem(bad_limit, 422, "01")
+    for limit in ("x", str(2**63), "²"):
+        fields = {"model": "sentiment", "limit": limit}
+        assert_problem(await upload_batch(idle, me, reviews_csv(3), fields), 422, "01")
     bad_column = await upload_batch(
         idle, me, reviews_csv(3), {"model": "sentiment", "column": "nope"}
     )
@@ -429,14 +450,22 @@ async def test_invalid_inputs_the_service_refuses_are_422_code_01(idle: Api) -> 
     assert_problem(as_text, 415, "unsupported_media_type")
 
 
+async def test_a_huge_text_is_413_not_429_and_leaks_nothing(idle: Api) -> None:
+    me = await idle.user()
+    response = await create(idle, me, single("x" * (5 * 1024 * 1024)))
+    assert_problem(response, 413, "payload_too_large")
+    assert "retry-after" not in response.headers
+    assert "grpc" not in response.text.lower() and "max" not in response.json()["detail"]
+
+
 async def test_bad_query_values_are_422(idle: Api) -> None:
     me = await idle.user()
     task = (await create(idle, me, single())).json()
-    for query in ("format=xlsx", "limit=0", "format="):
+    for query in ("format=xlsx", "limit=0", "format=", f"limit={2**63}"):
         response = await idle.http.get(f"{TASKS}/{task['id']}/results?{query}", headers=me.headers)
         assert_problem(response, 422, "01")
     assert_problem(await idle.http.get(f"{TASKS}?status=done", headers=me.headers), 422, "01")
-    assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 422, "01")
+    assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 404, "not_found")
 
 
 async def test_dead_letters_are_for_admins_only(idle: Api) -> None:

@@ -1,12 +1,17 @@
 """Helpers for the datasets gRPC API: uploads as client streams, rows as dicts."""
 
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from tests.support.processes import service_process
+from tests.support.servers import ServerProcess
+from tests.support.waiting import eventually, free_port
 
 CHUNK = 64 * 1024
 
@@ -46,3 +51,35 @@ async def read_all(channel, metadata, dataset_id: str, column: str | None = None
             )
             rows.append((row.row_index, content))
     return rows
+
+
+def datasets_process(
+    tmp_path: Path, port: int, migrated_db: str, nats_url: str, auth_address: str
+) -> ServerProcess:
+    """The datasets service as its own OS process (for kill -9 and per-process memory)."""
+    return service_process(
+        "services.datasets",
+        tmp_path / "datasets.log",
+        {
+            "DATABASE_URL": migrated_db,
+            "NATS_URL": nats_url,
+            "AUTH_ADDR": auth_address,
+            "DATASETS_GRPC_PORT": str(port),
+            "DATASETS_METRICS_PORT": str(free_port()),
+            "DATASETS_STORAGE_DIR": str(tmp_path / "store"),
+        },
+    )
+
+
+async def wait_serving(address: str) -> None:
+    async def serving() -> bool:
+        try:
+            async with grpc.aio.insecure_channel(address) as channel:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=5
+                )
+            return reply.status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.aio.AioRpcError:
+            return False
+
+    await eventually(serving, 30, "the datasets service to serve")

@@ -93,12 +93,13 @@ def test_text_after_a_closing_quote(tmp_path):
 def test_field_over_one_mib(tmp_path):
     big = "é" * (600 * 1024)  # 600 Ki characters, 1.2 MiB of UTF-8
     message = rejection(tmp_path, f"id,text\n1,short\n2,{big}\n")
-    assert message == "line 3: the value of 'text' is larger than 1 MiB"
+    limit = "(limit 1 MiB, setting DATASETS_MAX_VALUE_BYTES)"
+    assert message == f"line 3: the value of 'text' is too large {limit}"
     message = rejection(tmp_path, 'id,text\n1,"' + "x" * (1024 * 1024 + 1) + '"\n')
-    assert message.startswith("line 2: a field is larger than 1 MiB")
+    assert message == f"line 2: a field is too large (or a quote is never closed) {limit}"
     records = [{"text": "ok"}, {"text": "x" * (1024 * 1024 + 1)}]
     message = rejection(tmp_path, json.dumps(records))
-    assert message == "array item at index 1: the value of 'text' is larger than 1 MiB"
+    assert message == f"array item at index 1: the value of 'text' is too large {limit}"
 
 
 def test_json_array_problems(tmp_path):

@@ -30,7 +30,8 @@ def body_of(response: object) -> dict[str, object]:
         (C.FAILED_PRECONDITION, 409, "conflict"),
         (C.UNAUTHENTICATED, 401, "unauthenticated"),
         (C.PERMISSION_DENIED, 403, "forbidden"),
-        (C.RESOURCE_EXHAUSTED, 429, "too_many_requests"),
+        # Without our retry trailer it is gRPC's own size limit (see below).
+        (C.RESOURCE_EXHAUSTED, 413, "payload_too_large"),
         (C.UNAVAILABLE, 503, "unavailable"),
         (C.DEADLINE_EXCEEDED, 504, "timeout"),
         (C.UNIMPLEMENTED, 501, "not_implemented"),
@@ -89,7 +90,12 @@ def test_back_pressure_rounds_retry_after_up(trailer: str, header: str) -> None:
 
 
 @pytest.mark.parametrize("trailer", [None, "soon", "nan", "inf"])
-def test_unusable_retry_after_is_left_out(trailer: str | None) -> None:
+def test_no_429_without_a_usable_retry_after(trailer: str | None) -> None:
+    """A 429 always says when to retry; gRPC's "Received message larger than max" (no
+    trailer) is a 413 whose words stay in the logs."""
     trailers = {} if trailer is None else {RETRY_AFTER_KEY: trailer}
-    response = from_grpc(rpc_error(C.RESOURCE_EXHAUSTED, **trailers), "/x")
+    leaky = "Received message larger than max (5242960 vs. 4194304)"
+    response = from_grpc(rpc_error(C.RESOURCE_EXHAUSTED, leaky, **trailers), "/x")
+    assert response.status_code == 413
     assert "retry-after" not in response.headers
+    assert "larger than max" not in json.dumps(body_of(response))

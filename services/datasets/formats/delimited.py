@@ -6,11 +6,8 @@ from pathlib import Path
 
 from .encoding import TextLines, open_text, text_start
 from .errors import UnreadableFile
-from .limits import MAX_COLUMNS, MAX_FIELD_BYTES, MIB
+from .limits import Limits, exceeded
 from .offsets import ROWS_PER_CHECKPOINT, Checkpoint, Resume
-
-# Any field this long in characters may be over the byte limit, so only those get encoded.
-_SUSPECT_CHARS = MAX_FIELD_BYTES // 4
 
 
 class DelimitedRecords:
@@ -25,11 +22,13 @@ class DelimitedRecords:
         self,
         path: Path,
         delimiter: str,
+        limits: Limits,
         resume: Resume | None = None,
         every: int = ROWS_PER_CHECKPOINT,
     ) -> None:
         self._path = path
         self._delimiter = delimiter
+        self._limits = limits
         self._resume = resume
         self._every = every
         self.columns: list[str] = []
@@ -38,7 +37,10 @@ class DelimitedRecords:
     def __iter__(self) -> Iterator[dict[str, str]]:
         # Process-wide setting; the default (128 KiB) is below our 1 MiB field limit. Characters
         # are at most as many as bytes, so anything the csv module refuses is over the limit.
-        csv.field_size_limit(MAX_FIELD_BYTES)
+        biggest = self._limits.max_value_bytes
+        csv.field_size_limit(biggest)
+        # Any field this long in characters may be over the byte limit: only those get encoded.
+        suspect = biggest // 4
         header: list[str] | None = None
         rows, offset, line = 0, 0, 1
         if self._resume is not None:
@@ -47,7 +49,9 @@ class DelimitedRecords:
         with open_text(self._path, offset, line) as text:
             # The reader pulls lines only as it needs them: between records, `lines.end` is
             # where the next record starts.
-            lines = TextLines(text, offset or text_start(self._path), line)
+            lines = TextLines(
+                text, offset or text_start(self._path), line, self._limits.max_line_bytes
+            )
             # strict: a quote left open at the end, or text after a closing quote, is an error
             # rather than a silently merged field.
             reader = csv.reader(lines, delimiter=self._delimiter, strict=True)
@@ -61,7 +65,8 @@ class DelimitedRecords:
                     break
                 except csv.Error as exc:
                     current = before + reader.line_num
-                    raise UnreadableFile(_csv_problem(str(exc), start, current)) from None
+                    problem = _csv_problem(str(exc), start, current, biggest)
+                    raise problem from None
                 end = before + reader.line_num
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
@@ -72,8 +77,8 @@ class DelimitedRecords:
                     raise UnreadableFile(
                         f"line {start}: expected {len(header)} fields, found {len(fields)}"
                     )
-                if max(map(len, fields)) > _SUSPECT_CHARS:
-                    _check_sizes(fields, header, start)
+                if max(map(len, fields)) > suspect:
+                    _check_sizes(fields, header, start, biggest)
                 if rows % self._every == 0:
                     self.checkpoints.append(Checkpoint(rows, first_byte, start))
                 rows += 1
@@ -84,8 +89,9 @@ class DelimitedRecords:
             raise UnreadableFile("the header has no rows under it")
 
     def _read_header(self, fields: list[str], line: int) -> list[str]:
-        if len(fields) > MAX_COLUMNS:
-            raise UnreadableFile(f"line {line}: more than {MAX_COLUMNS:,} columns")
+        most = self._limits.max_columns
+        if len(fields) > most:
+            raise exceeded(f"line {line}", "too many columns", "max_columns", most)
         seen: dict[str, int] = {}
         for position, name in enumerate(fields, start=1):
             if not name.strip():
@@ -99,23 +105,22 @@ class DelimitedRecords:
         return self.columns
 
 
-def _check_sizes(fields: list[str], header: list[str], line: int) -> None:
+def _check_sizes(fields: list[str], header: list[str], line: int, biggest: int) -> None:
     for name, value in zip(header, fields, strict=True):
-        if len(value) > _SUSPECT_CHARS and len(value.encode()) > MAX_FIELD_BYTES:
-            raise UnreadableFile(f"line {line}: the value of '{name}' is larger than 1 MiB")
+        if len(value) > biggest // 4 and len(value.encode()) > biggest:
+            what = f"the value of '{name}' is too large"
+            raise exceeded(f"line {line}", what, "max_value_bytes", biggest)
 
 
-def _csv_problem(error: str, start: int, current: int) -> str:
+def _csv_problem(error: str, start: int, current: int, biggest: int) -> UnreadableFile:
     if "field limit" in error:
-        return (
-            f"line {start}: a field is larger than {MAX_FIELD_BYTES // MIB} MiB"
-            " (or a quote is never closed)"
-        )
+        what = "a field is too large (or a quote is never closed)"
+        return exceeded(f"line {start}", what, "max_value_bytes", biggest)
     if "unexpected end of data" in error:
-        return f"line {start}: a quoted field is never closed"
+        return UnreadableFile(f"line {start}: a quoted field is never closed")
     if "expected after" in error:  # e.g. "x"y: text after the closing quote
-        return (
+        return UnreadableFile(
             f"line {current}: text follows a closing quote"
             ' (a quote inside a quoted field is written "")'
         )
-    return f"line {current}: malformed CSV ({error})"
+    return UnreadableFile(f"line {current}: malformed CSV ({error})")

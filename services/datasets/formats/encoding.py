@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import UnreadableFile
-from .limits import CHUNK, HEAD, MAX_LINE
+from .limits import CHUNK, HEAD, Limits, exceeded
 
 BINARY = "looks like a binary file, not CSV/TSV/JSON/JSONL"
 
@@ -147,17 +147,26 @@ class TextLines:
     `start` by open_text (the lines are exactly the file's bytes decoded: nothing translated).
     """
 
-    def __init__(self, text: TextIO, start: int, first_line: int = 1) -> None:
+    def __init__(
+        self,
+        text: TextIO,
+        start: int,
+        first_line: int = 1,
+        longest: int = Limits.max_line_bytes,
+    ) -> None:
         self._text = text
+        self._longest = longest
         self._first_line = first_line
         self.end = start
 
     def __iter__(self) -> Iterator[str]:
         number = self._first_line - 1
-        while line := self._text.readline(MAX_LINE + 1):
+        # Counted in characters (at most 4 bytes each): the check needs no encoding.
+        longest = self._longest
+        while line := self._text.readline(longest + 1):
             number += 1
-            if len(line) > MAX_LINE:
-                raise UnreadableFile(f"line {number} is longer than {MAX_LINE // 2**20} MiB")
+            if len(line) > longest:
+                raise exceeded(f"line {number}", "the line is too long", "max_line_bytes", longest)
             # isascii() is O(1) on str: only lines with non-ASCII text are encoded to count bytes.
             self.end += len(line) if line.isascii() else len(line.encode())
             yield line

@@ -4,6 +4,7 @@ Columns are the union of keys in first-seen order; they grow as records are read
 yielded as parsed (a key missing from a record is simply absent).
 """
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +14,17 @@ import ijson
 
 from .encoding import open_bytes, text_start
 from .errors import UnreadableFile
-from .limits import CHUNK, MAX_COLUMNS, MAX_FIELD_BYTES, MAX_LINE, MIB
+from .limits import CHUNK, Limits, exceeded
 from .offsets import ROWS_PER_CHECKPOINT, Checkpoint, Resume
+from .shape import ShapeGuard
 
 SINGLE_OBJECT = "a single JSON object is not a dataset; use an array or JSON Lines"
 
 
 class _KeyedRecords:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits) -> None:
         self._path = path
+        self._limits = limits
         self.columns: list[str] = []
         self._known: set[str] = set()
         self.checkpoints: list[Checkpoint] = []
@@ -29,18 +32,20 @@ class _KeyedRecords:
     def _admit(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise UnreadableFile(f"{where}: not a JSON object (found {_kind(value)})")
+        most, biggest = self._limits.max_columns, self._limits.max_value_bytes
         for key, item in value.items():
             if key not in self._known:
                 if not key.strip():
                     raise UnreadableFile(f"{where}: a key is empty")
-                if len(self.columns) >= MAX_COLUMNS:
-                    raise UnreadableFile(f"{where}: more than {MAX_COLUMNS:,} columns")
+                if len(self.columns) >= most:
+                    raise exceeded(where, "too many columns", "max_columns", most)
                 self._known.add(key)
                 self.columns.append(key)
             # Only long strings are encoded to measure them: a character is at most 4 bytes.
-            too_big = isinstance(item, str) and len(item) * 4 > MAX_FIELD_BYTES
-            if too_big and len(item.encode()) > MAX_FIELD_BYTES:
-                raise UnreadableFile(f"{where}: the value of '{key}' is larger than 1 MiB")
+            too_big = isinstance(item, str) and len(item) * 4 > biggest
+            if too_big and len(item.encode()) > biggest:
+                what = f"the value of '{key}' is too large"
+                raise exceeded(where, what, "max_value_bytes", biggest)
         return value
 
 
@@ -52,10 +57,12 @@ class JsonArrayRecords(_KeyedRecords):
         items = ijson.sendable_list()
         # use_float: non-integers arrive as float, not Decimal.
         parser = ijson.items_coro(items, "item", use_float=True)
+        guard = ShapeGuard(self._limits, 1, lambda n: f"array item at index {n}")
         index = chunk_start = 0
         with open_bytes(self._path) as data:
             try:
                 while chunk := data.read(CHUNK):
+                    guard.feed(chunk)  # before the builder: it must never see a bad shape
                     parser.send(chunk)
                     for item in items:
                         yield self._admit(item, f"array item at index {index}")
@@ -76,9 +83,13 @@ class JsonLinesRecords(_KeyedRecords):
     such a checkpoint (each line stands alone: no other state is needed)."""
 
     def __init__(
-        self, path: Path, resume: Resume | None = None, every: int = ROWS_PER_CHECKPOINT
+        self,
+        path: Path,
+        limits: Limits,
+        resume: Resume | None = None,
+        every: int = ROWS_PER_CHECKPOINT,
     ) -> None:
-        super().__init__(path)
+        super().__init__(path, limits)
         self._resume = resume
         self._every = every
 
@@ -86,14 +97,18 @@ class JsonLinesRecords(_KeyedRecords):
         at = self._resume.at if self._resume is not None else Checkpoint(0, 0, 1)
         rows, number = at.row, at.line - 1
         offset = at.offset or text_start(self._path)
+        longest = self._limits.max_line_bytes
         with open_bytes(self._path, at.offset, at.line) as data:
-            while line := data.readline(MAX_LINE + 1):
+            while line := data.readline(longest + 1):
                 number += 1
                 first_byte, offset = offset, offset + len(line)
-                if len(line) > MAX_LINE:
-                    raise UnreadableFile(f"line {number} is longer than {MAX_LINE // MIB} MiB")
+                if len(line) > longest:
+                    raise exceeded(
+                        f"line {number}", "the line is too long", "max_line_bytes", longest
+                    )
                 if not line.strip():
                     continue
+                self._check_shape(line, number)
                 try:
                     value = json.loads(line, parse_constant=_no_constants)
                 except ValueError as exc:
@@ -108,6 +123,21 @@ class JsonLinesRecords(_KeyedRecords):
         # No rows cannot happen: the file starts with "{", so its first line is a record or bad.
         if not self.columns:
             raise UnreadableFile("the JSON Lines objects have no keys")
+
+    def _check_shape(self, line: bytes, number: int) -> None:
+        """Depth and value count before json.loads builds the line (it recurses per level)."""
+        limits = self._limits
+        brackets = line.count(b"[") + line.count(b"{")
+        # Fast path, counted at C speed: a value takes at least two bytes with its separator,
+        # and brackets inside strings only overcount the depth.
+        if brackets <= limits.max_nesting_depth and len(line) < 2 * limits.max_values_per_record:
+            return
+        # Bad syntax is left to json.loads, which says where and why.
+        guard = ShapeGuard(limits, 0, lambda _: f"line {number}")
+        with contextlib.suppress(ijson.JSONError):
+            # In chunks: the guard's pending events are its only memory.
+            for start in range(0, len(line), CHUNK):
+                guard.feed(line[start : start + CHUNK])
 
 
 def _no_constants(name: str) -> None:

@@ -5,22 +5,28 @@ from typing import Any
 
 from .detect import detect
 from .infer import Inference
+from .limits import DEFAULT_LIMITS, Limits
 from .model import Format, Profile
 from .offsets import ROWS_PER_CHECKPOINT, RowIndex
 from .readers import open_records
 
 
 def profile(
-    path: Path, *, preview_rows: int = 20, checkpoint_every: int = ROWS_PER_CHECKPOINT
+    path: Path,
+    *,
+    preview_rows: int = 20,
+    checkpoint_every: int = ROWS_PER_CHECKPOINT,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Profile:
     """Detect the format by content, validate every record, count rows, infer column types,
     and note where every `checkpoint_every`-th row starts (the row index; none for JSON).
 
     Memory stays bounded whatever the file size: records are streamed and only counters, the
-    preview, per-column inference state and the sparse row index are kept. Raises UnreadableFile.
+    preview, per-column inference state and the sparse row index are kept, and `limits` bound
+    what one record may cost. Raises UnreadableFile.
     """
     fmt, delimiter = detect(path)
-    records = open_records(path, fmt, delimiter, every=checkpoint_every)
+    records = open_records(path, fmt, delimiter, every=checkpoint_every, limits=limits)
     textual = fmt in (Format.CSV, Format.TSV)
     inference = Inference(textual=textual)
     preview: list[dict[str, Any]] = []

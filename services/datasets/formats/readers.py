@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from .delimited import DelimitedRecords
 from .detect import detect
 from .jsonfmt import JsonArrayRecords, JsonLinesRecords
+from .limits import DEFAULT_LIMITS, Limits
 from .model import Format
 from .offsets import ROWS_PER_CHECKPOINT, Checkpoint, Resume
 
@@ -27,19 +28,20 @@ def open_records(
     delimiter: str = "",
     resume: Resume | None = None,
     every: int = ROWS_PER_CHECKPOINT,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Records:
     """Records of `path` read as `fmt`, from the top or from `resume` (a checkpoint of this
-    file's RowIndex), noting a checkpoint every `every` rows. CSV without a delimiter sniffs it
-    again from the file."""
+    file's RowIndex), noting a checkpoint every `every` rows, refusing what breaks `limits`.
+    CSV without a delimiter sniffs it again from the file."""
     if fmt is Format.JSON:
         if resume is not None:
             raise ValueError("JSON arrays have no checkpoints to resume from")
-        return JsonArrayRecords(path)
+        return JsonArrayRecords(path, limits)
     if fmt is Format.JSONL:
-        return JsonLinesRecords(path, resume, every)
+        return JsonLinesRecords(path, limits, resume, every)
     if fmt is Format.TSV:
-        return DelimitedRecords(path, "\t", resume, every)
+        return DelimitedRecords(path, "\t", limits, resume, every)
     if not delimiter:
         # Same content, same sample, same answer as when the file was profiled.
         _, delimiter = detect(path)
-    return DelimitedRecords(path, delimiter, resume, every)
+    return DelimitedRecords(path, delimiter, limits, resume, every)

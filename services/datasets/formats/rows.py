@@ -4,6 +4,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .limits import DEFAULT_LIMITS, Limits
 from .model import Format
 from .offsets import RowIndex
 from .readers import open_records
@@ -16,6 +17,7 @@ def iter_rows(
     start: int = 0,
     columns: Sequence[str] | None = None,
     index: RowIndex | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row_index, record) from row `start` (0-based) to the end, in file order.
 
@@ -30,7 +32,9 @@ def iter_rows(
     resume = index.resume(start) if index is not None else None
     delimiter = index.delimiter if index is not None else ""
     first = resume.at.row if resume is not None else 0
-    for row, record in enumerate(open_records(path, fmt, delimiter, resume), start=first):
+    for row, record in enumerate(
+        open_records(path, fmt, delimiter, resume, limits=limits), start=first
+    ):
         if row < start:
             continue
         if columns is not None:

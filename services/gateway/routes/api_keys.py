@@ -1,4 +1,8 @@
-"""API keys of the signed-in user: create (the secret is shown once), list, revoke."""
+"""API keys of the signed-in user: create (the secret is shown once), list, revoke.
+
+Only a signed-in session manages keys (the auth service's rule): a request made with an API
+key is a 403 here, except revoking that same key.
+"""
 
 import uuid
 
@@ -22,17 +26,18 @@ router = APIRouter(prefix="/auth/api-keys", tags=["api keys"])
     responses=problems(401, 403, 415, 422),
 )
 async def create_api_key(body: ApiKeyCreate, caller: CurrentUser, stub: AuthStub) -> ApiKeyCreated:
-    """Create an API key; its secret is in this answer and never shown again."""
+    """Create an API key; its secret is in this answer and never shown again. Signed-in
+    sessions only: an API key cannot create keys (403)."""
     reply = await stub.CreateApiKey(pb.CreateApiKeyRequest(name=body.name), timeout=RPC_TIMEOUT)
     key = ApiKey.from_pb(reply.api_key)
     return ApiKeyCreated(**key.model_dump(), secret=reply.secret)
 
 
-@router.get("", responses=problems(401, 422))
+@router.get("", responses=problems(401, 403, 422))
 async def list_api_keys(
     caller: CurrentUser, stub: AuthStub, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[ApiKey]:
-    """Your active API keys, newest first."""
+    """Your active API keys, newest first. Signed-in sessions only (403 with an API key)."""
     reply = await stub.ListApiKeys(
         pb.ListApiKeysRequest(page_size=min(limit, MAX_LIMIT), page_token=cursor or ""),
         timeout=RPC_TIMEOUT,
@@ -47,7 +52,7 @@ async def list_api_keys(
 async def revoke_api_key(
     api_key_id: uuid.UUID, caller: CurrentUser, stub: AuthStub, authenticator: AuthenticatorDep
 ) -> None:
-    """Revoke one of your API keys."""
+    """Revoke one of your API keys. With an API key, only that key itself (403 otherwise)."""
     await stub.RevokeApiKey(pb.RevokeApiKeyRequest(api_key_id=str(api_key_id)), timeout=RPC_TIMEOUT)
-    # This gateway stops accepting it now; other replicas within their cache time (≤ 60 s).
+    # This gateway stops accepting it now; the others when the revocation event reaches them.
     authenticator.api_keys.forget(str(api_key_id))

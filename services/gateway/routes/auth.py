@@ -26,7 +26,7 @@ Mode = Annotated[
 
 
 def client_address(request: Request) -> str:
-    """The peer as this process sees it; behind a proxy, run uvicorn with --proxy-headers."""
+    """The TCP peer, or the client a GATEWAY_TRUSTED_PROXIES proxy names (see app.py)."""
     return request.client.host if request.client else ""
 
 

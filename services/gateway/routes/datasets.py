@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
-from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page, utc
+from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT, Page, utc
 from ..schemas.datasets import (
     Dataset,
     DatasetDetail,
@@ -98,7 +98,7 @@ DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-Offset = Annotated[int, Query(ge=0, description="Index of the first row (0-based).")]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Index of the first row (0-based).")]
 
 
 @router.post(
@@ -164,7 +164,8 @@ async def list_datasets(
     )
 
 
-@router.get("/{dataset_id}", responses=problems(401, 404, 422))
+# `:uuid`: a path that is no UUID names no dataset (404), like an unknown one.
+@router.get("/{dataset_id:uuid}", responses=problems(401, 404, 422))
 async def get_dataset(
     dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub
 ) -> DatasetDetail:
@@ -181,7 +182,7 @@ async def get_dataset(
     return DatasetDetail(**dataset.model_dump(), preview=preview)
 
 
-@router.get("/{dataset_id}/rows", responses=problems(401, 404, 422))
+@router.get("/{dataset_id:uuid}/rows", responses=problems(401, 404, 422))
 async def get_rows(
     dataset_id: uuid.UUID,
     caller: CurrentUser,
@@ -202,7 +203,7 @@ async def get_rows(
 
 
 @router.get(
-    "/{dataset_id}/download",
+    "/{dataset_id:uuid}/download",
     response_class=StreamingResponse,
     responses={**DOWNLOAD_OK, **problems(401, 404, 422)},
 )
@@ -235,7 +236,7 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@router.delete("/{dataset_id}", status_code=204, responses=problems(401, 403, 404, 409, 422))
+@router.delete("/{dataset_id:uuid}", status_code=204, responses=problems(401, 403, 404, 409, 422))
 async def delete_dataset(dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub) -> None:
     """Delete one of your datasets, its file and its share links (409 while a task reads it)."""
     await stub.DeleteDataset(
@@ -244,7 +245,7 @@ async def delete_dataset(dataset_id: uuid.UUID, caller: CurrentUser, stub: Datas
 
 
 @router.post(
-    "/{dataset_id}/shares",
+    "/{dataset_id:uuid}/shares",
     status_code=201,
     dependencies=[JsonBody],
     responses=problems(401, 403, 404, 415, 422),
@@ -274,7 +275,9 @@ async def create_share(
 
 
 @router.delete(
-    "/{dataset_id}/shares/{share_id}", status_code=204, responses=problems(401, 403, 404, 422)
+    "/{dataset_id:uuid}/shares/{share_id:uuid}",
+    status_code=204,
+    responses=problems(401, 403, 404, 422),
 )
 async def revoke_share(
     dataset_id: uuid.UUID, share_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub

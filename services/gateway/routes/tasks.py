@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep, TasksStub
-from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT
+from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT
 from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
@@ -96,12 +96,27 @@ _EXPORT_OK: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["task", "progress", "error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "task: the Task; progress: {done, total, failed}; error: {code}.",
+        },
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 _EVENTS_OK: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-Sent Events: `task` (the task JSON) first and after every "
         "status change, `progress` (`{done, total, failed}`) while it runs; the stream ends "
         "after a terminal status.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # Before OpenAPI 3.2, the schema of an event stream describes one event.
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
     }
 }
 
@@ -226,8 +241,14 @@ def _batch_fields(fields: dict[str, str], *, complete: bool) -> tuple[str, str |
     raw_limit = fields.get(LIMIT_FIELD, "").strip()
     limit = None
     if raw_limit:
-        if not raw_limit.isdigit() or int(raw_limit) < 1:
-            raise invalid(f"The {LIMIT_FIELD!r} field must be a whole number of at least 1.")
+        # isascii: isdigit() also accepts digits such as "²" that int() refuses.
+        if (
+            not (raw_limit.isascii() and raw_limit.isdigit())
+            or not 1 <= int(raw_limit) <= INT64_MAX
+        ):
+            raise invalid(
+                f"The {LIMIT_FIELD!r} field must be a whole number from 1 to {INT64_MAX}."
+            )
         limit = int(raw_limit)
     return model, column, limit
 
@@ -264,14 +285,15 @@ async def list_tasks(
     )
 
 
-@router.get("/{task_id}", responses=problems(401, 404, 422))
+# `:uuid`: only a UUID matches, so GET /tasks/batch-file is a 405, not a task id to refuse.
+@router.get("/{task_id:uuid}", responses=problems(401, 404, 422))
 async def get_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> Task:
     """One of your tasks: status, progress, timings, summary or error."""
     reply = await stub.GetTask(pb.GetTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
     return Task.from_pb(reply.task)
 
 
-@router.post("/{task_id}/cancel", responses={**problems(401, 403, 404, 422), **_CONFLICT})
+@router.post("/{task_id:uuid}/cancel", responses={**problems(401, 403, 404, 422), **_CONFLICT})
 async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> Task:
     """Cancel a task that has not finished (409 once it has)."""
     reply = await stub.CancelTask(pb.CancelTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
@@ -279,7 +301,7 @@ async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) 
 
 
 @router.get(
-    "/{task_id}/results",
+    "/{task_id:uuid}/results",
     response_model=ResultPage,
     responses={**_EXPORT_OK, **problems(401, 404, 422)},
 )
@@ -327,7 +349,7 @@ async def _export(task_id: uuid.UUID, export: ExportFormat, stub: TasksStub) -> 
 
 
 @router.get(
-    "/{task_id}/events",
+    "/{task_id:uuid}/events",
     response_class=EventSourceResponse,
     responses={**_EVENTS_OK, **problems(401, 404, 422)},
 )

@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from inferlane.auth.v1 import auth_types_pb2
+from inferlane.common.auth.password_rules import MAX_LENGTH, MIN_LENGTH
 
 from .common import utc
 
@@ -36,7 +37,11 @@ class Registration(BaseModel):
     )
 
     email: str
-    password: str
+    password: str = Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description=f"{MIN_LENGTH} to {MAX_LENGTH} characters, not the email address.",
+    )
 
 
 class User(BaseModel):

@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# The largest value of a protobuf int64: a bigger number cannot travel to a service.
+INT64_MAX = 2**63 - 1
 
 
 class Page(BaseModel, Generic[T]):

@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from inferlane.inference.v1 import inference_types_pb2
+
+from .inputs import INPUTS_DESCRIPTION, check_inputs
 
 MAX_PREDICT_ROWS = 64
 
@@ -55,9 +57,15 @@ class PredictRequest(BaseModel):
     inputs: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=MAX_PREDICT_ROWS,
-        description=f"One object per row (1 to {MAX_PREDICT_ROWS}) keyed by the input names.",
+        description=f"One object per row (1 to {MAX_PREDICT_ROWS}) keyed by the input names. "
+        + INPUTS_DESCRIPTION,
         examples=[[{"text": "Lovely fabric, but it runs small."}]],
     )
+
+    @field_validator("inputs")
+    @classmethod
+    def _bounded(cls, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [check_inputs(row) for row in rows]
 
 
 class PredictResponse(BaseModel):

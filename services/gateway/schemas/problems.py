@@ -8,11 +8,12 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 
 _DESCRIPTIONS = {
-    400: "The request is malformed.",
+    400: "The request is malformed (e.g. a JSON body that is not UTF-8).",
     401: "Missing or invalid credentials.",
     403: "Signed in, but not allowed (or the CSRF token is missing or wrong).",
     404: "No such resource, or it belongs to someone else.",
     409: "Conflicts with the current state (e.g. the email is taken).",
+    413: "The body is larger than the gateway's limit (GATEWAY_MAX_BODY_BYTES).",
     415: "The body must be JSON.",
     422: "The input is invalid (code 01).",
     429: "Too many requests; retry after the number of seconds in Retry-After.",
@@ -76,7 +77,16 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def add_problem_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Put `Problem` into the document's components, where the `responses=` entries point."""
+    """Put `Problem` into the document's components, where the `responses=` entries point,
+    and the body-size 413 on every operation with a body that is not a streamed upload (the
+    rule of the body-limit middleware)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Problem", Problem.model_json_schema(ref_template=PROBLEM_REF))
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            if content and "multipart/form-data" not in content:
+                operation.setdefault("responses", {}).setdefault("413", problems(413)[413])
+            if "application/json" in content:  # bytes that do not decode never reach a schema
+                operation.setdefault("responses", {}).setdefault("400", problems(400)[400])
     return schema

@@ -7,15 +7,17 @@ from typing import Annotated, Any, Literal
 
 from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from inferlane.tasks.v1 import tasks_service_pb2, tasks_types_pb2
 
-from .common import optional_utc, utc
+from .common import INT64_MAX, optional_utc, utc
 from .datasets import whole_numbers
+from .inputs import INPUTS_DESCRIPTION, MAX_INPUTS, check_inputs
 
 TASKS_PATH = "/api/v1/tasks"
-MAX_TEXT_CHARS = 512
+MAX_MODEL_CHARS = 128
+MAX_COLUMN_CHARS = 1024
 
 TaskType = Literal["single", "batch"]
 TaskStatus = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
@@ -75,11 +77,18 @@ class SingleTaskCreate(BaseModel):
     """Run a model on one input."""
 
     type: Literal["single"]
-    model: str = Field(min_length=1, examples=["sentiment"])
+    model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, examples=["sentiment"])
     input: dict[str, Any] = Field(
-        description=f"Input name → value; a text is at most {MAX_TEXT_CHARS} characters.",
+        min_length=1,
+        max_length=MAX_INPUTS,
+        description=INPUTS_DESCRIPTION,
         examples=[{"text": "Lovely fabric, but it runs small."}],
     )
+
+    @field_validator("input")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_inputs(value)
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         single = tasks_service_pb2.SingleTaskSpec(
@@ -94,12 +103,16 @@ class BatchTaskCreate(BaseModel):
     """Run a model on every row (or the first `limit` rows) of one of your datasets."""
 
     type: Literal["batch"]
-    model: str = Field(min_length=1, examples=["sentiment"])
+    model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, examples=["sentiment"])
     dataset_id: uuid.UUID
     column: str | None = Field(
-        default=None, description="Column to read; default: the dataset's detected text column."
+        default=None,
+        max_length=MAX_COLUMN_CHARS,
+        description="Column to read; default: the dataset's detected text column.",
     )
-    limit: int | None = Field(default=None, ge=1, description="Only the first rows (a sample).")
+    limit: int | None = Field(
+        default=None, ge=1, le=INT64_MAX, description="Only the first rows (a sample)."
+    )
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         return tasks_service_pb2.CreateTaskRequest(

@@ -90,7 +90,14 @@ class AuthInterceptor(AroundInterceptor):
         # Left bound to the end of the RPC (its own task) so that the outer interceptor's
         # rpc log line names the actor too.
         structlog.contextvars.bind_contextvars(actor=caller.user_id, acting_for=user_id)
-        return Principal(user_id=user_id, role=USER, token=caller.token, actor=caller.user_id)
+        # The service's key stays on the caller: acting for a user is not signing in as them.
+        return Principal(
+            user_id=user_id,
+            role=USER,
+            token=caller.token,
+            actor=caller.user_id,
+            api_key_id=caller.api_key_id,
+        )
 
 
 def _canonical_uuid(values: list[str]) -> str | None:

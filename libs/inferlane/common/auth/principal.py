@@ -17,6 +17,7 @@ class Principal:
     role: str
     token: str  # the access token itself, forwarded on calls made for this caller
     actor: str | None = None  # a service account acting for user_id; the token is then its own
+    api_key_id: str | None = None  # the token stands for this API key, not a signed-in session
 
     @property
     def is_admin(self) -> bool:

@@ -16,6 +16,8 @@ from inferlane.common.clock import Clock, utc_now
 
 ACCESS, REFRESH = "access", "refresh"
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "jti", "typ"]
+# In an access token minted for an API key: the key's id (such a caller is not signed in).
+API_KEY_CLAIM = "api_key"
 KeyLookup = Callable[[str], Awaitable[Ed25519PublicKey | None]]
 
 
@@ -80,4 +82,10 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise InvalidToken("unknown role")
-        return Principal(user_id=str(claims["sub"]), role=str(role), token=token)
+        key = claims.get(API_KEY_CLAIM)
+        return Principal(
+            user_id=str(claims["sub"]),
+            role=str(role),
+            token=token,
+            api_key_id=str(key) if key is not None else None,
+        )

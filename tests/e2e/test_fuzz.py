@@ -1,0 +1,9 @@
+"""`make fuzz` in CI: schemathesis, every check, over every operation of the running
+platform, signed in, with a bounded example count and a fixed seed: no failure."""
+
+from inferlane.devstack import fuzz
+from tests.support.platform import Platform
+
+
+def test_schemathesis_finds_nothing_over_every_operation(platform: Platform) -> None:
+    assert fuzz.main(["--url", platform.url, "--max-examples", "8", "--seed", "14"]) == 0
