@@ -1,7 +1,7 @@
 """A text model in Triton's python backend: raw UTF-8 in, tokenised here, ONNX Runtime out.
 
 Texts of all requests in one dynamic batch are sorted by token length and run in
-sub-batches, so short reviews are not padded to the longest one (about 1.5x here).
+sub-batches (tokens.py).
 
 A model may be cut in two (training/shrink.py): a shared encoder graph at the repository root
 computes the lower layers' `hidden_states`, and the model's own graph the rest.
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
-MAX_TOKENS = 128  # reviews average 76 tokens; p95 129 (measured on the training data)
+from services.inference.runtime.tokens import load_tokenizer, sorted_batches
+
 SUB_BATCH = 32
 HIDDEN = "hidden_states"  # the tensor between a shared encoder and a model's own graph
 
@@ -40,11 +40,7 @@ class TextModel:
         device_id: int,
         shared_encoder: Path | None = None,
     ) -> None:
-        self.tokenizer = Tokenizer.from_file(str(version_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        # Padding is ours (per length-sorted sub-batch, with its mask); a tokenizer.json that
-        # pads by itself would make pad tokens look like text.
-        self.tokenizer.no_padding()
+        self.tokenizer = load_tokenizer(version_dir)
         self.session = session_for(version_dir / "model.onnx", instance_kind, device_id)
         self.encoder = (
             session_for(shared_encoder, instance_kind, device_id) if shared_encoder else None
@@ -53,18 +49,8 @@ class TextModel:
 
     def run(self, texts: list[str]) -> np.ndarray:
         """One output row per text, in the order given."""
-        encodings = self.tokenizer.encode_batch_fast(texts)  # no offsets: ~25 % less
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[np.ndarray] = [np.empty(0)] * len(texts)
-        for start in range(0, len(order), SUB_BATCH):
-            chunk = order[start : start + SUB_BATCH]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+        for chunk, ids, mask in sorted_batches(self.tokenizer, texts, SUB_BATCH):
             out = self._forward(ids, mask)
             for row, i in enumerate(chunk):
                 results[i] = out[row]

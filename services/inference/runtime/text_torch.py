@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer
 
 from services.inference.runtime import dynamic_int8, onnx_weights
 from services.inference.runtime.bert import Bert
-from services.inference.runtime.text_onnx import MAX_TOKENS
+from services.inference.runtime.tokens import load_tokenizer, sorted_batches
 
 GPU_SUB_BATCH = 256  # a GPU wants big batches; length sorting still trims the padding
 
@@ -33,9 +32,7 @@ class TorchTextModel:
         device: str = "cuda",
     ) -> None:
         dtype = dtype or (torch.float16 if device == "cuda" else torch.float32)
-        self.tokenizer = Tokenizer.from_file(str(version_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.no_padding()
+        self.tokenizer = load_tokenizer(version_dir)
         self.device = torch.device(f"{device}:{device_id}" if device == "cuda" else device)
         graphs = (
             [shared_encoder, version_dir / "model.onnx"]
@@ -67,18 +64,10 @@ class TorchTextModel:
     @torch.inference_mode()
     def run_tensor(self, texts: list[str]) -> torch.Tensor:
         """The same as run(), as a CPU float32 tensor (Triton takes it through DLPack)."""
-        encodings = self.tokenizer.encode_batch_fast(texts)  # no offsets: ~25 % less
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        order: list[int] = []
         outputs: list[torch.Tensor] = []
-        for start in range(0, len(order), GPU_SUB_BATCH):
-            chunk = order[start : start + GPU_SUB_BATCH]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+        for chunk, ids, mask in sorted_batches(self.tokenizer, texts, GPU_SUB_BATCH):
+            order += chunk
             outputs.append(self._forward(torch.from_numpy(ids), torch.from_numpy(mask)))
         sorted_out = torch.cat(outputs).float().cpu()
         result = torch.empty_like(sorted_out)
