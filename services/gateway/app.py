@@ -139,5 +139,12 @@ def _middleware(settings: GatewaySettings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(UnhandledErrorMiddleware))
-    stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
+    stack.append(
+        Middleware(
+            BodyLimitMiddleware,
+            max_body_bytes=settings.max_body_bytes,
+            # The routes that stream a multipart upload and count it against the upload limit.
+            streamed_paths=frozenset({f"{API_PREFIX}/datasets", f"{API_PREFIX}/tasks/batch-file"}),
+        )
+    )
     return stack

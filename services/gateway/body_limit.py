@@ -1,8 +1,10 @@
 """A size limit on request bodies, so that no JSON body is buffered past it.
 
-Uploads (multipart/form-data) are streamed and counted by their routes against the upload
-limit; every other body is refused with a 413 problem once it passes `max_body_bytes`:
-at once when Content-Length announces it, else as soon as the bytes read pass it.
+Uploads (multipart/form-data to the upload routes, `streamed_paths`) are streamed and
+counted by their routes against the upload limit; every other body, multipart ones sent
+elsewhere included (a JSON route would read them whole), is refused with a 413 problem once
+it passes `max_body_bytes`: at once when Content-Length announces it, else as soon as the
+bytes read pass it.
 """
 
 from starlette.datastructures import Headers
@@ -14,9 +16,10 @@ STREAMED_MEDIA_TYPE = "multipart/form-data"
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, streamed_paths: frozenset[str]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streamed_paths = streamed_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,7 +27,8 @@ class BodyLimitMiddleware:
             return
         headers = Headers(scope=scope)
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media_type == STREAMED_MEDIA_TYPE:
+        streamed = scope["path"].rstrip("/") in self.streamed_paths
+        if media_type == STREAMED_MEDIA_TYPE and streamed:
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes

@@ -249,6 +249,25 @@ async def test_a_json_body_over_the_limit_is_413_when_streamed(
     assert_problem(response, 413, "payload_too_large")
 
 
+async def test_a_multipart_body_to_a_route_that_does_not_stream_uploads_is_413(
+    client: httpx.AsyncClient,
+) -> None:
+    # Only the upload routes count multipart bodies themselves; elsewhere FastAPI would read
+    # one whole before looking at it.
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"--b\r\nContent-Disposition: form-data; name=text\r\n\r\n"
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b"\r\n--b--\r\n"
+
+    response = await client.post(
+        "/api/v1/_test/echo",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert_problem(response, 413, "payload_too_large")
+
+
 async def test_a_json_body_under_the_limit_passes(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/_test/echo", json={"text": "x" * 500_000})
     assert response.status_code == 200
