@@ -1,5 +1,5 @@
 """The task pipeline under failure: a worker or the relay killed with -9, NATS restarted,
-Triton down past the retry budget, cancellation and watching mid-batch, two workers sharing
+datasets down past the retry budget, cancellation and watching mid-batch, two workers sharing
 one task. Every batch must end with exactly one stored result per row."""
 
 import asyncio
@@ -12,10 +12,7 @@ import pytest
 
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_types_pb2 as types
-from services.inference.process import build as build_inference
-from services.inference.settings import InferenceSettings
 from services.tasks.worker.process import build as build_worker
-from tests.integration.conftest import fast
 from tests.integration.test_auth_admin import sign_in
 from tests.integration.test_gateway_auth import promote_to_admin
 from tests.support import task_calls as calls
@@ -162,13 +159,16 @@ async def test_nats_restarted_mid_batch_still_gives_one_result_per_row(
     await assert_exactly_once(migrated_db, tasks, me, task.id, ROWS)
 
 
-async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_completes(
-    stack_of, start_process, own_nats, triton, migrated_db, tmp_path
+async def test_datasets_down_past_the_retry_budget_dead_letters_then_replay_completes(
+    stack_of, start_process, own_nats, migrated_db, tmp_path
 ):
-    stack = await stack_of(triton_url="127.0.0.1:9", workers=0)
+    stack = await stack_of(workers=0)
     settings = stack.settings["worker"]
     doomed = await procs.worker(
-        tmp_path / "worker-1.log", settings, max_attempts=2, retry_base_seconds=0.2
+        tmp_path / "worker-1.log",
+        {**settings, "datasets_addr": "127.0.0.1:9"},  # nothing listens there
+        retry_budget_seconds=1,
+        retry_base_seconds=0.2,
     ).start()
     rows = 300  # two chunks
     try:
@@ -177,6 +177,7 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     finally:
         doomed.server.stop()
     assert calls.status_name(failed) == "TASK_STATUS_ERROR" and failed.error.code == "03", failed
+    assert "gave up after" in failed.error.message, failed
 
     admin = await create_account(stack.channel(stack.auth))
     await promote_to_admin(migrated_db, admin.email, tmp_path)
@@ -184,7 +185,9 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     stub = calls.stub(tasks)
     listed = await stub.ListDeadLetters(pb.ListDeadLettersRequest(), metadata=admin.metadata)
     letters = [d for d in listed.dead_letters if d.task_id == task.id]
-    assert letters and all(d.delivery_count == 2 for d in letters), listed
+    assert letters and all(d.delivery_count == 1 for d in letters), (
+        listed
+    )  # retried, not redelivered
     client = await nats.connect(own_nats.url)
     try:
         message = await client.jetstream().get_last_msg(
@@ -194,13 +197,7 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     finally:
         await client.close()
 
-    healthy = await start_process(
-        build_inference,
-        fast(InferenceSettings, triton_url=triton.url, auth_addr=settings["auth_addr"]),
-    )
-    await start_process(
-        build_worker, worker_settings(stack.settings, inference_addr=healthy.address)
-    )
+    await start_process(build_worker, worker_settings(stack.settings))
     await stub.ReplayDeadLetter(
         pb.ReplayDeadLetterRequest(dead_letter_id=letters[0].id), metadata=admin.metadata
     )

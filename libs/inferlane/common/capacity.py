@@ -46,6 +46,14 @@ class Capacity:
                 self._grant()  # it may have been the head that blocked smaller ones
             raise
 
+    def resize(self, total: int) -> None:
+        """A new capacity; holders above it keep what they hold, and newcomers wait until
+        enough of it is given back."""
+        total = max(1, total)
+        self.free += total - self.total
+        self.total = total
+        self._grant()
+
     def _release(self, units: int) -> None:
         self.free += units
         self._grant()

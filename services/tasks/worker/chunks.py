@@ -1,9 +1,10 @@
 """Running one chunk of a task: read its rows, check them, predict, store — once.
 
-The outcome tells the consumer what to do with the message: ack it (done, or nothing left to
-do), retry it later (a dependency is down), or dead-letter it (out of attempts, or an error
-that retrying cannot fix). Results and progress are committed before the ack, in one
-transaction that also marks the chunk completed, so a redelivery writes nothing twice.
+The outcome tells the consumer what to do with the message: ack it (done, nothing left to do,
+or dead-lettered because retrying cannot fix it); a dependency that is busy or down raises
+Transient, and the consumer decides when to try again. Results and progress are committed
+before the ack, in one transaction that also marks the chunk completed, so a redelivery
+writes nothing twice.
 """
 
 import asyncio
@@ -46,7 +47,7 @@ log = structlog.get_logger(__name__)
 class Outcome(enum.Enum):
     DONE = "done"  # ack
     SKIPPED = "skipped"  # ack: finished already, or the task ended
-    RETRY = "retry"  # nak with a delay
+    RETRY = "retry"  # nak: another worker (or this one, later) takes it
     DEAD = "dead"  # recorded as a dead letter, task failed; ack
 
 
@@ -72,7 +73,6 @@ class ChunkRunner:
         peers: Peers,
         credentials: Callable[[str], Any],
         *,
-        max_attempts: int,
         predict_rows: int,
         batch_chunks: int = 4,
         on_progress: Callable[[Task, bool], Any],
@@ -82,7 +82,6 @@ class ChunkRunner:
         self._engine = engine
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
-        self._max_attempts = max_attempts
         self._predict_rows = predict_rows
         # Batch chunks run a few at a time, so a task's chunks finish one after another
         # (steady progress) and single tasks, which skip this, are not stuck behind them.
@@ -92,28 +91,13 @@ class ChunkRunner:
         self._clock = clock
 
     async def run(self, delivery: Delivery) -> Outcome:
+        """DONE, SKIPPED or DEAD; raises Transient when a dependency is busy or down."""
         try:
             return await self._run(delivery)
         except DBAPIError as exc:  # the database is restarting or unreachable
-            return await self._retry_or_give_up(delivery, Transient(f"database: {exc.orig}"))
-        except Transient as exc:
-            return await self._retry_or_give_up(delivery, exc)
+            raise Transient(f"database: {exc.orig}") from exc
         except Permanent as exc:
             return await self.dead_letter(delivery, str(exc))
-
-    async def _retry_or_give_up(self, delivery: Delivery, exc: Exception) -> Outcome:
-        if delivery.attempt >= self._max_attempts:
-            reason = f"gave up after {delivery.attempt} attempts: {exc}"
-            return await self.dead_letter(delivery, reason)
-        work = delivery.work
-        log.warning(
-            "chunk failed; will retry",
-            task_id=work.task_id,
-            chunk=work.chunk_index,
-            attempt=delivery.attempt,
-            error=str(exc),
-        )
-        return Outcome.RETRY
 
     async def _run(self, delivery: Delivery) -> Outcome:
         work = delivery.work
