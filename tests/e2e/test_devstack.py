@@ -59,8 +59,8 @@ def test_launcher_starts_everything_and_sigterm_stops_every_process(stack_env, t
         def ready() -> bool:
             assert launcher.poll() is None, (tmp_path / "stack.log").read_text()[-4000:]
             try:
-                return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-            except httpx.HTTPError:
+                return httpx.get(f"{url}/readyz", timeout=2).json()["status"] == "ready"
+            except (httpx.HTTPError, ValueError):
                 return False
 
         wait_until(ready, 120, "the whole platform to be ready")

@@ -86,10 +86,10 @@ def announce_when_ready(url: str, stop: threading.Event) -> None:
     """Print once when /readyz says every component is up (processes start in parallel)."""
     while not stop.wait(1.0):
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=2).json().get("status") == "ready":
                 print(f"\n  Inferlane is ready: {url}  (API docs: {url}/docs)\n", flush=True)
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
             pass
 
 
