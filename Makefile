@@ -59,7 +59,7 @@ $(PROTO_STAMP): $(PROTOS) $(STAMP)
 protos: $(PROTO_STAMP) ## Generate Python code from protos/ into libs/protogen (never edit it)
 
 .PHONY: run
-run: install ## Run the whole platform on embedded defaults (Ctrl-C stops everything)
+run: install ## Run the whole platform on embedded defaults (a dead process is restarted; Ctrl-C stops everything)
 	$(PY) -m inferlane.devstack
 
 .PHONY: test

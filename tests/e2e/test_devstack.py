@@ -1,4 +1,5 @@
-"""`make run`'s launcher: every process comes up, /readyz says ready, SIGTERM leaves none behind."""
+"""`make run`'s launcher: every process comes up, /readyz says ready, a process that dies is
+started again, SIGTERM leaves none behind."""
 
 import os
 import signal
@@ -47,7 +48,9 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 
 @pytest.mark.slow
-def test_launcher_starts_everything_and_sigterm_stops_every_process(stack_env, tmp_path):
+def test_launcher_starts_everything_restarts_what_dies_and_sigterm_stops_every_process(
+    stack_env, tmp_path
+):
     env, ports = stack_env
     log = (tmp_path / "stack.log").open("wb")
     launcher = subprocess.Popen(
@@ -72,6 +75,15 @@ def test_launcher_starts_everything_and_sigterm_stops_every_process(stack_env, t
             int(env["AUTH_METRICS_PORT"])
             and httpx.get(f"http://127.0.0.1:{env['AUTH_METRICS_PORT']}/metrics").status_code == 200
         )
+        # The kernel kills one service (say, for memory): it comes back, the rest stay up.
+        (datasets,) = [p for p in descendants(launcher.pid) if "services.datasets" in p.cmdline()]
+        datasets.kill()
+        log = lambda: (tmp_path / "stack.log").read_text()  # noqa: E731
+        wait_until(lambda: "restarting datasets" in log(), 30, "the launcher to restart datasets")
+        assert "datasets exited (rc=" in log()
+        wait_until(ready, 120, "the platform to be ready again")
+        assert launcher.poll() is None
+
         children = descendants(launcher.pid)
         names = " ".join(" ".join(p.cmdline()) for p in children)
         for expected in (
