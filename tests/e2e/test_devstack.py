@@ -1,7 +1,6 @@
 """`make run`'s launcher: every process comes up, /readyz says ready, a process that dies is
 started again, SIGTERM leaves none behind."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,40 +10,13 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.waiting import free_port, wait_until
-
-SERVICES = ("auth", "datasets", "tasks", "inference")
+from tests.support.devstack import SERVICES, descendants, devstack_env
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
 def stack_env(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "TRITON_URL")
-    }
-    ports = {name: free_port() for name in (*SERVICES, "worker", "gateway")}
-    env |= {
-        "DEVSTACK_DATA_DIR": str(tmp_path / "data"),
-        "DEVSTACK_POSTGRES_PORT": str(free_port()),
-        "DEVSTACK_NATS_PORT": str(free_port()),
-        "DEVSTACK_TRITON_HTTP_PORT": str(free_port()),
-        "DEVSTACK_TRITON_GRPC_PORT": str(free_port()),
-        "DEVSTACK_TRITON_METRICS_PORT": str(free_port()),
-        "GATEWAY_PORT": str(ports["gateway"]),
-        "TASKS_WORKER_GRPC_PORT": str(ports["worker"]),
-        "TASKS_WORKER_METRICS_PORT": str(free_port()),
-    }
-    for name in SERVICES:
-        env[f"{name.upper()}_GRPC_PORT"] = str(ports[name])
-        env[f"{name.upper()}_ADDR"] = f"127.0.0.1:{ports[name]}"
-        env[f"{name.upper()}_METRICS_PORT"] = str(free_port())
-    return env, ports
-
-
-def descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
+    return devstack_env(tmp_path)
 
 
 @pytest.mark.slow

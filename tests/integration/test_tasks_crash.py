@@ -19,12 +19,12 @@ from tests.support import task_calls as calls
 from tests.support import task_processes as procs
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
+from tests.support.task_batches import ROWS, assert_exactly_once, batch, wait_partly_done
 from tests.support.task_stack import start_peers, start_task_stack, worker_settings
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
-ROWS = 3000  # twelve chunks of 256
 QUICK_REDELIVERY = {"ack_wait_seconds": 5, "retry_base_seconds": 0.2, "retry_max_seconds": 1}
 
 
@@ -41,33 +41,6 @@ def stack_of(own_nats, start_process, migrated_db, triton, tmp_path):
         )
 
     return make
-
-
-async def batch(stack, rows: int = ROWS):
-    """A fresh owner's batch task over `rows` reviews: (tasks channel, owner, task)."""
-    async with stack.channel(stack.auth) as auth, stack.channel(stack.datasets) as datasets:
-        me = await create_account(auth)
-        dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
-    tasks = stack.channel(stack.tasks)
-    task = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
-    return tasks, me, task
-
-
-async def wait_partly_done(tasks, me, task_id: str) -> types.Task:
-    while True:
-        task = await calls.get(tasks, me.metadata, task_id)
-        if task.progress.done > 0:
-            assert task.progress.done < task.progress.total, "finished before the test could act"
-            return task
-        await asyncio.sleep(0.05)
-
-
-async def assert_exactly_once(db: str, tasks, me, task_id: str, rows: int) -> None:
-    done = await calls.wait_for(tasks, me.metadata, task_id, timeout=180)
-    assert calls.status_name(done) == "TASK_STATUS_READY", done
-    assert (done.progress.done, done.progress.total) == (rows, rows)
-    count, indexes = await procs.stored_rows(db, task_id)
-    assert count == rows and indexes == list(range(rows))
 
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_no_row(stack_of, migrated_db, tmp_path):
