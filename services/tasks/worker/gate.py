@@ -39,6 +39,6 @@ class ReadyGate:
     async def _inference_ready(self) -> bool:
         try:
             reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=self._timeout)
-        except grpc.aio.AioRpcError:
+        except Exception:  # unreachable, refused, or the channel is closing: not ready
             return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
