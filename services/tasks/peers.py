@@ -110,6 +110,10 @@ class Peers:
                 rows.append((row.row_index, content))
         return rows
 
+    def rows_per_call(self, preferred: int) -> int:
+        """`preferred`, or fewer while the model answers too slowly for that many in flight."""
+        return self._rows.call_rows(preferred)
+
     async def predict(
         self, model: str, inputs: Sequence[dict[str, Any]], metadata: Metadata
     ) -> list[inference_types_pb2.Prediction]:

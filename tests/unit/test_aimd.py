@@ -60,3 +60,13 @@ async def test_calls_in_flight_before_a_cut_do_not_cut_again():
     await first.__aexit__(None, None, None)
     await second.__aexit__(None, None, None)  # the same slow queue: no second halving
     assert rows.window == 128
+
+
+async def test_calls_shrink_with_the_window():
+    clock = FakeClock()
+    rows = AdaptiveLimit(floor=8, ceiling=256, target_seconds=2, clock=clock)
+    assert rows.call_rows(64) == 64
+    for _ in range(6):
+        async with rows.hold(rows.call_rows(64)):
+            clock.now += 3
+    assert rows.window == 8 and rows.call_rows(64) == 8

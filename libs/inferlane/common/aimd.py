@@ -1,11 +1,13 @@
 """Rows in flight to a model, adapted to how fast it answers: additive increase,
 multiplicative decrease (AIMD, as TCP does with its window).
 
-A call that answers within `target_seconds` widens the window by about `floor` rows per
+A call that answers within `target_seconds` widens the window by about `step` rows per
 window's worth of calls; one that answers late, or is refused as busy, halves it (once per
-round trip: calls that started before the last cut say nothing new). The window never drops
-below `floor`, the rows of one call, so work always moves. With the window sized to what the
-model serves in `target_seconds`, a call's wait in the model's queue stays inside its deadline.
+round trip: calls that started before the last cut say nothing new), down to `floor`.
+Callers size their calls to the window (`call_rows`), so on a slow enough model one small
+call is all that is in flight and it still answers inside its deadline: work always moves.
+With the window sized to what the model serves in `target_seconds`, a call's wait in the
+model's queue stays inside its deadline.
 """
 
 import time
@@ -22,12 +24,14 @@ class AdaptiveLimit:
         floor: int,
         ceiling: int,
         target_seconds: float,
+        step: int | None = None,
         busy: Callable[[BaseException], bool] = lambda _exc: False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 1 <= floor <= ceiling:
             raise ValueError("need 1 <= floor <= ceiling")
         self.floor, self.ceiling = floor, ceiling
+        self._step = step or floor
         self._target = target_seconds
         self._busy = busy
         self._clock = clock
@@ -39,10 +43,13 @@ class AdaptiveLimit:
     def window(self) -> int:
         return self.capacity.total
 
+    def call_rows(self, preferred: int) -> int:
+        """Rows for the next call: `preferred`, or fewer while the window is smaller."""
+        return max(1, min(preferred, self.window))
+
     @asynccontextmanager
     async def hold(self, units: int) -> AsyncIterator[None]:
-        # One call never asks for more than the floor, so it fits however far the window shrinks.
-        async with self.capacity.hold(min(units, self.floor)):
+        async with self.capacity.hold(units):
             started = self._clock()
             try:
                 yield
@@ -62,9 +69,7 @@ class AdaptiveLimit:
         self._set(max(self.floor, self._window / 2))
 
     def _grow(self, units: int) -> None:
-        self._set(
-            min(self.ceiling, self._window + self.floor * min(units, self.floor) / self._window)
-        )
+        self._set(min(self.ceiling, self._window + self._step * units / self._window))
 
     def _set(self, window: float) -> None:
         self._window = window

@@ -11,7 +11,7 @@ import asyncio
 import enum
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -56,6 +56,9 @@ class Delivery:
     work: events_pb2.TaskWork
     payload: bytes
     attempt: int  # 1 on the first delivery
+    # Rows predicted by earlier tries of this delivery (by row index): a retry after a busy
+    # or failed call asks the model only for the rest. Stored only with the whole chunk.
+    predicted: dict[int, Result] = field(default_factory=dict)
 
 
 class Transient(Exception):
@@ -110,11 +113,11 @@ class ChunkRunner:
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
-            return await self._process(task, chunk)
+            return await self._process(task, chunk, delivery.predicted)
         async with self._batch_slots:
-            return await self._process(task, chunk)
+            return await self._process(task, chunk, delivery.predicted)
 
-    async def _process(self, task: Task, chunk: Chunk) -> Outcome:
+    async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
         # short, so it starts in the transaction that finishes it (one commit less).
         starting = task.status is not Status.RUNNING
@@ -122,7 +125,7 @@ class ChunkRunner:
             async with self._engine.begin() as conn:
                 await repository.transition(conn, [task.id], Status.RUNNING)
             self._on_progress(task, True)
-        results = await self._results(task, chunk)
+        results = await self._results(task, chunk, predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING)
@@ -142,12 +145,14 @@ class ChunkRunner:
             self._on_progress(finished or updated, finished is not None)
         return Outcome.DONE
 
-    async def _results(self, task: Task, chunk: Chunk) -> list[Result]:
+    async def _results(
+        self, task: Task, chunk: Chunk, predicted: dict[int, Result]
+    ) -> list[Result]:
         try:
             metadata = await self._credentials(str(task.owner_id))
             model = await self._peers.model(task.model, metadata)
             inputs = await self._inputs(task, chunk, metadata)
-            return await self._predict_all(task, model, inputs, metadata)
+            return await self._predict_all(task, model, inputs, metadata, predicted)
         except grpc.aio.AioRpcError as exc:
             if is_transient(exc):
                 raise Transient(f"{exc.code().name}: {exc.details()}") from exc
@@ -177,10 +182,13 @@ class ChunkRunner:
         model: ModelInfo,
         rows: list[tuple[int, dict[str, Any]]],
         metadata: Metadata,
+        results: dict[int, Result],
     ) -> list[Result]:
-        results: dict[int, Result] = {}
+        """Every row's result; `results` holds (and keeps, for a retry) those predicted."""
         ready: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         for index, stored in rows:
+            if index in results:
+                continue
             feed = _model_input(task, model, stored)
             if problem := row_problem(model, feed):
                 results[index] = Result(
@@ -188,8 +196,10 @@ class ChunkRunner:
                 )
             else:
                 ready.append((index, stored, feed))
-        for start in range(0, len(ready), self._predict_rows):
-            batch = ready[start : start + self._predict_rows]
+        while ready:
+            # Calls shrink while the model is slow, so each answers within its deadline.
+            size = self._peers.rows_per_call(self._predict_rows)
+            batch, ready = ready[:size], ready[size:]
             for (index, stored, _), outcome in zip(
                 batch,
                 await self._predict(task.model, [f for _, _, f in batch], metadata),

@@ -34,9 +34,10 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         channel(settings.inference_addr),
     )
     credentials = ServiceCredentials(auth, settings.service_key.get_secret_value())
+    floor = max(1, min(settings.predict_rows, settings.rows_in_flight) // MIN_CALL_FRACTION)
     rows = AdaptiveLimit(
-        floor=min(settings.predict_rows, settings.rows_in_flight),
-        ceiling=settings.rows_in_flight,
+        floor=floor,
+        ceiling=max(floor, settings.rows_in_flight),
         target_seconds=settings.target_latency_seconds,
         busy=_busy,
     )
@@ -78,6 +79,9 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
     )
 
 
+# On a model slow enough, Predict calls shrink to this fraction of PREDICT_ROWS, so one call
+# still answers inside Triton's deadline (at ~10 rows/s, 64 rows would not fit in 5 s).
+MIN_CALL_FRACTION = 8
 _BUSY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 

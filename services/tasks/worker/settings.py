@@ -37,14 +37,17 @@ class WorkerSettings(ServiceSettings):
         "after another (steady progress) and the model's queue stays short.",
     )
     predict_rows: int = Field(
-        64, gt=0, description="Rows per Predict call to the inference service."
+        64,
+        gt=0,
+        description="Rows per Predict call to the inference service (fewer while the model "
+        "is slow: see ROWS_IN_FLIGHT).",
     )
     rows_in_flight: int = Field(
         256,
         gt=0,
         description="Most rows one worker has in Predict calls at once; it adapts below that "
         "(halved when the model answers slower than TARGET_LATENCY_SECONDS or is busy, grown "
-        "while it answers in time), never below PREDICT_ROWS.",
+        "while it answers in time) down to PREDICT_ROWS / 8, and calls shrink with it.",
     )
     target_latency_seconds: float = Field(
         2.0,
