@@ -70,6 +70,10 @@ test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC s
 bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
 	$(PY) -m bench
 
+.PHONY: bench-load
+bench-load: install ## Only the load leg of make bench: T-M1 quiet, then with two CPU hogs (0 failed)
+	$(PY) -m bench.load
+
 .PHONY: bench-scale
 bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)
 	$(PY) -m bench.scale
