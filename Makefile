@@ -59,7 +59,7 @@ $(PROTO_STAMP): $(PROTOS) $(STAMP)
 protos: $(PROTO_STAMP) ## Generate Python code from protos/ into libs/protogen (never edit it)
 
 .PHONY: run
-run: install ## Run the whole platform on embedded defaults (Ctrl-C stops everything)
+run: install ## Run the whole platform on embedded defaults (a dead process is restarted; Ctrl-C stops everything)
 	$(PY) -m inferlane.devstack
 
 .PHONY: test
@@ -80,6 +80,10 @@ bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m bench.gpu --out gpu-bench.json
+
+.PHONY: bench-load
+bench-load: install ## Only the load leg of make bench: T-M1 quiet, then with two CPU hogs (0 failed)
+	$(PY) -m bench.load
 
 .PHONY: bench-scale
 bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)

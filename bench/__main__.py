@@ -3,12 +3,13 @@
 import asyncio
 from collections.abc import Sequence
 
-from bench import clients, inference, tasks
+from bench import clients, inference, load, tasks
 from bench.stack import running_stack
 
+HEADER = ("metric", "platform", "direct Triton", "ratio / delta", "target")
 
-def table(rows: Sequence[tuple[str, ...]]) -> str:
-    header = ("metric", "platform", "direct Triton", "ratio / delta", "target")
+
+def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = HEADER) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
@@ -18,6 +19,7 @@ def main() -> None:
     with running_stack() as stack:
         rows = asyncio.run(inference.run(stack))
         task_rows = asyncio.run(tasks.run(stack))
+        load_rows = asyncio.run(load.run(stack))
         client_rows = asyncio.run(clients.run(stack))
     print(
         f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
@@ -31,6 +33,11 @@ def main() -> None:
     print(table(task_rows))
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in tasks.LAST_STAGES.items())
     print(f"T-M5 stages (p50; created -> queued -> started -> finished): {stages}")
+    print(
+        f"\nTasks under load (sentiment; {load.TASKS} batch tasks at once, quiet and then with "
+        f"{load.HOGS} CPU-bound processes on the machine)\n"
+    )
+    print(table(load_rows, load.HEADER))
     print(
         f"\nConcurrent clients ({clients.CLIENTS:,} over REST, {clients.USERS} users, polling "
         f"from {clients.POLL_FIRST} s to {clients.POLL_MAX} s apart; direct leg: the same "

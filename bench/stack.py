@@ -70,9 +70,9 @@ def running_stack(**settings: str) -> Iterator[Stack]:
             if launcher.poll() is not None:
                 raise RuntimeError(f"the stack exited:\n{log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=2).json().get("status") == "ready":
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the stack never became ready; see {log}")

@@ -67,6 +67,15 @@ def triton(work_dir: Path) -> Iterator[Triton]:
     server.stop()
 
 
+@pytest.fixture
+def own_triton(tmp_path: Path) -> Iterator[Triton]:
+    """A Triton this test may kill, pause and restart (same ports)."""
+    server = Triton(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def closed_port_url() -> str:
     """A PostgreSQL URL nobody answers: port 9 (discard) on loopback is closed here."""

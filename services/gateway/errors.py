@@ -58,6 +58,8 @@ _GRPC_TO_HTTP = {
     grpc.StatusCode.UNIMPLEMENTED: 501,
     grpc.StatusCode.OUT_OF_RANGE: 413,  # an upload over the service's size limit
 }
+# Seconds a client is asked to wait before retrying a call whose peer was unavailable.
+UNAVAILABLE_RETRY = 5
 # FAILED_PRECONDITION with this domain code: it existed but is no longer available (410).
 GONE = "gone"
 
@@ -128,6 +130,8 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
         return problem(413, instance=instance, detail="The request is too large.")
     if status == 429:
         headers["Retry-After"] = str(retry_after)
+    if status == 503:  # a peer (or Triton behind it) is down or restarting: worth a retry soon
+        headers["Retry-After"] = str(_seconds(trailers.get(RETRY_AFTER_KEY)) or UNAVAILABLE_RETRY)
     if status >= 500:
         # Transport and server messages name hosts and internals: log them, do not return them.
         log.warning("peer call failed", grpc_code=code.name, grpc_details=exc.details())

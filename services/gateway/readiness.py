@@ -1,4 +1,10 @@
-"""Probes behind /readyz: each answers "ok" or one word saying what is wrong, within a timeout."""
+"""Probes behind /readyz: each answers "ok" or one word saying what is wrong, within a timeout.
+
+Only what every request needs decides whether the gateway takes traffic: the gateway itself
+(it answers) and its auth path. Everything else is reported, not required: with Triton, a
+model or the tasks service down, sign-in, datasets and task reads keep working, model
+routes answer 503 with Retry-After, and tasks wait in their queue.
+"""
 
 import asyncio
 from collections.abc import Awaitable
@@ -14,6 +20,7 @@ from inferlane.inference.v1 import inference_service_pb2, inference_service_pb2_
 from .clients import Clients
 
 OK = "ok"
+REQUIRED = frozenset({"auth"})
 # The inference service reports its Triton dependency under this health service name.
 TRITON_SERVICE = "triton"
 
@@ -79,3 +86,12 @@ _RPC_STATES = {
     grpc.StatusCode.DEADLINE_EXCEEDED: "timeout",
     grpc.StatusCode.NOT_FOUND: "unknown_service",  # the peer does not report that name
 }
+
+
+def verdict(components: dict[str, str]) -> str:
+    """ready: every component ok; degraded: what every request needs is ok; else not_ready."""
+    if all(state == OK for state in components.values()):
+        return "ready"
+    if all(components.get(name) == OK for name in REQUIRED):
+        return "degraded"
+    return "not_ready"

@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, struct_pb2
 
-from inferlane.common.capacity import Capacity
+from inferlane.common.aimd import AdaptiveLimit
 from inferlane.common.errors import InvalidInput, NotFound
 from inferlane.common.grpc.peer_errors import domain_error
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
@@ -23,8 +23,7 @@ from services.tasks.models import ModelInfo
 
 Metadata = tuple[tuple[str, str], ...] | None
 MODEL_TTL = 30.0
-# Rows one process has in Predict calls at once. Enough for Triton to batch many single
-# tasks together, few enough that a CPU model's queue stays well inside the call deadline.
+# Rows one process has in Predict calls at once, unless told otherwise (the worker adapts it).
 ROWS_IN_FLIGHT = 256
 
 
@@ -43,12 +42,14 @@ class Peers:
         datasets: grpc.aio.Channel,
         inference: grpc.aio.Channel,
         timeout: float = 10.0,
-        rows_in_flight: int = ROWS_IN_FLIGHT,
+        rows: AdaptiveLimit | None = None,
     ) -> None:
         self._datasets = datasets_service_pb2_grpc.DatasetsServiceStub(datasets)
         self._inference = inference_service_pb2_grpc.InferenceServiceStub(inference)
         self._timeout = timeout
-        self._rows = Capacity(rows_in_flight)
+        self._rows = rows or AdaptiveLimit(
+            floor=ROWS_IN_FLIGHT, ceiling=ROWS_IN_FLIGHT, target_seconds=float("inf")
+        )
         self._models: dict[str, tuple[float, ModelInfo]] = {}
 
     async def model(self, name: str, metadata: Metadata = None) -> ModelInfo:
@@ -108,6 +109,10 @@ class Peers:
                 )
                 rows.append((row.row_index, content))
         return rows
+
+    def rows_per_call(self, preferred: int) -> int:
+        """`preferred`, or fewer while the model answers too slowly for that many in flight."""
+        return self._rows.call_rows(preferred)
 
     async def predict(
         self, model: str, inputs: Sequence[dict[str, Any]], metadata: Metadata

@@ -1,5 +1,5 @@
 """The task pipeline under failure: a worker or the relay killed with -9, NATS restarted,
-Triton down past the retry budget, cancellation and watching mid-batch, two workers sharing
+datasets down past the retry budget, cancellation and watching mid-batch, two workers sharing
 one task. Every batch must end with exactly one stored result per row."""
 
 import asyncio
@@ -12,22 +12,19 @@ import pytest
 
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_types_pb2 as types
-from services.inference.process import build as build_inference
-from services.inference.settings import InferenceSettings
 from services.tasks.worker.process import build as build_worker
-from tests.integration.conftest import fast
 from tests.integration.test_auth_admin import sign_in
 from tests.integration.test_gateway_auth import promote_to_admin
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
+from tests.support.task_batches import ROWS, assert_exactly_once, batch, wait_partly_done
 from tests.support.task_stack import start_peers, start_task_stack, worker_settings
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
-ROWS = 3000  # twelve chunks of 256
 QUICK_REDELIVERY = {"ack_wait_seconds": 5, "retry_base_seconds": 0.2, "retry_max_seconds": 1}
 
 
@@ -44,33 +41,6 @@ def stack_of(own_nats, start_process, migrated_db, triton, tmp_path):
         )
 
     return make
-
-
-async def batch(stack, rows: int = ROWS):
-    """A fresh owner's batch task over `rows` reviews: (tasks channel, owner, task)."""
-    async with stack.channel(stack.auth) as auth, stack.channel(stack.datasets) as datasets:
-        me = await create_account(auth)
-        dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
-    tasks = stack.channel(stack.tasks)
-    task = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
-    return tasks, me, task
-
-
-async def wait_partly_done(tasks, me, task_id: str) -> types.Task:
-    while True:
-        task = await calls.get(tasks, me.metadata, task_id)
-        if task.progress.done > 0:
-            assert task.progress.done < task.progress.total, "finished before the test could act"
-            return task
-        await asyncio.sleep(0.05)
-
-
-async def assert_exactly_once(db: str, tasks, me, task_id: str, rows: int) -> None:
-    done = await calls.wait_for(tasks, me.metadata, task_id, timeout=180)
-    assert calls.status_name(done) == "TASK_STATUS_READY", done
-    assert (done.progress.done, done.progress.total) == (rows, rows)
-    count, indexes = await procs.stored_rows(db, task_id)
-    assert count == rows and indexes == list(range(rows))
 
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_no_row(stack_of, migrated_db, tmp_path):
@@ -162,13 +132,16 @@ async def test_nats_restarted_mid_batch_still_gives_one_result_per_row(
     await assert_exactly_once(migrated_db, tasks, me, task.id, ROWS)
 
 
-async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_completes(
-    stack_of, start_process, own_nats, triton, migrated_db, tmp_path
+async def test_datasets_down_past_the_retry_budget_dead_letters_then_replay_completes(
+    stack_of, start_process, own_nats, migrated_db, tmp_path
 ):
-    stack = await stack_of(triton_url="127.0.0.1:9", workers=0)
+    stack = await stack_of(workers=0)
     settings = stack.settings["worker"]
     doomed = await procs.worker(
-        tmp_path / "worker-1.log", settings, max_attempts=2, retry_base_seconds=0.2
+        tmp_path / "worker-1.log",
+        {**settings, "datasets_addr": "127.0.0.1:9"},  # nothing listens there
+        retry_budget_seconds=1,
+        retry_base_seconds=0.2,
     ).start()
     rows = 300  # two chunks
     try:
@@ -177,6 +150,7 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     finally:
         doomed.server.stop()
     assert calls.status_name(failed) == "TASK_STATUS_ERROR" and failed.error.code == "03", failed
+    assert "gave up after" in failed.error.message, failed
 
     admin = await create_account(stack.channel(stack.auth))
     await promote_to_admin(migrated_db, admin.email, tmp_path)
@@ -184,7 +158,9 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     stub = calls.stub(tasks)
     listed = await stub.ListDeadLetters(pb.ListDeadLettersRequest(), metadata=admin.metadata)
     letters = [d for d in listed.dead_letters if d.task_id == task.id]
-    assert letters and all(d.delivery_count == 2 for d in letters), listed
+    assert letters and all(d.delivery_count == 1 for d in letters), (
+        listed
+    )  # retried, not redelivered
     client = await nats.connect(own_nats.url)
     try:
         message = await client.jetstream().get_last_msg(
@@ -194,13 +170,7 @@ async def test_triton_down_past_the_retry_budget_dead_letters_then_replay_comple
     finally:
         await client.close()
 
-    healthy = await start_process(
-        build_inference,
-        fast(InferenceSettings, triton_url=triton.url, auth_addr=settings["auth_addr"]),
-    )
-    await start_process(
-        build_worker, worker_settings(stack.settings, inference_addr=healthy.address)
-    )
+    await start_process(build_worker, worker_settings(stack.settings))
     await stub.ReplayDeadLetter(
         pb.ReplayDeadLetterRequest(dead_letter_id=letters[0].id), metadata=admin.metadata
     )

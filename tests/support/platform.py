@@ -77,8 +77,8 @@ def running_platform(
         def ready() -> bool:
             assert launcher.poll() is None, platform.tail()
             try:
-                return httpx.get(f"{platform.url}/readyz", timeout=2).status_code == 200
-            except httpx.HTTPError:
+                return httpx.get(f"{platform.url}/readyz", timeout=2).json()["status"] == "ready"
+            except (httpx.HTTPError, ValueError):
                 return False
 
         wait_until(ready, 120, "the platform to be ready")

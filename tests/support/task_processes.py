@@ -55,6 +55,15 @@ def worker(log_path: Any, settings: dict[str, Any], **extra: Any) -> Service:
     return Service("services.tasks.worker", log_path, env, "TASKS_WORKER_")
 
 
+def inference(log_path: Any, triton_url: str, auth_addr: str) -> Service:
+    env = {
+        "TRITON_URL": triton_url,
+        "AUTH_ADDR": auth_addr,
+        "INFERENCE_HEALTH_INTERVAL_SECONDS": "0.2",
+    }
+    return Service("services.inference", log_path, env, "INFERENCE_")
+
+
 def tasks_service(log_path: Any, settings: dict[str, Any], **env: str) -> Service:
     return Service("services.tasks", log_path, subprocess_env(settings, "TASKS_") | env, "TASKS_")
 

@@ -64,3 +64,21 @@ async def test_a_cancelled_waiter_gives_way_and_leaks_nothing():
 def test_a_capacity_must_hold_something():
     with pytest.raises(ValueError):
         Capacity(0)
+
+
+async def test_a_holder_queued_before_the_capacity_shrank_below_it_still_gets_its_turn():
+    capacity = Capacity(64)
+    release = asyncio.Event()
+
+    async def hold(units: int) -> None:
+        async with capacity.hold(units):
+            await release.wait()
+
+    first = asyncio.create_task(hold(32))
+    await asyncio.sleep(0)
+    queued = asyncio.create_task(hold(64))  # waits for the first
+    await asyncio.sleep(0)
+    capacity.resize(8)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, queued), 5)
+    assert capacity.free == capacity.total == 8

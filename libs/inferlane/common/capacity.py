@@ -29,8 +29,12 @@ class Capacity:
         finally:
             self._release(units)
 
+    def _fits(self, units: int) -> bool:
+        # A holder larger than a capacity that shrank meanwhile goes when nothing else is held.
+        return units <= self.free or self.free >= self.total
+
     async def _acquire(self, units: int) -> None:
-        if not self._waiting and self.free >= units:
+        if not self._waiting and self._fits(units):
             self.free -= units
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -46,12 +50,20 @@ class Capacity:
                 self._grant()  # it may have been the head that blocked smaller ones
             raise
 
+    def resize(self, total: int) -> None:
+        """A new capacity; holders above it keep what they hold, and newcomers wait until
+        enough of it is given back."""
+        total = max(1, total)
+        self.free += total - self.total
+        self.total = total
+        self._grant()
+
     def _release(self, units: int) -> None:
         self.free += units
         self._grant()
 
     def _grant(self) -> None:
-        while self._waiting and self._waiting[0][0] <= self.free:
+        while self._waiting and self._fits(self._waiting[0][0]):
             units, granted = self._waiting.popleft()
             self.free -= units
             granted.set_result(None)

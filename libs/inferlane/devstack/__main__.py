@@ -1,8 +1,9 @@
-"""`make run`: the whole platform on one machine, under honcho's process manager.
+"""`make run`: the whole platform on one machine, under a supervisor built on honcho.
 
 Embedded PostgreSQL, NATS and Triton start unless DATABASE_URL / NATS_URL / TRITON_URL
-point at running ones. Ctrl-C or SIGTERM stops every process (honcho signals each
-process group, so grandchildren such as Triton's python stubs go too).
+point at running ones. A process that dies is started again after a backoff (the output
+says so); Ctrl-C or SIGTERM stops every process (each process group is signalled, so
+grandchildren such as Triton's python stubs go too).
 """
 
 import json
@@ -15,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
-from honcho.manager import Manager
 
 from inferlane.devstack import binaries, embedded
 from inferlane.devstack.settings import StackSettings
+from inferlane.devstack.supervisor import Supervisor
 
 PY = shlex.quote(sys.executable)
 WORKER_ACCOUNT = "tasks-worker"  # the worker's service account in auth
@@ -86,17 +87,17 @@ def announce_when_ready(url: str, stop: threading.Event) -> None:
     """Print once when /readyz says every component is up (processes start in parallel)."""
     while not stop.wait(1.0):
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=2).json().get("status") == "ready":
                 print(f"\n  Inferlane is ready: {url}  (API docs: {url}/docs)\n", flush=True)
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
             pass
 
 
 def main() -> None:
     settings = StackSettings()
     processes, env = plan(settings)
-    manager = Manager()
+    manager = Supervisor()
     for process in processes:
         manager.add_process(
             process.name,
@@ -105,7 +106,11 @@ def main() -> None:
             cwd=str(embedded.REPO_ROOT),
         )
     url = f"http://127.0.0.1:{settings.gateway_port}"
-    print(f"Starting Inferlane at {url} — Ctrl-C stops every process.", flush=True)
+    print(
+        f"Starting Inferlane at {url} — a process that dies is restarted;"
+        " Ctrl-C stops every process.",
+        flush=True,
+    )
     stop = threading.Event()
     threading.Thread(target=announce_when_ready, args=(url, stop), daemon=True).start()
     started = time.monotonic()

@@ -17,8 +17,9 @@ class Liveness(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
+    status: Literal["ready", "degraded", "not_ready"]
     components: dict[str, str]
+    required: list[str]
 
 
 @router.get("/healthz")
@@ -29,15 +30,15 @@ async def healthz() -> Liveness:
 
 @router.get(
     "/readyz",
-    responses={503: {"model": Readiness, "description": "A dependency is not ready."}},
+    responses={503: {"model": Readiness, "description": "What every request needs is down."}},
 )
 async def readyz(clients: ClientsDep, settings: SettingsDep, response: Response) -> Readiness:
-    """Readiness: PostgreSQL, NATS, every service and Triton answer ("ok" or what is wrong)."""
+    """Readiness: each dependency ("ok" or what is wrong); 503 only if a required one is down."""
     components = await readiness.check_all(clients, settings.readiness_timeout_seconds)
-    ready = all(state == readiness.OK for state in components.values())
-    if not ready:
+    status = readiness.verdict(components)
+    if status == "not_ready":
         response.status_code = 503
-    return Readiness(status="ready" if ready else "not_ready", components=components)
+    return Readiness(status=status, components=components, required=sorted(readiness.REQUIRED))
 
 
 @router.get(

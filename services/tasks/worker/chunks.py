@@ -1,16 +1,17 @@
 """Running one chunk of a task: read its rows, check them, predict, store — once.
 
-The outcome tells the consumer what to do with the message: ack it (done, or nothing left to
-do), retry it later (a dependency is down), or dead-letter it (out of attempts, or an error
-that retrying cannot fix). Results and progress are committed before the ack, in one
-transaction that also marks the chunk completed, so a redelivery writes nothing twice.
+The outcome tells the consumer what to do with the message: ack it (done, nothing left to do,
+or dead-lettered because retrying cannot fix it); a dependency that is busy or down raises
+Transient, and the consumer decides when to try again. Results and progress are committed
+before the ack, in one transaction that also marks the chunk completed, so a redelivery
+writes nothing twice.
 """
 
 import asyncio
 import enum
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -46,7 +47,7 @@ log = structlog.get_logger(__name__)
 class Outcome(enum.Enum):
     DONE = "done"  # ack
     SKIPPED = "skipped"  # ack: finished already, or the task ended
-    RETRY = "retry"  # nak with a delay
+    RETRY = "retry"  # nak: another worker (or this one, later) takes it
     DEAD = "dead"  # recorded as a dead letter, task failed; ack
 
 
@@ -55,6 +56,9 @@ class Delivery:
     work: events_pb2.TaskWork
     payload: bytes
     attempt: int  # 1 on the first delivery
+    # Rows predicted by earlier tries of this delivery (by row index): a retry after a busy
+    # or failed call asks the model only for the rest. Stored only with the whole chunk.
+    predicted: dict[int, Result] = field(default_factory=dict)
 
 
 class Transient(Exception):
@@ -72,7 +76,6 @@ class ChunkRunner:
         peers: Peers,
         credentials: Callable[[str], Any],
         *,
-        max_attempts: int,
         predict_rows: int,
         batch_chunks: int = 4,
         on_progress: Callable[[Task, bool], Any],
@@ -82,7 +85,6 @@ class ChunkRunner:
         self._engine = engine
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
-        self._max_attempts = max_attempts
         self._predict_rows = predict_rows
         # Batch chunks run a few at a time, so a task's chunks finish one after another
         # (steady progress) and single tasks, which skip this, are not stuck behind them.
@@ -92,28 +94,13 @@ class ChunkRunner:
         self._clock = clock
 
     async def run(self, delivery: Delivery) -> Outcome:
+        """DONE, SKIPPED or DEAD; raises Transient when a dependency is busy or down."""
         try:
             return await self._run(delivery)
         except DBAPIError as exc:  # the database is restarting or unreachable
-            return await self._retry_or_give_up(delivery, Transient(f"database: {exc.orig}"))
-        except Transient as exc:
-            return await self._retry_or_give_up(delivery, exc)
+            raise Transient(f"database: {exc.orig}") from exc
         except Permanent as exc:
             return await self.dead_letter(delivery, str(exc))
-
-    async def _retry_or_give_up(self, delivery: Delivery, exc: Exception) -> Outcome:
-        if delivery.attempt >= self._max_attempts:
-            reason = f"gave up after {delivery.attempt} attempts: {exc}"
-            return await self.dead_letter(delivery, reason)
-        work = delivery.work
-        log.warning(
-            "chunk failed; will retry",
-            task_id=work.task_id,
-            chunk=work.chunk_index,
-            attempt=delivery.attempt,
-            error=str(exc),
-        )
-        return Outcome.RETRY
 
     async def _run(self, delivery: Delivery) -> Outcome:
         work = delivery.work
@@ -126,11 +113,11 @@ class ChunkRunner:
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
-            return await self._process(task, chunk)
+            return await self._process(task, chunk, delivery.predicted)
         async with self._batch_slots:
-            return await self._process(task, chunk)
+            return await self._process(task, chunk, delivery.predicted)
 
-    async def _process(self, task: Task, chunk: Chunk) -> Outcome:
+    async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
         # short, so it starts in the transaction that finishes it (one commit less).
         starting = task.status is not Status.RUNNING
@@ -138,7 +125,7 @@ class ChunkRunner:
             async with self._engine.begin() as conn:
                 await repository.transition(conn, [task.id], Status.RUNNING)
             self._on_progress(task, True)
-        results = await self._results(task, chunk)
+        results = await self._results(task, chunk, predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING)
@@ -158,12 +145,14 @@ class ChunkRunner:
             self._on_progress(finished or updated, finished is not None)
         return Outcome.DONE
 
-    async def _results(self, task: Task, chunk: Chunk) -> list[Result]:
+    async def _results(
+        self, task: Task, chunk: Chunk, predicted: dict[int, Result]
+    ) -> list[Result]:
         try:
             metadata = await self._credentials(str(task.owner_id))
             model = await self._peers.model(task.model, metadata)
             inputs = await self._inputs(task, chunk, metadata)
-            return await self._predict_all(task, model, inputs, metadata)
+            return await self._predict_all(task, model, inputs, metadata, predicted)
         except grpc.aio.AioRpcError as exc:
             if is_transient(exc):
                 raise Transient(f"{exc.code().name}: {exc.details()}") from exc
@@ -193,10 +182,13 @@ class ChunkRunner:
         model: ModelInfo,
         rows: list[tuple[int, dict[str, Any]]],
         metadata: Metadata,
+        results: dict[int, Result],
     ) -> list[Result]:
-        results: dict[int, Result] = {}
+        """Every row's result; `results` holds (and keeps, for a retry) those predicted."""
         ready: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         for index, stored in rows:
+            if index in results:
+                continue
             feed = _model_input(task, model, stored)
             if problem := row_problem(model, feed):
                 results[index] = Result(
@@ -204,8 +196,10 @@ class ChunkRunner:
                 )
             else:
                 ready.append((index, stored, feed))
-        for start in range(0, len(ready), self._predict_rows):
-            batch = ready[start : start + self._predict_rows]
+        while ready:
+            # Calls shrink while the model is slow, so each answers within its deadline.
+            size = self._peers.rows_per_call(self._predict_rows)
+            batch, ready = ready[:size], ready[size:]
             for (index, stored, _), outcome in zip(
                 batch,
                 await self._predict(task.model, [f for _, _, f in batch], metadata),

@@ -1,13 +1,18 @@
 """The worker's side of the TASKS_WORK queue: a durable pull consumer shared by every worker.
 
 Up to `concurrency` chunks run at once per process; each message is acked only after its
-results are committed (ChunkRunner), retried with exponential backoff (NAK with a delay) while
-a dependency is down, and dead-lettered by the runner when out of attempts. A message that
-keeps killing workers is delivered more than max_attempts times and dead-lettered unseen.
+results are committed (ChunkRunner). Nothing is pulled while inference is not ready (the
+gate). A chunk whose dependency is busy or restarting is retried here, with backoff, while the
+message is kept in progress: that costs time within the retry budget, never a delivery, and
+only failures that outlast the budget make a dead letter. Deliveries count crashes and
+unexpected errors: a message that keeps killing workers is delivered more than max_attempts
+times and dead-lettered unseen.
 """
 
 import asyncio
 import contextlib
+import time
+from collections.abc import AsyncIterator
 
 import structlog
 from nats.aio.msg import Msg
@@ -18,7 +23,9 @@ from inferlane.common import tracing
 from inferlane.common.nats import NatsConnection, ensure_consumer
 from inferlane.events.v1 import events_pb2
 from services.tasks.streams import WORK
-from services.tasks.worker.chunks import ChunkRunner, Delivery, Outcome
+from services.tasks.worker.chunks import ChunkRunner, Delivery, Outcome, Transient
+from services.tasks.worker.gate import ReadyGate
+from services.tasks.worker.retries import RetryBudget
 
 log = structlog.get_logger(__name__)
 
@@ -47,21 +54,26 @@ class WorkConsumer:
         self,
         nats: NatsConnection,
         runner: ChunkRunner,
+        gate: ReadyGate,
         *,
         concurrency: int,
         max_attempts: int,
+        retry_budget: float,
         retry_base: float,
         retry_max: float,
         ack_wait: float,
     ) -> None:
         self._nats = nats
         self._runner = runner
+        self._gate = gate
+        self._budget = retry_budget
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._retry = (retry_base, retry_max)
         self._ack_wait = ack_wait
         self._closing = False
+        self._closed = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -82,6 +94,7 @@ class WorkConsumer:
         subscription = await js.pull_subscribe_bind(DURABLE, stream=WORK_STREAM)
         try:
             while not self._closing:
+                await self._gate.wait_open()
                 taken = await self._take_slots()
                 try:
                     batch = await subscription.fetch(taken, timeout=1.0)
@@ -145,10 +158,10 @@ class WorkConsumer:
                     delivery, f"delivered {attempt} times without an answer: it may crash workers"
                 )
             else:
-                outcome = await self._runner.run(delivery)
+                outcome = await self._run_until_settled(delivery, msg)
             span.set_attribute("inferlane.outcome", outcome.value)
             if outcome is Outcome.RETRY:
-                await msg.nak(delay=backoff(attempt, *self._retry))
+                await msg.nak()  # the worker is closing: another one takes it now
             else:
                 await msg.ack()
         except Exception as exc:  # unexpected: let JetStream redeliver it after a pause
@@ -158,8 +171,77 @@ class WorkConsumer:
         finally:
             self._slots.release()
 
+    async def _run_until_settled(self, delivery: Delivery, msg: Msg) -> Outcome:
+        budget = RetryBudget(self._budget, *self._retry)
+        while True:
+            try:
+                async with _kept_in_progress(msg, self._ack_wait / 3):
+                    return await self._runner.run(delivery)
+            except Transient as exc:
+                reason = str(exc)
+            delay = budget.next_delay()
+            work = delivery.work
+            if delay is None:
+                return await self._runner.dead_letter(
+                    delivery,
+                    f"gave up after {budget.failures} tries in {self._budget:.0f} s: {reason}",
+                )
+            log.warning(
+                "chunk failed; will retry",
+                task_id=work.task_id,
+                chunk=work.chunk_index,
+                failures=budget.failures,
+                retry_in=round(delay, 2),
+                error=reason,
+            )
+            if not await self._pause(msg, delay, budget):
+                return Outcome.RETRY
+
+    async def _pause(self, msg: Msg, delay: float, budget: RetryBudget) -> bool:
+        """Back off, then wait (uncharged) until inference is ready; False if closing."""
+        with contextlib.suppress(Exception):
+            await msg.in_progress()
+        if await self._closed_within(delay):
+            return False
+        started = time.monotonic()
+        while not self._gate.is_open:
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+            if await self._closed_within(min(1.0, self._ack_wait / 3)):
+                return False
+        budget.pause(time.monotonic() - started)
+        return True
+
+    async def _closed_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._closed.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
     async def close(self) -> None:
-        """Stop fetching; chunks in flight finish (their results are committed, then acked)."""
+        """Stop fetching; chunks in flight finish (their results are committed, then acked),
+        and chunks waiting to retry go back to the queue at once."""
         self._closing = True
+        self._closed.set()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def _kept_in_progress(msg: Msg, every: float) -> AsyncIterator[None]:
+    """Tell JetStream the chunk is being worked on, so a long one is not redelivered."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating

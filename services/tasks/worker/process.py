@@ -1,6 +1,9 @@
 """Wiring of the worker: JetStream consumer, chunk runner, peers, and the same health/metrics
 bootstrap as the services (no public RPCs)."""
 
+import grpc
+
+from inferlane.common.aimd import AdaptiveLimit
 from inferlane.common.auth.service_credentials import ServiceCredentials
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.grpc.client import channel
@@ -11,6 +14,7 @@ from services.tasks.peers import Peers
 from services.tasks.process import nats_check
 from services.tasks.worker.chunks import ChunkRunner
 from services.tasks.worker.consumer import WorkConsumer
+from services.tasks.worker.gate import ReadyGate
 from services.tasks.worker.progress import ProgressPublisher
 from services.tasks.worker.settings import WorkerSettings
 
@@ -30,20 +34,29 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         channel(settings.inference_addr),
     )
     credentials = ServiceCredentials(auth, settings.service_key.get_secret_value())
+    floor = max(1, min(settings.predict_rows, settings.rows_in_flight) // MIN_CALL_FRACTION)
+    rows = AdaptiveLimit(
+        floor=floor,
+        ceiling=max(floor, settings.rows_in_flight),
+        target_seconds=settings.target_latency_seconds,
+        busy=_busy,
+    )
     runner = ChunkRunner(
         engine,
-        Peers(datasets, inference),
+        Peers(datasets, inference, rows=rows),
         credentials.metadata,
-        max_attempts=settings.max_attempts,
         predict_rows=settings.predict_rows,
         batch_chunks=settings.batch_chunks,
         on_progress=ProgressPublisher(nats, settings.progress_interval_seconds),
     )
+    gate = ReadyGate(inference, settings.health_interval_seconds)
     consumer = WorkConsumer(
         nats,
         runner,
+        gate,
         concurrency=settings.concurrency,
         max_attempts=settings.max_attempts,
+        retry_budget=settings.retry_budget_seconds,
         retry_base=settings.retry_base_seconds,
         retry_max=settings.retry_max_seconds,
         ack_wait=settings.ack_wait_seconds,
@@ -61,6 +74,17 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
             "schema": schema_check(engine, "tasks"),
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
-        background=[consumer.run],
+        background=[consumer.run, gate.run],  # the consumer first: tests reach it there
         on_stop=[consumer.close, close_channels, nats.close, engine.dispose],
     )
+
+
+# On a model slow enough, Predict calls shrink to this fraction of PREDICT_ROWS, so one call
+# still answers inside Triton's deadline (at ~10 rows/s, 64 rows would not fit in 5 s).
+MIN_CALL_FRACTION = 8
+_BUSY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+def _busy(exc: BaseException) -> bool:
+    """A Predict refused as busy (Triton's deadline passed) or unanswered: fewer rows in flight."""
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _BUSY

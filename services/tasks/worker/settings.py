@@ -37,13 +37,40 @@ class WorkerSettings(ServiceSettings):
         "after another (steady progress) and the model's queue stays short.",
     )
     predict_rows: int = Field(
-        64, gt=0, description="Rows per Predict call to the inference service."
+        64,
+        gt=0,
+        description="Rows per Predict call to the inference service (fewer while the model "
+        "is slow: see ROWS_IN_FLIGHT).",
+    )
+    rows_in_flight: int = Field(
+        256,
+        gt=0,
+        description="Most rows one worker has in Predict calls at once; it adapts below that "
+        "(halved when the model answers slower than TARGET_LATENCY_SECONDS or is busy, grown "
+        "while it answers in time) down to PREDICT_ROWS / 8, and calls shrink with it.",
+    )
+    target_latency_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Slowest answer to a Predict call that still counts as on time; keep it "
+        "well under INFERENCE_TRITON_TIMEOUT_SECONDS so a call's wait in Triton's queue fits "
+        "its deadline.",
+    )
+    retry_budget_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="How long a chunk keeps retrying a dependency that is busy, restarting or "
+        "unreachable before it goes to the dead-letter stream. Time waiting for inference to "
+        "be ready is not counted: the worker then takes no work, and tasks wait.",
     )
     max_attempts: int = Field(
-        5, gt=0, description="Deliveries of a chunk before it goes to the dead-letter stream."
+        5,
+        gt=0,
+        description="Deliveries of a chunk (each ended by a worker crash or an unexpected "
+        "error; retries within the budget are not deliveries) before it is dead-lettered.",
     )
     retry_base_seconds: float = Field(
-        1.0, gt=0, description="First retry delay of a failed chunk; doubles each attempt."
+        1.0, gt=0, description="First retry delay of a failed chunk; doubles each try."
     )
     retry_max_seconds: float = Field(30.0, gt=0, description="Longest retry delay of a chunk.")
     ack_wait_seconds: float = Field(
