@@ -9,15 +9,10 @@ import asyncio
 import os
 import time
 
-import grpc
-
 from bench.hogs import cpu_hogs
-from bench.inference import reviews, token
 from bench.stack import Stack
-from bench.tasks import csv_bytes, until_terminal, upload
-from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from bench.tasks import review_dataset, until_terminal
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
-from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 
 ROWS = int(os.environ.get("BENCH_LOAD_ROWS", "5000"))
@@ -45,19 +40,10 @@ async def _leg(tasks, metadata, dataset_id: str) -> tuple[float, int]:
 
 
 async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
-    base = reviews(2048)
-    texts = [base[i % len(base)] for i in range(ROWS)]
-    metadata = [("authorization", f"Bearer {await token(stack)}")]
-    async with (
-        grpc.aio.insecure_channel(stack.addresses["datasets"]) as ds,
-        grpc.aio.insecure_channel(stack.addresses["tasks"]) as ts,
-    ):
-        datasets = datasets_service_pb2_grpc.DatasetsServiceStub(ds)
-        tasks = tasks_service_pb2_grpc.TasksServiceStub(ts)
-        dataset_id = await upload(datasets, metadata, csv_bytes(texts))
-        quiet_rps, quiet_failed = await _leg(tasks, metadata, dataset_id)
+    async with review_dataset(stack, ROWS) as data:
+        quiet_rps, quiet_failed = await _leg(data.tasks, data.metadata, data.dataset_id)
         with cpu_hogs(HOGS):
-            loaded_rps, loaded_failed = await _leg(tasks, metadata, dataset_id)
+            loaded_rps, loaded_failed = await _leg(data.tasks, data.metadata, data.dataset_id)
     return [
         (
             f"T-M1 under load: {TASKS} x {ROWS:,} rows, {HOGS} CPU hogs",

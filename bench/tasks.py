@@ -12,7 +12,10 @@ import itertools
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import tritonclient.grpc.aio as triton_aio
@@ -52,6 +55,33 @@ async def upload(stub, metadata, data: bytes) -> str:
     return (await stub.UploadDataset(messages(), metadata=metadata)).dataset.id
 
 
+@dataclass
+class ReviewDataset:
+    """A signed-in bench user's dataset of `texts` (column `review`) and a tasks stub."""
+
+    tasks: Any  # a TasksServiceStub on an aio channel (its generated types are the sync ones)
+    metadata: list[tuple[str, str]]
+    dataset_id: str
+    texts: list[str]
+
+
+@asynccontextmanager
+async def review_dataset(stack: Stack, rows: int) -> AsyncIterator[ReviewDataset]:
+    """`rows` dev reviews (2,048 distinct, repeated) uploaded as a fresh user's dataset."""
+    base = reviews(2048)
+    texts = [base[i % len(base)] for i in range(rows)]
+    metadata = [("authorization", f"Bearer {await token(stack)}")]
+    async with (
+        grpc.aio.insecure_channel(stack.addresses["datasets"]) as ds,
+        grpc.aio.insecure_channel(stack.addresses["tasks"]) as ts,
+    ):
+        datasets = datasets_service_pb2_grpc.DatasetsServiceStub(ds)
+        dataset_id = await upload(datasets, metadata, csv_bytes(texts))
+        yield ReviewDataset(
+            tasks_service_pb2_grpc.TasksServiceStub(ts), metadata, dataset_id, texts
+        )
+
+
 async def until_terminal(stub, metadata, task_id: str) -> types.Task:
     async for update in stub.WatchTask(pb.WatchTaskRequest(task_id=task_id), metadata=metadata):
         if update.event.HasField("task") and update.event.task.status in TERMINAL:
@@ -60,18 +90,10 @@ async def until_terminal(stub, metadata, task_id: str) -> types.Task:
 
 
 async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
-    base = reviews(2048)
-    texts = [base[i % len(base)] for i in range(ROWS)]
-    metadata = [("authorization", f"Bearer {await token(stack)}")]
     triton = triton_aio.InferenceServerClient(stack.triton_url)
-    async with (
-        grpc.aio.insecure_channel(stack.addresses["datasets"]) as ds,
-        grpc.aio.insecure_channel(stack.addresses["tasks"]) as ts,
-    ):
-        datasets = datasets_service_pb2_grpc.DatasetsServiceStub(ds)
-        tasks = tasks_service_pb2_grpc.TasksServiceStub(ts)
-        dataset_id = await upload(datasets, metadata, csv_bytes(texts))
-
+    async with review_dataset(stack, ROWS) as dataset:
+        tasks, metadata = dataset.tasks, dataset.metadata
+        dataset_id, texts = dataset.dataset_id, dataset.texts
         batches = [texts[i : i + DIRECT_BATCH] for i in range(0, ROWS, DIRECT_BATCH)]
 
         def direct(batch: list[str]) -> Callable[[], Awaitable[object]]:
@@ -92,7 +114,7 @@ async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
 
         direct_ms, task_ms = [], []
         stages: dict[str, list[float]] = {"queue": [], "pickup": [], "run": []}
-        for text in base[:SINGLE_SAMPLES]:
+        for text in texts[:SINGLE_SAMPLES]:
             start = time.perf_counter()
             await triton.infer("sentiment", triton_request([text]))
             direct_ms.append((time.perf_counter() - start) * 1000)
