@@ -1,5 +1,6 @@
 """Tables of the tasks service, all in its own PostgreSQL schema `tasks`."""
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -106,6 +107,23 @@ task_results = Table(
     Column("raw", JSONB),
     Column("error_code", String(8)),
     Column("error_message", Text),
+)
+
+# One vector per successful row of an embedding batch task, written by the transaction that
+# stores the chunk's results (so exactly once). Each finished task gets its own partial HNSW
+# index (services/tasks/vector_index.py): a search never wades through other tasks' vectors.
+EMBEDDING_DIMENSIONS = 384
+task_vectors = Table(
+    "task_vectors",
+    metadata,
+    Column(
+        "task_id",
+        UUID(as_uuid=True),
+        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("row_index", BigInteger, primary_key=True),
+    Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=False),
 )
 
 task_label_counts = Table(
