@@ -27,6 +27,7 @@ from .routes import (
     datasets,
     health,
     models,
+    search,
     shared,
     tasks,
     well_known,
@@ -63,6 +64,7 @@ api_router.include_router(datasets.router)
 api_router.include_router(shared.router)
 api_router.include_router(models.router)
 api_router.include_router(tasks.router)
+api_router.include_router(search.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
