@@ -31,9 +31,7 @@ class SearchRequest(BaseModel):
         description="Keep only rows whose label in this task (over the same dataset, e.g. a "
         "sentiment task) is one of `labels`.",
     )
-    labels: list[str] | None = Field(
-        None, min_length=1, max_length=32, examples=[["negative"]]
-    )
+    labels: list[str] | None = Field(None, min_length=1, max_length=32, examples=[["negative"]])
 
     @model_validator(mode="after")
     def _one_query(self) -> Self:
