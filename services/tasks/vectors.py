@@ -68,16 +68,16 @@ async def nearest(
         "min": -2.0 if min_similarity is None else min_similarity,
     }
     if labels is None:
-        stmt = _BY_INDEX.format(task=task_predicate(task_id))
+        stmt = BY_INDEX.format(task=task_predicate(task_id))
     else:
-        stmt = _BY_LABEL.format(task="v." + task_predicate(task_id))
+        stmt = BY_LABEL.format(task="v." + task_predicate(task_id))
         params |= {"label_task": labels.task_id, "labels": list(labels.labels)}
     found = await conn.execute(text(stmt), params)
     return [Near(r.row_index, float(r.similarity), r.input) for r in found][:k]
 
 
 # The task's predicate is a literal (see task_predicate) so the planner can use its index.
-_BY_INDEX = """
+BY_INDEX = """
 WITH nearest AS MATERIALIZED (
     SELECT row_index, embedding <=> CAST(:q AS vector) AS distance
     FROM tasks.task_vectors
@@ -92,7 +92,7 @@ WHERE n.row_index <> :exclude AND 1 - n.distance >= :min
 ORDER BY n.distance, n.row_index
 """
 
-_BY_LABEL = """
+BY_LABEL = """
 SELECT v.row_index, 1 - (v.embedding <=> CAST(:q AS vector)) AS similarity, r.input
 FROM tasks.task_vectors v
 JOIN tasks.task_results l
