@@ -100,6 +100,9 @@ class VectorIndexes:
                 )
             finally:  # the pooled connection goes back with the server's default
                 await conn.execute(text("RESET maintenance_work_mem"))
+            # Fresh statistics: with the task's rows just written, the planner's old counts can
+            # make a sequential scan look cheaper than the new index.
+            await conn.execute(text("ANALYZE tasks.task_vectors"))
         log.info("vector index built", task_id=str(task_id))
         return True
 
