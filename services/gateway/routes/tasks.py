@@ -20,7 +20,11 @@ from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
     EXPORT_TO_PB,
+    LABEL_COLUMN_DESCRIPTION,
+    MAX_COLUMN_CHARS,
+    MAX_VERSION_CHARS,
     STATUS_TO_PB,
+    VERSION_DESCRIPTION,
     ExportFormat,
     Progress,
     ResultPage,
@@ -28,10 +32,6 @@ from ..schemas.tasks import (
     TaskCreate,
     TaskPage,
     TaskStatus,
-    LABEL_COLUMN_DESCRIPTION,
-    MAX_COLUMN_CHARS,
-    MAX_VERSION_CHARS,
-    VERSION_DESCRIPTION,
     batch_spec,
     result_from_pb,
 )
