@@ -11,32 +11,10 @@ import pytest
 from tests.integration.test_gateway_auth import assert_problem
 from tests.integration.test_gateway_tasks import Api, api, create, single, sse_events, upload_batch
 from tests.support.gateway_tasks import TASKS, wait_until_finished
+from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 
 pytestmark = pytest.mark.slow
 __all__ = ["api"]  # the fixture, shared with test_gateway_tasks
-
-LOVE, RIPPED = "Absolutely love this top!", "Terrible, it ripped."
-# text, expected label. The model says positive for LOVE and negative for RIPPED (checked
-# below from the stored results, so a changed model fails loudly here, not in the counts).
-ROWS = [
-    (LOVE, "positive"),
-    (LOVE, " Positive "),  # matched trimmed, case-insensitively
-    (LOVE, "negative"),
-    (RIPPED, "negative"),
-    (RIPPED, "NEGATIVE"),
-    (RIPPED, "neutral"),
-    (LOVE, "great"),  # not a label of the model: counted, not compared
-    (RIPPED, ""),  # no label: counted, not compared
-    ("", "positive"),  # an empty text fails (01): not compared
-]
-
-
-def labelled_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["review", "label"])
-    writer.writerows(ROWS)
-    return out.getvalue().encode()
 
 
 async def test_an_evaluating_task_scores_the_model_like_a_hand_count(api: Api) -> None:
@@ -61,17 +39,15 @@ async def test_an_evaluating_task_scores_the_model_like_a_hand_count(api: Api) -
         "negative",
     ]
 
-    # By hand. Compared rows (expected -> predicted): pos->pos, pos->pos, neg->pos,
-    # neg->neg, neg->neg, neu->neg. Rows: expected negative, neutral, positive.
     evaluation = done["summary"]["evaluation"]
     assert evaluation["labels"] == ["negative", "neutral", "positive"]
-    assert evaluation["confusion_matrix"] == [[2, 0, 1], [1, 0, 0], [0, 0, 2]]
+    assert evaluation["confusion_matrix"] == CONFUSION
     assert (evaluation["evaluated"], evaluation["unknown_labels"], evaluation["unlabelled"]) == (
         6,
         1,
         1,
     )
-    assert evaluation["accuracy"] == pytest.approx(4 / 6)
+    assert evaluation["accuracy"] == pytest.approx(ACCURACY)
     negative, neutral, positive = evaluation["per_class"]
     assert (negative["precision"], negative["recall"], negative["support"]) == (
         pytest.approx(2 / 3),
@@ -86,7 +62,7 @@ async def test_an_evaluating_task_scores_the_model_like_a_hand_count(api: Api) -
     )
     assert (positive["precision"], positive["recall"]) == (pytest.approx(2 / 3), 1)
     assert positive["f1"] == pytest.approx(0.8)
-    assert evaluation["macro_f1"] == pytest.approx((2 / 3 + 0 + 0.8) / 3)
+    assert evaluation["macro_f1"] == pytest.approx(MACRO_F1)
 
     exported = await api.http.get(f"{TASKS}/{task['id']}/results?format=csv", headers=me.headers)
     table = list(csv.reader(io.StringIO(exported.text)))
