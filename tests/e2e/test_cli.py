@@ -177,8 +177,9 @@ def test_eval_prints_the_metrics_and_the_confusion_matrix(platform, signed_in, t
     assert done.returncode == 0, done.stderr
     assert f"accuracy {ACCURACY:.4f}, macro-F1 {MACRO_F1:.4f}" in done.stdout
     assert "Confusion matrix" in done.stdout
-    matrix = [line.split("│")[1:5] for line in done.stdout.splitlines() if "│" in line]
-    rows = {cells[0].strip(): [int(c) for c in cells[1:]] for cells in matrix if len(cells) == 4}
+    after = done.stdout.split("Confusion matrix", 1)[1]
+    cells = [line.split("│")[1:5] for line in after.splitlines() if "│" in line]
+    rows = {c[0].strip(): [int(n) for n in c[1:]] for c in cells if c[1].strip().isdigit()}
     assert [rows[label] for label in ("negative", "neutral", "positive")] == CONFUSION
     assert "sentiment version 1" in done.stderr
     as_json = run(signed_in, platform.url, *args, "--json")
