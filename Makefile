@@ -81,6 +81,10 @@ bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the G
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m bench.gpu --out gpu-bench.json
 
+.PHONY: eval
+eval: install ## Every served version of sentiment on ../shared/data/reviews/dev.csv through Triton: macro-F1, accuracy, F1 per label
+	$(PY) -m bench.evaluate $(EVAL_ARGS)
+
 .PHONY: bench-load
 bench-load: install ## Only the load leg of make bench: T-M1 quiet, then with two CPU hogs (0 failed)
 	$(PY) -m bench.load

@@ -58,6 +58,8 @@ def _task(row: Any) -> Task:
         queued_at=row.queued_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        version=row.version,
+        label_column=row.label_column,
     )
 
 
@@ -70,6 +72,7 @@ def _result(row: Any) -> Result:
         row.raw,
         row.error_code,
         row.error_message,
+        row.expected_label,
     )
 
 
@@ -228,6 +231,7 @@ async def complete_chunk(
                 "raw": r.raw,
                 "error_code": r.error_code,
                 "error_message": r.error_message,
+                "expected_label": r.expected_label,
             }
             for r in results
         ]

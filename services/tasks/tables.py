@@ -39,6 +39,8 @@ tasks = Table(
     Column("dataset_id", UUID(as_uuid=True)),
     Column("column_name", String(255)),
     Column("row_limit", BigInteger),
+    Column("version", String(32)),  # the model version, fixed at creation
+    Column("label_column", String(1024)),  # expected labels of an evaluating batch task
     Column("labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("input_columns", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("total", BigInteger, nullable=False),
@@ -108,6 +110,7 @@ task_results = Table(
     Column("raw", JSONB),
     Column("error_code", String(8)),
     Column("error_message", Text),
+    Column("expected_label", Text),  # as read from the task's label column
 )
 
 # One vector per successful row of an embedding batch task, written by the transaction that

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from inferlane.client import Client
 from tests.support import search_reviews
 from tests.support.cli_reviews import fresh_email, reviews_csv
+from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.slow
@@ -272,3 +274,26 @@ def test_a_finished_embedding_task_has_a_search_box_with_similarities(
     similarities = [float(s) for s in found.locator("td.similarity").all_inner_texts()]
     assert similarities == sorted(similarities, reverse=True) and similarities[-1] > 0.5
     screenshot(page, shots, "search.png")
+
+
+def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
+    page: Page, platform: Platform, shots: Path, tmp_path: Path
+) -> None:
+    email = register(page)
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(labelled_csv())
+    with Client(platform.url) as client:
+        client.login(email, PASSWORD)
+        task = client.evaluate(labelled, model="sentiment", label_column="label", version="1")
+    assert task.status == "ready"
+    page.goto(f"/tasks/{task.id}")
+    expect(page.locator("#task-version")).to_have_text("1")
+    expect(page.get_by_role("heading", name="Evaluation against")).to_be_visible()
+    expect(page.get_by_text(f"Accuracy {ACCURACY:.3f} · macro-F1 {MACRO_F1:.3f}")).to_be_visible()
+    matrix = page.locator("table.confusion tbody tr")
+    expect(matrix).to_have_count(3)
+    for i, expected in enumerate(CONFUSION):
+        cells = matrix.nth(i).locator("td")
+        expect(cells).to_have_text([*map(str, expected), str(sum(expected))])
+    expect(page.locator("table.confusion td.diagonal")).to_have_count(3)
+    screenshot(page, shots, "evaluation.png")
