@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { badge, busy, errorBox, h, replace, when } from "./dom.js";
 import { labelChart, scoreChart } from "./chart.js";
 import { evaluationView } from "./confusion.js";
+import { searchable, searchBox } from "./search.js";
 import { progressText } from "./tasks.js";
 
 const FINISHED = new Set(["ready", "error", "cancelled"]);
@@ -156,6 +157,7 @@ export async function taskView(root, { params: [id] }) {
         task.summary.failed ? h("p", { class: "hint" }, `${task.summary.failed.toLocaleString()} rows failed.`) : null));
     }
     if (task.summary?.evaluation) parts.push(evaluationView(task.summary.evaluation));
+    if (searchable(task)) parts.push(searchBox(task));
     if (task.status !== "error" || task.progress.done > 0) {
       parts.push(h("section", { "aria-labelledby": "downloads-title" }, h("h2", { id: "downloads-title" }, "Export"), downloads(task)));
       parts.push(resultsTable(task));
