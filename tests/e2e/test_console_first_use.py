@@ -1,0 +1,40 @@
+"""What a new user stumbles on in the console (issue 21), in headless Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import register
+
+pytestmark = pytest.mark.slow
+
+
+def analyse_page(page: Page) -> None:
+    register(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analyse a review").click()
+    expect(page.get_by_role("heading", name="Analyse a review")).to_be_visible()
+
+
+def test_blank_review_is_refused_and_clears_the_last_answer(page: Page) -> None:
+    analyse_page(page)
+    page.get_by_label("Review text").fill("Lovely fabric, fits perfectly.")
+    page.get_by_role("button", name="Analyse").click()
+    expect(page.locator(".verdict .label")).to_have_text("positive")
+
+    page.get_by_label("Review text").fill("    ")
+    page.get_by_role("button", name="Analyse").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("blank text has no sentiment")
+    expect(page.locator(".verdict")).to_have_count(0)
+
+
+def test_a_review_over_the_limit_is_named_not_cut(page: Page) -> None:
+    analyse_page(page)
+    review = "The fabric is lovely but it runs small. " * 15  # 600 characters
+    assert len(review) == 600
+    box = page.get_by_label("Review text")
+    box.fill(review)
+    expect(box).to_have_value(review)  # nothing cut on the way in
+    expect(page.get_by_text("600 / 512 characters (88 too many")).to_be_visible()
+    page.get_by_role("button", name="Analyse").click()
+    expect(page.get_by_role("alert")).to_contain_text("600 characters; the model reads at most 512")
+    expect(page.locator(".verdict")).to_have_count(0)
