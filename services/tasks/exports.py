@@ -3,6 +3,13 @@
 CSV cells that come from users (input text, error messages) are defused against formula
 injection: a cell starting with = + - @ or a tab/CR gets a leading apostrophe, as OWASP
 recommends, so a spreadsheet shows the text instead of running it.
+
+Columns (documented in docs/exports.md, stable): `row` (1-based, as the console numbers rows),
+the input columns the model read, named as uploaded, then `prediction.label`, `prediction.score.<label>`… (or
+`prediction.output` for models that are not classifiers), `error.code`, `error.message`. The
+prefixes keep a file's own columns (a ground-truth `label`, say) beside the prediction; an
+input column that takes one of these names itself is exported as `input.<name>`. JSONL nests
+the same names: {"row", "input": {…}, "prediction": {"label", "score": {…}} | "error": {…}}.
 """
 
 import csv
@@ -30,9 +37,22 @@ def defuse(value: Any) -> Any:
     return value
 
 
+ROW, ERROR_CODE, ERROR_MESSAGE = "row", "error.code", "error.message"
+_OURS = (ROW, "prediction", "error", "input")  # names, and the prefixes of names, we write
+
+
 def csv_header(task: Task) -> list[str]:
-    outputs = ["label", *task.labels] if task.labels else ["output"]
-    return ["row_index", *task.input_columns, *outputs, "error_code", "error_message"]
+    if task.labels:
+        outputs = ["prediction.label", *(f"prediction.score.{label}" for label in task.labels)]
+    else:
+        outputs = ["prediction.output"]
+    inputs = [_input_header(c) for c in task.input_columns]
+    return [ROW, *inputs, *outputs, ERROR_CODE, ERROR_MESSAGE]
+
+
+def _input_header(column: str) -> str:
+    clashes = any(column == ours or column.startswith(f"{ours}.") for ours in _OURS)
+    return f"input.{column}" if clashes else column
 
 
 def csv_row(task: Task, result: Result) -> list[Any]:
@@ -43,7 +63,7 @@ def csv_row(task: Task, result: Result) -> list[Any]:
     else:
         outputs = [orjson.dumps(result.raw).decode() if result.raw is not None else ""]
     return [
-        result.row_index,
+        result.row_index + 1,
         *inputs,
         *outputs,
         result.error_code or "",
@@ -52,13 +72,13 @@ def csv_row(task: Task, result: Result) -> list[Any]:
 
 
 def jsonl_record(result: Result) -> dict[str, Any]:
-    record: dict[str, Any] = {"row_index": result.row_index, "input": result.input}
+    record: dict[str, Any] = {ROW: result.row_index + 1, "input": result.input}
     if result.error_code is not None:
         record["error"] = {"code": result.error_code, "message": result.error_message}
     elif result.label is not None:
-        record |= {"label": result.label, "scores": result.scores or {}}
+        record["prediction"] = {"label": result.label, "score": result.scores or {}}
     else:
-        record["output"] = result.raw
+        record["prediction"] = {"output": result.raw}
     return record
 
 

@@ -101,8 +101,8 @@ def test_upload_submit_follow_list_and_export(platform, signed_in, tmp_path):
     assert exported.returncode == 0, exported.stderr
     with out.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["row_index"]) for r in rows] == list(range(ROWS))
-    assert all(r["label"] in ("positive", "negative", "neutral") for r in rows)
+    assert [int(r["row"]) for r in rows] == list(range(1, ROWS + 1))
+    assert all(r["prediction.label"] in ("positive", "negative", "neutral") for r in rows)
 
     page = json.loads(
         run(signed_in, platform.url, "tasks", "results", task_id, "--limit", "3", "--json").stdout

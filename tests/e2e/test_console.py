@@ -71,6 +71,7 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     results = page.locator("table.results")
     expect(results.locator("tbody tr")).to_have_count(20)
     expect(results.get_by_role("caption")).to_have_text(f"Rows 1{DASH}20")
+    expect(results.locator("tbody tr td.num").first).to_have_text("1")  # as the caption
     screenshot(page, shots, "task.png")
     page.get_by_role("button", name="Next page").click()
     expect(results.get_by_role("caption")).to_have_text(f"Rows 21{DASH}{ROWS}")
@@ -84,7 +85,9 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     assert saved.suffix == ".csv"
     exported = list(csv.DictReader(saved.open(encoding="utf-8")))
     assert len(exported) == ROWS
-    assert {r["label"] for r in exported} <= {"positive", "neutral", "negative"}
+    assert {r["prediction.label"] for r in exported} <= {"positive", "neutral", "negative"}
+    assert [r["row"] for r in exported] == [str(n) for n in range(1, ROWS + 1)]
+    assert "label" not in exported[0]  # the file's own `label` column is not overwritten
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
     row = page.get_by_role("row").filter(has=page.get_by_text("sentiment"))

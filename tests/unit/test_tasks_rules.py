@@ -1,5 +1,8 @@
 """Pure rules of the tasks service: transitions, chunk plans, exports, fingerprints, limits."""
 
+import csv
+import io
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -113,9 +116,36 @@ async def test_csv_export_defuses_formulas_and_keeps_numbers():
     ]
     text = (await _collect(_task(), results, "csv")).decode()
     lines = text.splitlines()
-    assert lines[0] == "row_index,review,label,negative,neutral,positive,error_code,error_message"
-    assert lines[1] == "0,'=1+1,positive,0.100000,0.200000,0.700000,,"
-    assert lines[2] == "1,'-sold out,,,,,01,'@bad"
+    assert lines[0] == (
+        "row,review,prediction.label,prediction.score.negative,prediction.score.neutral,"
+        "prediction.score.positive,error.code,error.message"
+    )
+    assert lines[1] == "1,'=1+1,positive,0.100000,0.200000,0.700000,,"
+    assert lines[2] == "2,'-sold out,,,,,01,'@bad"
+
+
+async def test_export_keeps_the_files_own_columns_beside_the_prediction():
+    task = _task(input_columns=["review", "label", "row", "error.code"])
+    result = Result(
+        0,
+        {"review": "nice", "label": "negative", "row": "r-7", "error.code": "x"},
+        "positive",
+        {"negative": 0.1, "neutral": 0.2, "positive": 0.7},
+    )
+    table = list(csv.DictReader(io.StringIO((await _collect(task, [result], "csv")).decode())))
+    assert table[0]["label"] == "negative"  # the ground truth survives
+    assert table[0]["prediction.label"] == "positive"
+    assert (table[0]["row"], table[0]["input.row"], table[0]["input.error.code"]) == (
+        "1",
+        "r-7",
+        "x",
+    )
+    line = json.loads(await _collect(task, [result], "jsonl"))
+    assert line["row"] == 1 and line["input"]["label"] == "negative"
+    assert line["prediction"] == {
+        "label": "positive",
+        "score": {"negative": 0.1, "neutral": 0.2, "positive": 0.7},
+    }
 
 
 async def test_export_streams_in_bounded_pieces():

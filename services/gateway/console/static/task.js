@@ -28,7 +28,7 @@ function resultRow(r) {
     const text = JSON.stringify(r.output);
     outcome = [h("td", {}, "—"), h("td", { class: "scores" }, text.length > 120 ? `${text.slice(0, 120)}…` : text)];
   }
-  return h("tr", {}, h("td", { class: "num" }, r.row_index), h("td", { class: "text" }, inputText(r.input)), outcome);
+  return h("tr", {}, h("td", { class: "num" }, r.row_index + 1), h("td", { class: "text" }, inputText(r.input)), outcome);
 }
 
 /** Results a page at a time; the cursors seen so far make "Previous" possible. */
