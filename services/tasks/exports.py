@@ -5,11 +5,12 @@ injection: a cell starting with = + - @ or a tab/CR gets a leading apostrophe, a
 recommends, so a spreadsheet shows the text instead of running it.
 
 Columns (documented in docs/exports.md, stable): `row` (1-based, as the console numbers rows),
-the input columns the model read, named as uploaded, then `prediction.label`, `prediction.score.<label>`… (or
-`prediction.output` for models that are not classifiers), `error.code`, `error.message`. The
-prefixes keep a file's own columns (a ground-truth `label`, say) beside the prediction; an
-input column that takes one of these names itself is exported as `input.<name>`. JSONL nests
-the same names: {"row", "input": {…}, "prediction": {"label", "score": {…}} | "error": {…}}.
+the input columns the model read, named as uploaded, then `prediction.label`,
+`prediction.score.<label>`… (or `prediction.output` for models that are not classifiers),
+`error.code`, `error.message`. The prefixes keep the names of a file's own columns (a
+ground-truth `label`, say) free; an input column that takes one of these names itself is
+exported as `input.<name>`. JSONL nests the same names:
+{"row", "input": {…}, "prediction": {"label", "score": {…}} | "error": {…}}.
 """
 
 import csv
