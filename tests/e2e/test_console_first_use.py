@@ -1,9 +1,10 @@
 """What a new user stumbles on in the console (issue 21), in headless Chromium."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.browser import register
+from tests.support.platform import Platform
 
 pytestmark = pytest.mark.slow
 
@@ -38,3 +39,25 @@ def test_a_review_over_the_limit_is_named_not_cut(page: Page) -> None:
     page.get_by_role("button", name="Analyse").click()
     expect(page.get_by_role("alert")).to_contain_text("600 characters; the model reads at most 512")
     expect(page.locator(".verdict")).to_have_count(0)
+
+
+def test_api_docs_render_offline_under_a_strict_csp(page: Page, platform: Platform) -> None:
+    outside: list[str] = []
+
+    def only_the_gateway(route: Route) -> None:
+        if route.request.url.startswith(platform.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_gateway)
+    page.goto("/docs")
+    expect(page.get_by_role("heading", name="Inferlane")).to_be_visible()
+    expect(page.get_by_text("leave client_id and client_secret empty")).to_be_visible()
+    expect(page.locator(".opblock-tag", has_text="tasks")).to_be_visible()
+    page.get_by_role("button", name="Authorize").first.click()
+    dialog = page.locator(".dialog-ux")
+    expect(dialog.get_by_role("heading", name="OAuth2PasswordBearer", exact=False)).to_be_visible()
+    expect(dialog.get_by_text("client_id and client_secret stay empty")).to_be_visible()
+    assert outside == []
