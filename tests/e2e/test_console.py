@@ -141,7 +141,7 @@ def test_api_errors_read_as_sentences(page: Page) -> None:
     page.get_by_label("Password").fill("not the right password")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("invalid email or password")
+    expect(alert).to_have_text("Invalid email or password.")  # the sentence, no HTTP phrase
     expect(alert).not_to_contain_text('"detail"')
 
     page.get_by_label("Password").fill(PASSWORD)

@@ -108,7 +108,7 @@ async function boot() {
     await signedIn();
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) {
-      replace(main, h("div", { class: "error", role: "alert" }, h("strong", {}, error.title), " ", error.message));
+      replace(main, h("div", { class: "error", role: "alert" }, error.title ? [h("strong", {}, error.title), " "] : null, error.message));
       return;
     }
   }
