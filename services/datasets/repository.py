@@ -29,6 +29,7 @@ def _dataset(row: Any) -> Dataset:
         row.preview,
         row.blob_key,
         row.created_at,
+        row.source_encoding,
     )
 
 

@@ -27,6 +27,7 @@ from services.datasets.domain import Dataset, Share
 from services.datasets.formats import DEFAULT_LIMITS, Format, Limits, RowIndex, iter_rows, profile
 from services.datasets.names import display_name
 from services.datasets.tables import outbox
+from services.datasets.transcode import ensure_utf8
 from services.datasets.upload import receive
 
 DATASET_CREATED = "datasets.dataset.created"
@@ -61,6 +62,7 @@ class DatasetsService:
         either nothing or a complete dataset."""
         stored = await receive(chunks, self._store, self._max_upload_bytes)
         try:
+            stored, source_encoding = await asyncio.to_thread(ensure_utf8, stored, self._store)
             found = await asyncio.to_thread(
                 profile, stored.writer.path, preview_rows=PREVIEW_ROWS, limits=self._limits
             )
@@ -81,6 +83,7 @@ class DatasetsService:
             "preview": _jsonable(found.preview),
             "blob_key": key,
             "row_offsets": found.row_index.to_json() if found.row_index is not None else None,
+            "source_encoding": source_encoding,
         }
         try:
             async with self._engine.begin() as conn:

@@ -46,6 +46,7 @@ def dataset_pb(dataset: Dataset) -> datasets_types_pb2.Dataset:
             for c in dataset.columns
         ],
         text_column=dataset.text_column or "",
+        source_encoding=dataset.source_encoding or "",
     )
     message.created_at.FromDatetime(dataset.created_at)
     return message
