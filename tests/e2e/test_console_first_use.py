@@ -1,12 +1,22 @@
 """What a new user stumbles on in the console (issue 21), in headless Chromium."""
 
-import pytest
-from playwright.sync_api import Page, Route, expect
+import re
+from pathlib import Path
 
-from tests.support.browser import register
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.support.browser import VIEWPORT, register, screenshot, upload
+from tests.support.cli_reviews import reviews_csv
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.slow
+ROWS = 24
+
+
+@pytest.fixture(scope="module")
+def reviews_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return reviews_csv(tmp_path_factory.mktemp("first-use") / "first-use.csv", rows=ROWS)
 
 
 def analyse_page(page: Page) -> None:
@@ -61,3 +71,39 @@ def test_api_docs_render_offline_under_a_strict_csp(page: Page, platform: Platfo
     expect(dialog.get_by_role("heading", name="OAuth2PasswordBearer", exact=False)).to_be_visible()
     expect(dialog.get_by_text("client_id and client_secret stay empty")).to_be_visible()
     assert outside == []
+
+
+def test_a_share_link_opens_a_page_for_people_and_json_for_scripts(
+    page: Page, browser: Browser, platform: Platform, reviews_file: Path, shots: Path
+) -> None:
+    register(page)
+    dataset_id = upload(page, reviews_file, ROWS)
+    page.goto(f"/datasets/{dataset_id}")
+    expect(page.get_by_text("No working share links.")).to_be_visible()
+    page.get_by_role("button", name="Create share link").click()
+    link = page.get_by_label("Read-only link", exact=False).input_value()
+    links = page.get_by_role("list", name="Working share links")
+    expect(links.get_by_role("listitem")).to_have_count(1)
+
+    stranger = browser.new_context(base_url=platform.url, viewport=VIEWPORT)
+    try:
+        opened = stranger.new_page()
+        opened.goto(link)
+        expect(opened).to_have_url(re.compile(r"/shared/[^/]+$"))
+        expect(opened.get_by_role("heading", name=reviews_file.name)).to_be_visible()
+        expect(opened.get_by_text("Shared with you, read-only.")).to_be_visible()
+        expect(opened.locator("table.preview tbody tr")).to_have_count(20)
+        expect(opened.get_by_role("link", name="Download file")).to_be_visible()
+        screenshot(opened, shots, "shared.png")
+        with opened.expect_download() as download:
+            opened.get_by_role("link", name="Download file").click()
+        assert Path(download.value.path()).read_bytes() == reviews_file.read_bytes()
+        as_json = stranger.request.get(link, headers={"Accept": "application/json"})
+        assert as_json.json()["dataset"]["id"] == dataset_id
+
+        links.get_by_role("button", name="Revoke").click()
+        expect(page.get_by_text("No working share links.")).to_be_visible()
+        opened.reload()
+        expect(opened.get_by_role("alert")).to_contain_text("This link no longer works.")
+    finally:
+        stranger.close()

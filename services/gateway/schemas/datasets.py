@@ -121,6 +121,17 @@ class Share(BaseModel):
     expires_at: datetime
 
 
+class ShareLink(BaseModel):
+    """A working link of one of your datasets (its token was shown only when it was made)."""
+
+    id: uuid.UUID
+    expires_at: datetime
+
+
+class ShareList(BaseModel):
+    items: list[ShareLink] = Field(description="Links that still work, newest first.")
+
+
 class SharedDataset(BaseModel):
     """What a share link shows: metadata and the first rows, read-only."""
 
