@@ -9,9 +9,11 @@ from playwright.sync_api import Browser, Page, Route, expect
 from tests.support.browser import VIEWPORT, register, screenshot, upload
 from tests.support.cli_reviews import reviews_csv
 from tests.support.platform import Platform
+from tests.support.task_calls import reviews_csv as made_up_reviews
 
 pytestmark = pytest.mark.slow
 ROWS = 24
+BIG = 20_000  # rows: long enough on this CPU to be cancelled while it runs
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +109,34 @@ def test_a_share_link_opens_a_page_for_people_and_json_for_scripts(
         expect(opened.get_by_role("alert")).to_contain_text("This link no longer works.")
     finally:
         stranger.close()
+
+
+def test_cancel_asks_first_and_the_cancelled_page_tells_the_truth(
+    page: Page, tmp_path: Path
+) -> None:
+    big = tmp_path / "many.csv"
+    big.write_bytes(made_up_reviews(BIG, column="text"))
+    register(page)
+    dataset_id = upload(page, big, BIG)
+    page.goto(f"/tasks/new?dataset={dataset_id}")
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_role("heading", name="Task ")).to_be_visible()
+    page.get_by_role("button", name="Cancel task").click()
+    page.get_by_role("button", name="Keep it running").click()  # a slip of the mouse: no harm
+    expect(page.get_by_role("button", name="Cancel task")).to_be_visible()
+    page.get_by_role("button", name="Cancel task").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("cancelled")
+    notice = page.locator(".notice")
+    expect(notice).to_be_visible()
+    done = int(page.locator("#task-progress").get_attribute("value") or 0)
+    if done == 0:
+        expect(notice).to_have_text(
+            "This task was cancelled before any row was done, so it has no results."
+        )
+        expect(page.get_by_role("link", name="Download CSV")).to_have_count(0)
+        expect(page.get_by_role("button", name="Next page")).to_have_count(0)
+        expect(page.get_by_role("img", name="Rows per label", exact=False)).to_have_count(0)
+    else:  # a worker got some rows done first: they are there to see
+        expect(notice).to_contain_text(f"after {done:,} of {BIG:,} rows")
+        expect(page.get_by_role("link", name="Download CSV")).to_be_visible()

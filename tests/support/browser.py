@@ -96,7 +96,9 @@ def upload(page: Page, file: Path, rows: int) -> str:
     """Upload on the datasets page; returns the new dataset's id."""
     page.get_by_label("File").set_input_files(file)
     page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_text(f"Uploaded {file.name}: {rows} rows.")).to_be_visible()
+    expect(page.get_by_text(f"Uploaded {file.name}: {rows:,} rows.")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
     link = page.get_by_role("link", name=file.name).first
     expect(link).to_be_visible()
     href = link.get_attribute("href")
