@@ -73,8 +73,14 @@ fuzz: install ## schemathesis (every check, every operation, signed in) against 
 	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
 
 .PHONY: bench
-bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
+bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celery + Redis legs interleaved in BENCH_ROUNDS rounds (default 3)
 	$(PY) -m bench
+
+.PHONY: bench-quick
+bench-quick: install ## make bench with small sizes and one round, for development (~5 min)
+	BENCH_ROUNDS=$${BENCH_ROUNDS:-1} BENCH_ROWS=256 BENCH_TASK_ROWS=512 BENCH_LOAD_ROWS=256 \
+	  BENCH_CLIENTS=200 BENCH_SINGLE_SAMPLES=20 BENCH_LATENCY_SAMPLES=50 BENCH_L0_SAMPLE=64 \
+	  $(PY) -m bench
 
 .PHONY: bench-gpu
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)

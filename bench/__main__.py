@@ -3,10 +3,12 @@
 import asyncio
 from collections.abc import Sequence
 
-from bench import clients, inference, load, tasks
+from bench import clients, inference, inprocess, load, tasks
+from bench.celery_leg import celery_worker
+from bench.rounds import ROUNDS
 from bench.stack import running_stack
 
-HEADER = ("metric", "platform", "direct Triton", "ratio / delta", "target")
+HEADER = ("metric", "leg", "reference", "ratio / delta", "target")
 
 
 def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = HEADER) -> str:
@@ -16,19 +18,24 @@ def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = HEADER) -> 
 
 
 def main() -> None:
-    with running_stack() as stack:
-        rows = asyncio.run(inference.run(stack))
-        task_rows = asyncio.run(tasks.run(stack))
+    # L0's settings are found while nothing else runs; the Celery worker then uses them too.
+    l0 = inprocess.tuned(inference.reviews(inprocess.SAMPLE))
+    with running_stack() as stack, celery_worker(l0.threads):
+        rows = asyncio.run(inference.run(stack, l0))
+        task_rows = asyncio.run(tasks.run(stack, l0))
         load_rows = asyncio.run(load.run(stack))
         client_rows = asyncio.run(clients.run(stack))
     print(
+        f"\nEvery throughput leg ran once per round, {ROUNDS} rounds, interleaved; each figure "
+        "is the median, with the lowest and highest round in brackets.\n"
         f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
-        f"{inference.ROWS} reviews; both legs in this run, same machine)\n"
+        f"{inference.ROWS:,} reviews; the leg ÷ the reference, same run, same machine)\n"
     )
     print(table(rows))
     print(
         f"\nTasks (sentiment; direct leg: batches of {tasks.DIRECT_BATCH}, "
-        f"{tasks.DIRECT_IN_FLIGHT} in flight, same rows)\n"
+        f"{tasks.DIRECT_IN_FLIGHT} in flight, same rows; Celery + Redis: one solo worker "
+        "process running the same graph)\n"
     )
     print(table(task_rows))
     stages = ", ".join(f"{k} {v:.1f} ms" for k, v in tasks.LAST_STAGES.items())
@@ -41,7 +48,7 @@ def main() -> None:
     print(
         f"\nConcurrent clients ({clients.CLIENTS:,} over REST, {clients.USERS} users, polling "
         f"from {clients.POLL_FIRST} s to {clients.POLL_MAX} s apart; direct leg: the same "
-        "reviews to Triton all at once)\n"
+        "reviews to Triton all at once; Celery: one task per review, all at once)\n"
     )
     print(table(client_rows))
 

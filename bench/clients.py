@@ -4,14 +4,15 @@ Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the ta
 ends, as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
 at most POLL_MAX apart. The clients belong to USERS accounts (CLIENTS / USERS each),
 so the per-user limits (100 unfinished tasks, a burst of 40 creations) hold as configured.
-The direct leg sends the same reviews to Triton, all at once, one review per call.
+The direct leg sends the same reviews to Triton, all at once, one review per call; the
+Celery leg sends them as one Celery task each, all at once. The three legs are interleaved
+in rounds (bench/rounds.py); the clients' latencies are pooled over the rounds.
 Reported: errors (any non-2xx answer, a task that did not end `ready`, a transport
 failure), and the p50/p99 of submit -> ready as each client saw it.
 """
 
 import asyncio
 import os
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 import httpx
 import tritonclient.grpc.aio as triton_aio
 
+from bench import celery_leg
 from bench.inference import reviews, triton_request
+from bench.rounds import interleaved, percentile, ratio
 from bench.stack import Stack
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
@@ -80,22 +83,18 @@ async def _client(
         out.error(type(exc).__name__)
 
 
-async def _platform(stack: Stack, texts: list[str]) -> tuple[Outcomes, float]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    timeout = httpx.Timeout(60.0)
-    async with httpx.AsyncClient(
-        base_url=stack.gateway_url, limits=limits, timeout=timeout
-    ) as http:
-        tokens = [await _user_token(http) for _ in range(USERS)]
-        out, start = Outcomes(), asyncio.Event()
-        clients = [
-            asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
-            for i, text in enumerate(texts)
-        ]
-        began = time.perf_counter()
-        start.set()
-        await asyncio.gather(*clients)
-        return out, time.perf_counter() - began
+async def _platform(
+    http: httpx.AsyncClient, tokens: list[str], texts: list[str]
+) -> tuple[Outcomes, float]:
+    out, start = Outcomes(), asyncio.Event()
+    clients = [
+        asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
+        for i, text in enumerate(texts)
+    ]
+    began = time.perf_counter()
+    start.set()
+    await asyncio.gather(*clients)
+    return out, time.perf_counter() - began
 
 
 async def _direct(stack: Stack, texts: list[str]) -> tuple[list[float], float]:
@@ -113,30 +112,55 @@ async def _direct(stack: Stack, texts: list[str]) -> tuple[list[float], float]:
     return list(seconds), wall
 
 
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
     texts = reviews(CLIENTS)
-    direct, direct_wall = await _direct(stack, texts)
-    out, wall = await _platform(stack, texts)
+    direct: list[float] = []
+    out = Outcomes()
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=stack.gateway_url, limits=limits, timeout=httpx.Timeout(60.0)
+    ) as http:
+        tokens = [await _user_token(http) for _ in range(USERS)]
+
+        async def direct_leg() -> float:
+            seconds, wall = await _direct(stack, texts)
+            direct.extend(seconds)
+            return wall
+
+        async def platform_leg() -> float:
+            outcomes, wall = await _platform(http, tokens, texts)
+            out.seconds.extend(outcomes.seconds)
+            for kind, count in outcomes.errors.items():
+                out.errors[kind] = out.errors.get(kind, 0) + count
+            return wall
+
+        async def celery() -> float:
+            return celery_leg.many_singles_seconds(texts)
+
+        walls = await interleaved(
+            {"direct": direct_leg, "platform": platform_leg, "celery": celery}
+        )
     errors = sum(out.errors.values())
     detail = f" ({', '.join(f'{k}: {v}' for k, v in sorted(out.errors.items()))})" if errors else ""
     ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
-    p50, p99 = _percentile(out.seconds, 50), _percentile(out.seconds, 99)
-    d50, d99 = _percentile(direct, 50), _percentile(direct, 99)
+    p50, p99 = percentile(out.seconds, 50), percentile(out.seconds, 99)
+    d50, d99 = percentile(direct, 50), percentile(direct, 99)
     return [
         (f"T-M6 {CLIENTS:,} clients, errors", f"{errors}{detail}", "-", "-", "0"),
         ("T-M6 submit -> ready, p50", ms(p50), ms(d50), f"{p50 / d50:.1f}x", "-"),
         ("T-M6 submit -> ready, p99", ms(p99), ms(d99), f"{p99 / d99:.1f}x", "-"),
         (
             "T-M6 all clients done",
-            f"{wall:.1f} s",
-            f"{direct_wall:.1f} s",
-            f"{wall / direct_wall:.1f}x",
+            walls["platform"].show("s", 1),
+            walls["direct"].show("s", 1),
+            ratio(walls["platform"], walls["direct"]),
+            "≤ 1.2x",
+        ),
+        (
+            f"Celery: {CLIENTS:,} single tasks at once, all done",
+            walls["celery"].show("s", 1),
+            walls["direct"].show("s", 1),
+            ratio(walls["celery"], walls["direct"]),
             "-",
         ),
     ]
