@@ -77,10 +77,10 @@ bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celer
 	$(PY) -m bench
 
 .PHONY: bench-quick
-bench-quick: install ## make bench with small sizes and one round, for development (~5 min)
+bench-quick: install ## make bench with small sizes, one round and a 30 s Triton deadline (loaded machines), for development; BENCH_SECTIONS=inference,tasks picks sections
 	BENCH_ROUNDS=$${BENCH_ROUNDS:-1} BENCH_ROWS=256 BENCH_TASK_ROWS=512 BENCH_LOAD_ROWS=256 \
 	  BENCH_CLIENTS=200 BENCH_SINGLE_SAMPLES=20 BENCH_LATENCY_SAMPLES=50 BENCH_L0_SAMPLE=64 \
-	  $(PY) -m bench
+	  INFERENCE_TRITON_TIMEOUT_SECONDS=$${INFERENCE_TRITON_TIMEOUT_SECONDS:-30} $(PY) -m bench
 
 .PHONY: bench-gpu
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
