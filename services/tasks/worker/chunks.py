@@ -119,8 +119,10 @@ class ChunkRunner:
 
     async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
-        # short, so it starts in the transaction that finishes it (one commit less).
+        # short, so it starts in the transaction that finishes it (one commit less), stamped
+        # with when this worker took it up (the database's now() there would be the end).
         starting = task.status is not Status.RUNNING
+        picked_up = self._clock()
         if starting and task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
                 await repository.transition(conn, [task.id], Status.RUNNING)
@@ -128,7 +130,7 @@ class ChunkRunner:
         results = await self._results(task, chunk, predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
-                await repository.transition(conn, [task.id], Status.RUNNING)
+                await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
             counted = await repository.complete_chunk(conn, chunk, results)
             updated, all_counted = counted or (None, False)
             finished = (
