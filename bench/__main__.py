@@ -56,8 +56,8 @@ def main() -> None:
     if client_rows:
         print(
             f"\nConcurrent clients ({clients.CLIENTS:,} over REST, {clients.USERS} users, "
-            f"polling from {clients.POLL_FIRST} s to {clients.POLL_MAX} s apart; direct leg: the "
-            "same reviews to Triton all at once; Celery: one task per review, all at once)\n"
+            f"waiting by {clients.WAIT}; direct leg: the same reviews to Triton all at once; "
+            "Celery: one task per review, all at once)\n"
         )
         print(table(client_rows))
 

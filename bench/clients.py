@@ -1,7 +1,8 @@
-"""T-M6: many clients at once, each submitting one single task over REST and polling it.
+"""T-M6: many clients at once, each submitting one single task over REST and waiting for it.
 
-Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the task until it
-ends, as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
+Every client is an HTTP user of the gateway: POST /api/v1/tasks, then follows the task's
+event stream until it ends (as the SDK's wait does), or with BENCH_CLIENT_WAIT=poll GETs the
+task as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
 at most POLL_MAX apart. The clients belong to USERS accounts (CLIENTS / USERS each),
 so the per-user limits (100 unfinished tasks, a burst of 40 creations) hold as configured.
 The direct leg sends the same reviews to Triton, all at once, one review per call; the
@@ -12,6 +13,7 @@ failure), and the p50/p99 of submit -> ready as each client saw it.
 """
 
 import asyncio
+import json
 import os
 import time
 import uuid
@@ -28,6 +30,10 @@ from bench.stack import Stack
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
 USERS = max(1, CLIENTS // 20)
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 0.25, 1.5, 2.0
+# How a client waits for its task: the event stream (GET /tasks/{id}/events, as the SDK
+# does), or `poll` (GET /tasks/{id}, backing off as above).
+WAIT = os.environ.get("BENCH_CLIENT_WAIT", "events")
+ENDED = ("ready", "error", "cancelled")
 CLIENT_TIMEOUT = 300.0  # a client gives up (an error) after this long
 
 
@@ -63,24 +69,46 @@ async def _client(
             out.error(f"POST {created.status_code}")
             return
         url = f"/api/v1/tasks/{created.json()['id']}"
-        pause = POLL_FIRST
-        while time.perf_counter() - began < CLIENT_TIMEOUT:
-            await asyncio.sleep(pause)
-            pause = min(POLL_MAX, pause * POLL_GROWTH)
-            task = await http.get(url, headers=headers)
-            if task.status_code != 200:
-                out.error(f"GET {task.status_code}")
-                return
-            status = task.json()["status"]
-            if status == "ready":
-                out.seconds.append(time.perf_counter() - began)
-                return
-            if status in ("error", "cancelled"):
-                out.error(f"task {status}")
-                return
+        wait = _until_ended_polling if WAIT == "poll" else _until_ended_streaming
+        status = await asyncio.wait_for(wait(http, url, headers), CLIENT_TIMEOUT)
+        if status == "ready":
+            out.seconds.append(time.perf_counter() - began)
+        else:
+            out.error(status)
+    except TimeoutError:
         out.error("timed out")
     except httpx.HTTPError as exc:
         out.error(type(exc).__name__)
+
+
+async def _until_ended_polling(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> str:
+    """GET the task, further apart each time; its final status (or what went wrong)."""
+    pause = POLL_FIRST
+    while True:
+        await asyncio.sleep(pause)
+        pause = min(POLL_MAX, pause * POLL_GROWTH)
+        task = await http.get(url, headers=headers)
+        if task.status_code != 200:
+            return f"GET {task.status_code}"
+        status = str(task.json()["status"])
+        if status in ENDED:
+            return status if status == "ready" else f"task {status}"
+
+
+async def _until_ended_streaming(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> str:
+    """Follow the task's Server-Sent Events until the one that says it ended."""
+    async with http.stream("GET", f"{url}/events", headers=headers) as reply:
+        if reply.status_code != 200:
+            return f"GET events {reply.status_code}"
+        event = ""
+        async for line in reply.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "task":
+                status = str(json.loads(line[5:])["status"])
+                if status in ENDED:
+                    return status if status == "ready" else f"task {status}"
+    return "events ended early"
 
 
 async def _platform(
