@@ -4,14 +4,14 @@ import asyncio
 import os
 from collections.abc import Sequence
 
-from bench import clients, inference, inprocess, load, tasks
+from bench import clients, inference, inprocess, load, search, tasks
 from bench.celery_leg import celery_worker
 from bench.rounds import ROUNDS
 from bench.stack import running_stack
 
 HEADER = ("metric", "leg", "reference", "ratio / delta", "target")
 # BENCH_SECTIONS=inference,tasks runs only those (for measuring one change at a time).
-SECTIONS = set(os.environ.get("BENCH_SECTIONS", "inference,tasks,load,clients").split(","))
+SECTIONS = set(os.environ.get("BENCH_SECTIONS", "inference,tasks,load,clients,search").split(","))
 
 
 def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = HEADER) -> str:
@@ -28,6 +28,11 @@ def main() -> None:
         task_rows = asyncio.run(tasks.run(stack, l0)) if "tasks" in SECTIONS else []
         load_rows = asyncio.run(load.run(stack)) if "load" in SECTIONS else []
         client_rows = asyncio.run(clients.run(stack)) if "clients" in SECTIONS else []
+        found = asyncio.run(search.run(stack)) if "search" in SECTIONS else None
+    plain_rps = 0.0
+    if found is not None:
+        with running_stack(TASKS_WORKER_STORE_VECTORS="false") as plain:  # S-3's baseline
+            plain_rps = asyncio.run(search.embedding_task_rps(plain))
     print(
         f"\nEvery throughput leg ran once per round, {ROUNDS} rounds, interleaved; each figure "
         "is the median, with the lowest and highest round in brackets."
@@ -60,6 +65,12 @@ def main() -> None:
             "Celery: one task per review, all at once)\n"
         )
         print(table(client_rows))
+    if found is not None:
+        print(
+            f"\nSearch (embedding; {search.ROWS:,} stored vectors, {search.TASK_ROWS:,}-row "
+            "tasks; S-3's baseline on a second platform that stores no vectors)\n"
+        )
+        print(table([*found.rows, search.ratio_row(found.storing_rps, plain_rps)], search.HEADER))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,10 @@ from .routes import (
     auth,
     console,
     datasets,
+    embeddings,
     health,
     models,
+    search,
     shared,
     tasks,
     well_known,
@@ -63,6 +65,7 @@ api_router.include_router(datasets.router)
 api_router.include_router(shared.router)
 api_router.include_router(models.router)
 api_router.include_router(tasks.router)
+api_router.include_router(search.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -94,6 +97,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(well_known.router)
     app.include_router(api_router)
+    app.include_router(embeddings.router)  # /v1/embeddings: where OpenAI clients look
     app.include_router(console.router)  # last: the API and /docs keep their paths
     _document_problems(app)
     # Outermost, so request logs carry the trace id. Its tracer is looked up lazily: a no-op

@@ -2,14 +2,20 @@
 turn Triton's outputs into typed predictions. No gRPC here."""
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from inferlane.common.errors import InvalidInput, NotFound
-from services.inference.catalog import ModelSpec
+from inferlane.common.errors import Conflict, InvalidInput, NotFound
+from services.inference import catalog
+from services.inference.catalog import Card, ModelSpec
 from services.inference.triton import Triton
+
+# How long the default version (newest ready) of a model is remembered: a Predict without a
+# version then costs no readiness calls to Triton.
+DEFAULT_VERSION_TTL = 2.0
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,34 @@ Prediction = Classification | Embedding | Regression
 
 
 @dataclass(frozen=True)
+class VersionState:
+    number: str
+    ready: bool
+    card: Card | None
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     spec: ModelSpec
-    ready: bool
+    versions: list[VersionState]  # newest first
+
+    @property
+    def ready(self) -> bool:
+        return any(v.ready for v in self.versions)
+
+    @property
+    def default_version(self) -> str:
+        """The newest ready version; the newest one while none is ready."""
+        for v in self.versions:
+            if v.ready:
+                return v.number
+        return self.versions[0].number if self.versions else ""
+
+
+@dataclass(frozen=True)
+class Predicted:
+    version: str
+    outputs: list[Prediction]
 
 
 class InferenceService:
@@ -42,6 +73,7 @@ class InferenceService:
         self._catalog = catalog
         self._triton = triton
         self._max_rows = max_rows
+        self._defaults: dict[str, tuple[float, str]] = {}
 
     def spec(self, name: str) -> ModelSpec:
         try:
@@ -50,20 +82,38 @@ class InferenceService:
             raise NotFound(f"no model named {name!r}") from None
 
     async def list_models(self) -> list[ModelInfo]:
-        specs = list(self._catalog.values())
-        ready = await asyncio.gather(*(self._triton.is_model_ready(s.name) for s in specs))
-        return [ModelInfo(s, r) for s, r in zip(specs, ready, strict=True)]
+        return list(await asyncio.gather(*(self._info(s) for s in self._catalog.values())))
 
     async def get_model(self, name: str) -> ModelInfo:
-        spec = self.spec(name)
-        return ModelInfo(spec, await self._triton.is_model_ready(name))
+        return await self._info(self.spec(name))
+
+    async def _info(self, spec: ModelSpec) -> ModelInfo:
+        found = catalog.versions(spec)
+        ready = await asyncio.gather(
+            *(self._triton.is_model_ready(spec.name, v.number) for v in found)
+        )
+        info = ModelInfo(
+            spec, [VersionState(v.number, r, v.card) for v, r in zip(found, ready, strict=True)]
+        )
+        self._defaults[spec.name] = (time.monotonic(), info.default_version)
+        return info
+
+    async def _version(self, spec: ModelSpec, asked: str | None) -> str:
+        """The version to call: the one asked for if the repository has it, else the default."""
+        if asked:
+            if asked not in {v.number for v in catalog.versions(spec)}:
+                raise NotFound(f"model {spec.name!r} has no version {asked!r}")
+            return asked
+        cached = self._defaults.get(spec.name)
+        if cached is not None and time.monotonic() - cached[0] < DEFAULT_VERSION_TTL:
+            return cached[1]
+        return (await self._info(spec)).default_version
 
     async def predict(
         self, name: str, rows: list[dict[str, Any]], version: str | None = None
-    ) -> list[Prediction]:
+    ) -> Predicted:
         spec = self.spec(name)
-        if version and version != spec.version:
-            raise NotFound(f"model {name!r} has no version {version!r}")
+        chosen = await self._version(spec, version)
         if not rows:
             raise InvalidInput("give at least one input row", code="01")
         if len(rows) > self._max_rows:
@@ -72,8 +122,15 @@ class InferenceService:
             spec.triton_inputs[c.name]: _column(spec, c.name, c.max_length, rows)
             for c in spec.inputs
         }
-        output = await self._triton.infer(name, tensors, spec.triton_output)
-        return [_prediction(spec, row) for row in output]
+        try:
+            output = await self._triton.infer(name, tensors, spec.triton_output, chosen)
+        except NotFound:
+            # The folder is there but Triton does not serve it (failed to load, or added after
+            # Triton started): known, so not a 404.
+            raise Conflict(
+                f"version {chosen} of {name!r} is not served now", code="version_not_served"
+            ) from None
+        return Predicted(chosen, [_prediction(spec, row) for row in output])
 
 
 def _column(

@@ -12,6 +12,7 @@ from services.inference.service import (
     InferenceService,
     ModelInfo,
     Prediction,
+    VersionState,
 )
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["InferenceService"].full_name
@@ -25,12 +26,23 @@ _KINDS = {
 }
 
 
+def version_pb(version: VersionState) -> inference_types_pb2.ModelVersion:
+    message = inference_types_pb2.ModelVersion(version=version.number, ready=version.ready)
+    if (card := version.card) is not None:
+        message.card.CopyFrom(
+            inference_types_pb2.ModelCardMetrics(
+                split=card.split, macro_f1=card.macro_f1, accuracy=card.accuracy, f1=card.f1
+            )
+        )
+    return message
+
+
 def model_pb(info: ModelInfo) -> inference_types_pb2.Model:
     spec = info.spec
     return inference_types_pb2.Model(
         name=spec.name,
         kind=_KINDS[spec.kind],
-        version=spec.version,
+        version=info.default_version,
         inputs=[
             inference_types_pb2.TensorSpec(name=c.name, datatype=c.datatype, shape=[-1])
             for c in spec.inputs
@@ -42,6 +54,7 @@ def model_pb(info: ModelInfo) -> inference_types_pb2.Model:
         labels=list(spec.labels),
         max_text_length=spec.max_text_length,
         ready=info.ready,
+        versions=[version_pb(v) for v in info.versions],
     )
 
 
@@ -78,8 +91,9 @@ class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
     async def Predict(self, request: pb.PredictRequest, context: Any) -> pb.PredictResponse:
         rows = [MessageToDict(s) for s in request.inputs]
         version = request.version if request.HasField("version") else None
-        predictions = await self._service.predict(request.model, rows, version)
-        spec = self._service.spec(request.model)
+        predicted = await self._service.predict(request.model, rows, version)
         return pb.PredictResponse(
-            model=spec.name, version=spec.version, outputs=[prediction_pb(p) for p in predictions]
+            model=request.model,
+            version=predicted.version,
+            outputs=[prediction_pb(p) for p in predicted.outputs],
         )

@@ -46,13 +46,17 @@ class Triton:
         """Triton's own readiness: live, and every model it was asked to load is loaded."""
         return bool(await self._client.is_server_ready(client_timeout=self._timeout))
 
-    async def is_model_ready(self, name: str) -> bool:
+    async def is_model_ready(self, name: str, version: str = "") -> bool:
         try:
-            return bool(await self._client.is_model_ready(name, client_timeout=self._timeout))
+            return bool(
+                await self._client.is_model_ready(name, version, client_timeout=self._timeout)
+            )
         except InferenceServerException:
             return False
 
-    async def infer(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
+    async def infer(
+        self, model: str, inputs: dict[str, np.ndarray], output: str, version: str = ""
+    ) -> np.ndarray:
         tensors = []
         for name, array in inputs.items():
             tensor = triton_grpc.InferInput(
@@ -69,11 +73,11 @@ class Triton:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._infer_once(model, tensors, requested, output)
+                return await self._infer_once(model, version, tensors, requested, output)
         raise AssertionError("unreachable: tenacity reraises")
 
     async def _infer_once(
-        self, model: str, tensors: list, requested: list, output: str
+        self, model: str, version: str, tensors: list, requested: list, output: str
     ) -> np.ndarray:
         try:
             self._breaker.before_call()
@@ -84,7 +88,7 @@ class Triton:
         with tracing.tracer().start_as_current_span(
             "triton.infer",
             kind=SpanKind.CLIENT,
-            attributes={"rpc.system": "grpc", "triton.model": model},
+            attributes={"rpc.system": "grpc", "triton.model": model, "triton.version": version},
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
@@ -93,6 +97,7 @@ class Triton:
                     result = await self._client.infer(
                         model,
                         tensors,
+                        model_version=version,
                         outputs=requested,
                         client_timeout=self._timeout,
                         headers=tracing.inject() or None,

@@ -90,6 +90,8 @@ class Task:
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    version: str | None = None  # the model version it runs; None on tasks from before versions
+    label_column: str | None = None  # set on a batch task that evaluates the model
 
     @property
     def is_terminal(self) -> bool:
@@ -105,6 +107,7 @@ class Result:
     raw: dict[str, Any] | None = None  # outputs of models that are not classifiers
     error_code: str | None = None
     error_message: str | None = None
+    expected_label: str | None = None  # from the task's label column, when it has one
 
 
 @dataclass(frozen=True)

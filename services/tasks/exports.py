@@ -32,7 +32,16 @@ def defuse(value: Any) -> Any:
 
 def csv_header(task: Task) -> list[str]:
     outputs = ["label", *task.labels] if task.labels else ["output"]
-    return ["row_index", *task.input_columns, *outputs, "error_code", "error_message"]
+    expected = ["expected_label"] if task.label_column else []
+    return [
+        "row_index",
+        *task.input_columns,
+        *outputs,
+        *expected,
+        "model_version",
+        "error_code",
+        "error_message",
+    ]
 
 
 def csv_row(task: Task, result: Result) -> list[Any]:
@@ -42,17 +51,26 @@ def csv_row(task: Task, result: Result) -> list[Any]:
         outputs = [result.label or "", *(_score(scores.get(label)) for label in task.labels)]
     else:
         outputs = [orjson.dumps(result.raw).decode() if result.raw is not None else ""]
+    expected = [defuse(result.expected_label or "")] if task.label_column else []
     return [
         result.row_index,
         *inputs,
         *outputs,
+        *expected,
+        task.version or "",
         result.error_code or "",
         defuse(result.error_message or ""),
     ]
 
 
-def jsonl_record(result: Result) -> dict[str, Any]:
-    record: dict[str, Any] = {"row_index": result.row_index, "input": result.input}
+def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "row_index": result.row_index,
+        "input": result.input,
+        "model_version": task.version,
+    }
+    if task.label_column:
+        record["expected_label"] = result.expected_label
     if result.error_code is not None:
         record["error"] = {"code": result.error_code, "message": result.error_message}
     elif result.label is not None:
@@ -78,7 +96,7 @@ async def encode(task: Task, results: AsyncIterator[Result], fmt: str) -> AsyncI
         if fmt == CSV:
             writer.writerow(csv_row(task, result))
         else:
-            pending.append(orjson.dumps(jsonl_record(result)) + b"\n")
+            pending.append(orjson.dumps(jsonl_record(task, result)) + b"\n")
         count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield _drain(buffer, pending)

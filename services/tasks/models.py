@@ -5,9 +5,10 @@ row a worker reads (a bad row is a failed row with code 01, the others go on).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from inferlane.common.errors import Conflict, NotFound
 from inferlane.inference.v1 import inference_types_pb2 as types
 
 CLASSIFICATION, EMBEDDING, REGRESSION = "classification", "embedding", "regression"
@@ -25,6 +26,8 @@ class ModelInfo:
     inputs: list[str]
     labels: list[str]
     max_text_length: int
+    default_version: str = ""  # the newest ready version
+    versions: dict[str, bool] = field(default_factory=dict)  # version -> ready
 
     @property
     def is_text(self) -> bool:
@@ -38,7 +41,22 @@ class ModelInfo:
             inputs=[t.name for t in model.inputs],
             labels=list(model.labels),
             max_text_length=model.max_text_length,
+            default_version=model.version,
+            versions={v.version: v.ready for v in model.versions},
         )
+
+    def version(self, asked: str | None) -> str:
+        """The version a task will run: the one asked for, or the default. Unknown: not
+        found; known but not served: a conflict (a task would wait for it forever)."""
+        if not asked:
+            return self.default_version
+        if asked not in self.versions:
+            raise NotFound(f"model {self.name!r} has no version {asked!r}")
+        if not self.versions[asked]:
+            raise Conflict(
+                f"version {asked} of {self.name!r} is not served now", code="version_not_served"
+            )
+        return asked
 
 
 def row_problem(model: ModelInfo, row: dict[str, Any]) -> str | None:

@@ -115,9 +115,15 @@ class Peers:
         return self._rows.call_rows(preferred)
 
     async def predict(
-        self, model: str, inputs: Sequence[dict[str, Any]], metadata: Metadata
+        self,
+        model: str,
+        inputs: Sequence[dict[str, Any]],
+        metadata: Metadata,
+        version: str | None = None,
     ) -> list[inference_types_pb2.Prediction]:
         request = inference_pb.PredictRequest(model=model)
+        if version:
+            request.version = version
         for values in inputs:
             row = struct_pb2.Struct()
             row.update(values)

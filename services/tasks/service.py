@@ -19,7 +19,7 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
-from services.tasks import exports, lifecycle, messages, metrics, repository
+from services.tasks import evaluation, exports, lifecycle, messages, metrics, repository
 from services.tasks.domain import (
     BatchSummary,
     DeadLetter,
@@ -30,7 +30,8 @@ from services.tasks.domain import (
     TaskType,
     plan_chunks,
 )
-from services.tasks.models import ModelInfo, row_problem
+from services.tasks.evaluation import Evaluation
+from services.tasks.models import CLASSIFICATION, ModelInfo, row_problem
 from services.tasks.peers import Peers
 from services.tasks.rate import SharedRateLimiter
 from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
@@ -55,6 +56,7 @@ class TaskView:
 
     task: Task
     batch: BatchSummary | None
+    evaluation: Evaluation | None = None
 
 
 class TasksService:
@@ -147,6 +149,7 @@ class TasksService:
             "model": model.name,
             "status": Status.ACCEPTED.value,
             "labels": model.labels,
+            "version": model.version(spec.version),
         }
         if isinstance(spec, SingleSpec):
             row = {name: spec.input.get(name) for name in model.inputs}
@@ -180,6 +183,15 @@ class TasksService:
             if missing:
                 raise InvalidInput(f"the dataset lacks the column {missing[0]!r}", code="01")
             column, input_columns = None, model.inputs
+        if spec.label_column is not None:
+            if model.kind != CLASSIFICATION:
+                raise InvalidInput(
+                    f"{model.name} is not a classifier; only classifiers are evaluated", code="01"
+                )
+            if spec.label_column not in dataset.columns:
+                raise InvalidInput(
+                    f"the dataset has no label column {spec.label_column!r}", code="01"
+                )
         total = dataset.rows if spec.limit is None else min(dataset.rows, spec.limit)
         if total == 0:
             raise InvalidInput("the dataset has no rows", code="01")
@@ -188,6 +200,7 @@ class TasksService:
             "dataset_id": uuid.UUID(dataset.id),
             "column_name": column,
             "row_limit": spec.limit,
+            "label_column": spec.label_column,
             "input_columns": input_columns,
             "total": total,
         }
@@ -328,9 +341,13 @@ class TasksService:
 
 
 async def _view(conn: Any, task: Task) -> TaskView:
-    """A task with its live batch summary (a single task carries its own in the row)."""
-    batch = await repository.batch_summary(conn, task) if task.type is TaskType.BATCH else None
-    return TaskView(task, batch)
+    """A task with its live batch summary (a single task carries its own in the row), and its
+    evaluation once it has finished (one scan of its results, not one per progress tick)."""
+    if task.type is not TaskType.BATCH:
+        return TaskView(task, None)
+    batch = await repository.batch_summary(conn, task)
+    scored = await evaluation.evaluate(conn, task) if task.is_terminal else None
+    return TaskView(task, batch, scored)
 
 
 def _encode_row_token(row_index: int) -> str:

@@ -13,6 +13,8 @@ from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
+from services.tasks.evaluation import Evaluation
+from services.tasks.search import SearchQuery, SearchResult, TaskSearch
 from services.tasks.service import TasksService, TaskView
 from services.tasks.specs import BatchSpec, SingleSpec
 
@@ -50,6 +52,8 @@ def task_pb(view: TaskView) -> types.Task:
         progress=progress_pb(task.progress),
         dataset_id=str(task.dataset_id or ""),
         column=task.column or "",
+        version=task.version or "",
+        label_column=task.label_column or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit
@@ -65,6 +69,8 @@ def task_pb(view: TaskView) -> types.Task:
                 failed=view.batch.failed,
             )
         )
+        if view.evaluation is not None:
+            message.summary.batch.evaluation.CopyFrom(evaluation_pb(view.evaluation))
     elif task.summary is not None:
         single = message.summary.single
         single.label = task.summary.get("label", "")
@@ -78,8 +84,33 @@ def task_pb(view: TaskView) -> types.Task:
     return message
 
 
+def evaluation_pb(evaluation: Evaluation) -> types.Evaluation:
+    f = evaluation.figures
+    return types.Evaluation(
+        label_column=evaluation.label_column,
+        evaluated=f.evaluated,
+        accuracy=f.accuracy,
+        macro_f1=f.macro_f1,
+        per_class=[
+            types.ClassEvaluation(
+                label=c.label, precision=c.precision, recall=c.recall, f1=c.f1, support=c.support
+            )
+            for c in f.per_label
+        ],
+        labels=f.labels,
+        confusion=[
+            types.ConfusionRow(expected=label, predicted=row)
+            for label, row in zip(f.labels, f.matrix, strict=True)
+        ],
+        unknown_labels=evaluation.unknown_labels,
+        unlabelled=evaluation.unlabelled,
+    )
+
+
 def result_pb(result: Result) -> types.TaskResult:
-    message = types.TaskResult(row_index=result.row_index)
+    message = types.TaskResult(
+        row_index=result.row_index, expected_label=result.expected_label or ""
+    )
     json_format.ParseDict(result.input, message.input)
     if result.error_code is not None:
         message.error.CopyFrom(
@@ -117,7 +148,9 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
     which = request.WhichOneof("spec")
     if which == "single":
         return SingleSpec(
-            model=request.single.model, input=json_format.MessageToDict(request.single.input)
+            model=request.single.model,
+            input=json_format.MessageToDict(request.single.input),
+            version=request.single.version or None,
         )
     if which == "batch":
         b = request.batch
@@ -127,8 +160,31 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             column=b.column or None,
             limit=b.limit if b.HasField("limit") else None,
             match_by_content=b.match_dataset_by_content,
+            version=b.version or None,
+            label_column=b.label_column or None,
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
+
+
+def search_query_of(request: pb.SearchTaskRequest) -> SearchQuery:
+    which = request.WhichOneof("query")
+    return SearchQuery(
+        text=request.text if which == "text" else None,
+        row_index=request.row_index if which == "row_index" else None,
+        k=request.k,
+        min_similarity=request.min_similarity if request.HasField("min_similarity") else None,
+        label_task_id=request.label_task_id or None,
+        labels=list(request.label_in),
+    )
+
+
+def search_pb(found: SearchResult) -> pb.SearchTaskResponse:
+    reply = pb.SearchTaskResponse(approximate=found.approximate)
+    for hit in found.hits:
+        message = reply.hits.add(row_index=hit.row_index, text=hit.text, similarity=hit.similarity)
+        if hit.columns is not None:
+            json_format.ParseDict(hit.columns, message.columns)
+    return reply
 
 
 def _event(item: TaskView | Progress) -> types.TaskEvent:
@@ -142,8 +198,9 @@ def _event(item: TaskView | Progress) -> types.TaskEvent:
 
 
 class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
-    def __init__(self, service: TasksService) -> None:
+    def __init__(self, service: TasksService, search: TaskSearch) -> None:
         self._service = service
+        self._search = search
 
     async def CreateTask(
         self, request: pb.CreateTaskRequest, context: Any
@@ -219,3 +276,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         principal.require_admin()
         letter = await self._service.replay_dead_letter(request.dead_letter_id)
         return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))
+
+    async def SearchTask(
+        self, request: pb.SearchTaskRequest, context: Any
+    ) -> pb.SearchTaskResponse:
+        found = await self._search.search(caller_id(), request.task_id, search_query_of(request))
+        return search_pb(found)

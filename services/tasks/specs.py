@@ -13,6 +13,7 @@ from inferlane.common.errors import NotFound
 class SingleSpec:
     model: str
     input: dict[str, Any]
+    version: str | None = None  # None: the model's default, resolved and recorded at creation
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,18 @@ class BatchSpec:
     # Upload-and-run names its dataset by content: a retried upload is a new dataset with
     # the same sha256, and must still match the first request.
     match_by_content: bool = False
+    version: str | None = None
+    label_column: str | None = None  # expected labels: the task evaluates the model
+
+
+_OPTIONAL = frozenset({"version", "label_column"})
 
 
 def fingerprint(spec: SingleSpec | BatchSpec, dataset_sha256: str | None = None) -> str:
     """Of the request as the caller meant it; `dataset_sha256` replaces the dataset id when
     the spec matches by content."""
-    body = asdict(spec)
+    # Fields added later count only when set, so earlier requests keep their fingerprint.
+    body = {k: v for k, v in asdict(spec).items() if v is not None or k not in _OPTIONAL}
     if isinstance(spec, BatchSpec) and spec.match_by_content:
         body["dataset_id"] = dataset_sha256
     canonical = json.dumps([type(spec).__name__, body], sort_keys=True, separators=(",", ":"))

@@ -15,6 +15,7 @@ import pytest
 
 from inferlane.client import Client
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
+from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -166,3 +167,23 @@ def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
         assert f"inferlane tasks watch {task_id}" in stderr and "Traceback" not in stderr
         finished = client.wait(task_id)
         assert finished.status == "ready" and finished.progress.done == 200
+
+
+def test_eval_prints_the_metrics_and_the_confusion_matrix(platform, signed_in, tmp_path):
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(labelled_csv())
+    args = ("eval", str(labelled), "--model", "sentiment", "--label-column", "label")
+    done = run(signed_in, platform.url, *args, "--version", "1")
+    assert done.returncode == 0, done.stderr
+    assert f"accuracy {ACCURACY:.4f}, macro-F1 {MACRO_F1:.4f}" in done.stdout
+    assert "Confusion matrix" in done.stdout
+    after = done.stdout.split("Confusion matrix", 1)[1]
+    cells = [line.split("│")[1:5] for line in after.splitlines() if "│" in line]
+    rows = {c[0].strip(): [int(n) for n in c[1:]] for c in cells if c[1].strip().isdigit()}
+    assert [rows[label] for label in ("negative", "neutral", "positive")] == CONFUSION
+    assert "sentiment version 1" in done.stderr
+    as_json = run(signed_in, platform.url, *args, "--json")
+    evaluation = json.loads(as_json.stdout)["summary"]["evaluation"]
+    assert evaluation["confusion_matrix"] == CONFUSION
+    refused = run(signed_in, platform.url, "eval", str(labelled), "--label-column", "stars")
+    assert refused.returncode == 1 and "stars" in refused.stderr

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from inferlane.client import Client
+from tests.support import search_reviews
 from tests.support.cli_reviews import fresh_email, reviews_csv
+from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.slow
@@ -242,3 +245,55 @@ def test_api_errors_read_as_sentences(page: Page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Task not found.")
     page.goto("/tasks/no/such/page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+
+def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
+    page: Page, platform: Platform, shots: Path, tmp_path: Path
+) -> None:
+    email = register(page)
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(labelled_csv())
+    with Client(platform.url) as client:
+        client.login(email, PASSWORD)
+        task = client.evaluate(labelled, model="sentiment", label_column="label", version="1")
+    assert task.status == "ready"
+    page.goto(f"/tasks/{task.id}")
+    expect(page.locator("#task-version")).to_have_text("1")
+    expect(page.get_by_role("heading", name="Evaluation against")).to_be_visible()
+    expect(page.get_by_text(f"Accuracy {ACCURACY:.3f} · macro-F1 {MACRO_F1:.3f}")).to_be_visible()
+    matrix = page.locator("table.confusion tbody tr")
+    expect(matrix).to_have_count(3)
+    for i, expected in enumerate(CONFUSION):
+        cells = matrix.nth(i).locator("td")
+        expect(cells).to_have_text([*map(str, expected), str(sum(expected))])
+    expect(page.locator("table.confusion td.diagonal")).to_have_count(3)
+    screenshot(page, shots, "evaluation.png")
+
+
+def test_a_finished_embedding_task_has_a_search_box_with_similarities(
+    page: Page, tmp_path: Path, shots: Path
+) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_bytes(search_reviews.reviews_csv())
+    register(page)
+    page.get_by_label("File").set_input_files(groups)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text(f"Uploaded {groups.name}: {search_reviews.ROWS} rows.")).to_be_visible()
+    page.get_by_role("link", name=groups.name).first.click()
+    page.get_by_role("link", name="Run a model on it").click()
+    page.get_by_label("Model").select_option("embedding")
+    page.get_by_label("Column to read").select_option("review")
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("ready")
+
+    page.get_by_label("Find rows like").fill("zipper broke after a week")
+    page.get_by_label("How many").fill("3")
+    page.get_by_role("button", name="Search").click()
+    found = page.locator("table.search-results")
+    expect(found.get_by_role("caption")).to_have_text("3 nearest rows")
+    expect(found.locator("tbody tr").first).to_contain_text(search_reviews.GROUPS[0][0])
+    rows = [int(cell) for cell in found.locator("tbody tr td:first-child").all_inner_texts()]
+    assert sorted(rows) == [0, 1, 2]
+    similarities = [float(s) for s in found.locator("td.similarity").all_inner_texts()]
+    assert similarities == sorted(similarities, reverse=True) and similarities[-1] > 0.5
+    screenshot(page, shots, "search.png")

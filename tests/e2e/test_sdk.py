@@ -12,10 +12,12 @@ from inferlane.client import (
     BatchSummary,
     Client,
     Conflict,
+    InvalidRequest,
     NotFound,
     SingleSummary,
 )
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
+from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 
 pytestmark = pytest.mark.slow
 ROWS = 12
@@ -115,3 +117,28 @@ async def test_async_client_analyses_and_runs_a_batch(platform, api_key, tmp_pat
         await client.delete_dataset(other.id)
         with pytest.raises(NotFound):
             await client.get_dataset(other.id)
+
+
+def test_sync_evaluate_a_file_and_a_dataset(platform, api_key, tmp_path):
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(labelled_csv())
+    with Client(platform.url, api_key=api_key) as client:
+        task = client.evaluate(labelled, model="sentiment", label_column="label", version="1")
+        assert task.status == "ready" and task.version == "1"
+        assert task.evaluation is not None
+        assert task.evaluation.confusion_matrix == CONFUSION
+        assert task.evaluation.accuracy == pytest.approx(ACCURACY)
+        dataset = client.upload_dataset(labelled)
+        again = client.evaluate(dataset.id, model="sentiment", label_column="label")
+        assert again.label_column == "label" and again.evaluation is not None
+        assert again.evaluation.macro_f1 == pytest.approx(MACRO_F1)
+        with pytest.raises(InvalidRequest):
+            client.evaluate(dataset.id, model="sentiment", label_column="stars")
+
+
+async def test_async_evaluate(platform, api_key, tmp_path):
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_bytes(labelled_csv())
+    async with AsyncClient(platform.url, api_key=api_key) as client:
+        task = await client.evaluate(str(labelled), model="sentiment", label_column="label")
+        assert task.evaluation is not None and task.evaluation.confusion_matrix == CONFUSION

@@ -60,9 +60,37 @@ async def test_predict_sentiment_in_the_wire_shape(http, bearer):
     )
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert (body["model"], body["version"]) == ("sentiment", "1")
+    default = (await http.get(f"{API}/sentiment", headers=bearer)).json()["version"]
+    assert (body["model"], body["version"]) == ("sentiment", default)
     assert [o["label"] for o in body["outputs"]] == ["positive", "negative"]
     assert set(body["outputs"][0]["scores"]) == {"negative", "neutral", "positive"}
+
+
+async def test_versions_with_their_cards_and_a_chosen_version(http, bearer):
+    model = (await http.get(f"{API}/sentiment", headers=bearer)).json()
+    numbers = [v["version"] for v in model["versions"]]
+    assert numbers == sorted(numbers, key=int, reverse=True) and numbers[-1] == "1"
+    assert model["version"] == numbers[0] and all(v["ready"] for v in model["versions"])
+    first = model["versions"][-1]
+    assert first["card"]["split"] == "dev" and first["card"]["macro_f1"] == 0.6486
+    assert set(first["card"]["f1"]) == {"negative", "neutral", "positive"}
+    reply = await http.post(
+        f"{API}/sentiment/predict",
+        headers=bearer,
+        json={"inputs": [{"text": "Love it"}], "version": "1"},
+    )
+    assert reply.status_code == 200 and reply.json()["version"] == "1"
+
+
+async def test_unknown_version_is_a_404_problem(http, bearer):
+    reply = await http.post(
+        f"{API}/sentiment/predict",
+        headers=bearer,
+        json={"inputs": [{"text": "Love it"}], "version": "999"},
+    )
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["code"] == "not_found" and "999" in reply.json()["detail"]
 
 
 async def test_predict_embedding_and_regression(http, bearer):

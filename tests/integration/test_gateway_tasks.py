@@ -36,6 +36,8 @@ TASK_FIELDS = {
     "dataset_id",
     "column",
     "limit",
+    "version",
+    "label_column",
     "created_at",
     "queued_at",
     "started_at",

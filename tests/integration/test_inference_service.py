@@ -97,7 +97,8 @@ async def test_sentiment_predicts_a_label_with_three_scores(stub, caller):
     assert (
         set(scores) == {"negative", "neutral", "positive"} and abs(sum(scores.values()) - 1) < 1e-4
     )
-    assert (reply.model, reply.version) == ("sentiment", "1")
+    default = (await stub.GetModel(pb.GetModelRequest(name="sentiment"))).model.version
+    assert (reply.model, reply.version) == ("sentiment", default)
 
 
 async def test_embedding_and_regression_outputs(stub, caller):

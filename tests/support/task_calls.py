@@ -35,8 +35,10 @@ def reviews_csv(n: int, *, column: str = "review") -> bytes:
     return out.getvalue().encode()
 
 
-async def create_single(channel, metadata, text: str, *, model: str = "sentiment", key: str = ""):
-    single = pb.SingleTaskSpec(model=model, input=struct_pb2.Struct())
+async def create_single(
+    channel, metadata, text: str, *, model: str = "sentiment", key: str = "", version: str = ""
+):
+    single = pb.SingleTaskSpec(model=model, input=struct_pb2.Struct(), version=version)
     single.input.update({"text": text})
     reply = await stub(channel).CreateTask(
         pb.CreateTaskRequest(single=single, idempotency_key=key), metadata=metadata
@@ -53,8 +55,16 @@ async def create_batch(
     limit: int | None = None,
     model: str = "sentiment",
     key: str = "",
+    version: str = "",
+    label_column: str = "",
 ):
-    batch = pb.BatchTaskSpec(model=model, dataset_id=dataset_id, column=column)
+    batch = pb.BatchTaskSpec(
+        model=model,
+        dataset_id=dataset_id,
+        column=column,
+        version=version,
+        label_column=label_column,
+    )
     if limit is not None:
         batch.limit = limit
     reply = await stub(channel).CreateTask(

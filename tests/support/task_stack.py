@@ -76,7 +76,13 @@ class Peers:
 
 
 async def start_peers(
-    start: Starter, *, database_url: str, nats_url: str, triton_url: str, work_dir: Path
+    start: Starter,
+    *,
+    database_url: str,
+    nats_url: str,
+    triton_url: str,
+    work_dir: Path,
+    model_repository: Path | None = None,
 ) -> Peers:
     await clean_tasks_schema(database_url)
     key = "ilk_" + secrets.token_urlsafe(32)  # the shape of an API key
@@ -95,8 +101,9 @@ async def start_peers(
         build_datasets,
         fast(DatasetsSettings, storage_dir=work_dir / "blobs", **common, **peers),
     )
+    repository = {"model_repository": model_repository} if model_repository else {}
     inference = await start(
-        build_inference, fast(InferenceSettings, triton_url=triton_url, **peers)
+        build_inference, fast(InferenceSettings, triton_url=triton_url, **peers, **repository)
     )
     return Peers(auth, datasets, inference, key)
 
@@ -111,6 +118,7 @@ async def start_task_stack(
     workers: int = 1,
     tasks_extra: dict[str, Any] | None = None,
     worker_extra: dict[str, Any] | None = None,
+    model_repository: Path | None = None,
 ) -> TaskStack:
     started_peers = await start_peers(
         start,
@@ -118,6 +126,7 @@ async def start_task_stack(
         nats_url=nats_url,
         triton_url=triton_url,
         work_dir=work_dir,
+        model_repository=model_repository,
     )
     auth, datasets, inference = started_peers.auth, started_peers.datasets, started_peers.inference
     key = started_peers.service_key

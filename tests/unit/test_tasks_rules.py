@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from inferlane.common.errors import Conflict, TooMany
@@ -111,11 +112,28 @@ async def test_csv_export_defuses_formulas_and_keeps_numbers():
         ),
         Result(1, {"review": "-sold out"}, error_code="01", error_message="@bad"),
     ]
-    text = (await _collect(_task(), results, "csv")).decode()
+    text = (await _collect(_task(version="2"), results, "csv")).decode()
     lines = text.splitlines()
-    assert lines[0] == "row_index,review,label,negative,neutral,positive,error_code,error_message"
-    assert lines[1] == "0,'=1+1,positive,0.100000,0.200000,0.700000,,"
-    assert lines[2] == "1,'-sold out,,,,,01,'@bad"
+    assert lines[0] == (
+        "row_index,review,label,negative,neutral,positive,model_version,error_code,error_message"
+    )
+    assert lines[1] == "0,'=1+1,positive,0.100000,0.200000,0.700000,2,,"
+    assert lines[2] == "1,'-sold out,,,,,2,01,'@bad"
+
+
+async def test_exports_of_an_evaluating_task_carry_the_expected_label_and_version():
+    task = _task(version="1", label_column="stars")
+    results = [
+        Result(0, {"review": "ok"}, "positive", {"positive": 0.9}, expected_label="+Positive"),
+        Result(1, {"review": "meh"}, error_code="01", error_message="bad", expected_label=None),
+    ]
+    lines = (await _collect(task, results, "csv")).decode().splitlines()
+    assert lines[0].endswith("positive,expected_label,model_version,error_code,error_message")
+    assert lines[1].endswith(",'+Positive,1,,") and lines[2].endswith(",,1,01,bad")
+    jsonl = (await _collect(task, results, "jsonl")).splitlines()
+    first, second = (orjson.loads(line) for line in jsonl)
+    assert first["model_version"] == "1" and first["expected_label"] == "+Positive"
+    assert second["expected_label"] is None and second["error"]["code"] == "01"
 
 
 async def test_export_streams_in_bounded_pieces():
@@ -140,6 +158,11 @@ def test_fingerprints():
     other_upload = BatchSpec("sentiment", "d2", None, None, match_by_content=True)
     assert fingerprint(by_content, "sha") == fingerprint(other_upload, "sha")
     assert fingerprint(by_content, "sha") != fingerprint(other_upload, "other")
+    # Fields added later change nothing while unset; set, they make another request.
+    assert fingerprint(by_id) == fingerprint(BatchSpec("sentiment", "d1", None, None, version=None))
+    assert fingerprint(by_id) != fingerprint(BatchSpec("sentiment", "d1", None, None, version="1"))
+    labelled = BatchSpec("sentiment", "d1", None, None, label_column="label")
+    assert fingerprint(by_id) != fingerprint(labelled)
 
 
 def test_rate_limiter_refills_over_time():

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from inferlane.client import ApiError, BatchSummary, InferlaneError, SingleSummary, Task
+from inferlane.client.models import Evaluation
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -79,6 +80,8 @@ def summary(task: Task) -> None:
         err.print(f"[red]Task {task.id} {task.status}: {task.error.message}[/red]")
     elif task.status != "ready":
         err.print(f"[yellow]Task {task.id} {task.status}.[/yellow]")
+    if task.version:
+        err.print(f"[dim]{task.model} version {task.version}[/dim]")
     if isinstance(task.summary, SingleSummary):
         out.print(f"[bold]{task.summary.label or '-'}[/bold]")
         ranked = sorted(task.summary.scores.items(), key=lambda kv: -kv[1])
@@ -91,16 +94,40 @@ def summary(task: Task) -> None:
             ["label", "rows", "share"],
             ((label, counts[label], percent(shares.get(label, 0.0))) for label in rows),
         )
+        if task.summary.evaluation is not None:
+            evaluation(task.summary.evaluation)
+
+
+def evaluation(e: Evaluation) -> None:
+    """Accuracy, macro-F1, the per-label figures and the confusion matrix."""
+    out.print(
+        f"Evaluated {e.evaluated} rows against {e.label_column!r}: accuracy {e.accuracy:.4f}, "
+        f"macro-F1 {e.macro_f1:.4f} ({e.unknown_labels} with another label, "
+        f"{e.unlabelled} without one, not compared)"
+    )
+    table(
+        ["label", "precision", "recall", "F1", "support"],
+        (
+            (c.label, f"{c.precision:.4f}", f"{c.recall:.4f}", f"{c.f1:.4f}", c.support)
+            for c in e.per_class
+        ),
+    )
+    table(
+        ["expected \\ predicted", *e.labels],
+        ((label, *row) for label, row in zip(e.labels, e.confusion_matrix, strict=True)),
+        title="Confusion matrix",
+    )
 
 
 def task_rows(tasks: Iterable[Task]) -> None:
     table(
-        ["id", "type", "model", "status", "progress", "created"],
+        ["id", "type", "model", "version", "status", "progress", "created"],
         (
             (
                 t.id,
                 t.type,
                 t.model,
+                t.version or "",
                 t.status,
                 f"{t.progress.done}/{t.progress.total}",
                 t.created_at.strftime("%Y-%m-%d %H:%M:%S"),

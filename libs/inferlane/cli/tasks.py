@@ -72,6 +72,9 @@ def submit(
         str | None, typer.Option(help="Column to read (default: the detected text column).")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N rows.")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Model version (default: the newest ready one).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Follow the task until it finishes.")] = True,
     json: Json = False,
 ) -> None:
@@ -80,10 +83,12 @@ def submit(
         raise typer.BadParameter("give exactly one of --dataset ID or --file PATH")
     with session.client() as client:
         if file is not None:
-            task = client.submit_batch_file(file, model, column=column, limit=limit)
+            task = client.submit_batch_file(
+                file, model, column=column, limit=limit, version=version
+            )
         else:
             assert dataset is not None
-            task = client.submit_batch(model, dataset, column=column, limit=limit)
+            task = client.submit_batch(model, dataset, column=column, limit=limit, version=version)
         if not json:
             output.err.print(f"Task {task.id} {task.status}.")
         if not wait:

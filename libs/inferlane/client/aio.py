@@ -1,6 +1,7 @@
 """The asyncio client: the same calls as `Client`, awaited."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from .models import (
     Prediction,
     ResultRow,
     Rows,
+    SearchResults,
     Task,
     TaskEvent,
     Tokens,
@@ -205,15 +207,22 @@ class AsyncClient:
     async def get_model(self, name: str) -> ModelInfo:
         return await self.send(calls.get_model(name))
 
-    async def predict(self, model: str, inputs: list[dict[str, Any]]) -> Prediction:
-        return await self.send(calls.predict(model, inputs))
+    async def predict(
+        self, model: str, inputs: list[dict[str, Any]], *, version: str | None = None
+    ) -> Prediction:
+        return await self.send(calls.predict(model, inputs, version))
 
     # -- tasks ---------------------------------------------------------------------------------
 
     async def submit_single(
-        self, model: str, inputs: dict[str, Any], *, idempotency_key: str | None = None
+        self,
+        model: str,
+        inputs: dict[str, Any],
+        *,
+        version: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Task:
-        return await self.send(calls.submit_single(model, inputs, idempotency_key))
+        return await self.send(calls.submit_single(model, inputs, idempotency_key, version))
 
     async def submit_batch(
         self,
@@ -222,10 +231,14 @@ class AsyncClient:
         *,
         column: str | None = None,
         limit: int | None = None,
+        version: str | None = None,
+        label_column: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
         return await self.send(
-            calls.submit_batch(model, dataset_id, column, limit, idempotency_key)
+            calls.submit_batch(
+                model, dataset_id, column, limit, idempotency_key, version, label_column
+            )
         )
 
     async def submit_batch_file(
@@ -235,11 +248,15 @@ class AsyncClient:
         *,
         column: str | None = None,
         limit: int | None = None,
+        version: str | None = None,
+        label_column: str | None = None,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> Task:
         """Upload a file and start a batch over it in one call."""
-        call = calls.submit_batch_file(Path(path), model, column, limit, idempotency_key, progress)
+        call = calls.submit_batch_file(
+            Path(path), model, column, limit, idempotency_key, progress, version, label_column
+        )
         return await self.send(call)
 
     async def list_tasks(
@@ -257,6 +274,21 @@ class AsyncClient:
 
     async def cancel_task(self, task_id: Id) -> Task:
         return await self.send(calls.cancel_task(task_id))
+
+    async def search(
+        self,
+        task_id: Id,
+        query: str | None = None,
+        *,
+        row_index: int | None = None,
+        k: int = 10,
+        min_similarity: float | None = None,
+        label_task_id: Id | None = None,
+        labels: list[str] | None = None,
+    ) -> SearchResults:
+        """The k rows of a finished embedding task nearest to `query` (or to row `row_index`)."""
+        call = calls.search(task_id, query, row_index, k, min_similarity, label_task_id, labels)
+        return await self.send(call)
 
     async def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None
@@ -340,6 +372,30 @@ class AsyncClient:
                 last = event.task
         assert last is not None and last.finished
         return last
+
+    async def evaluate(
+        self,
+        source: Id | Path,
+        *,
+        model: str,
+        label_column: str,
+        version: str | None = None,
+        column: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Task:
+        """Run `model` over a labelled file (uploaded) or one of your datasets (its id), wait
+        for the task, and return it: `task.evaluation` holds accuracy, macro-F1, per-label
+        figures and the confusion matrix against `label_column` (None if the task failed)."""
+        options: dict[str, Any] = {
+            "column": column,
+            "version": version,
+            "label_column": label_column,
+        }
+        if isinstance(source, uuid.UUID) or calls.is_dataset_id(source):
+            task = await self.submit_batch(model, str(source), **options)
+        else:
+            task = await self.submit_batch_file(source, model, progress=progress, **options)
+        return await self.wait(task.id)
 
     async def analyse(self, text: str, *, model: str = "sentiment") -> Task:
         """Submit one text as a single task and wait for its label and scores."""

@@ -20,6 +20,7 @@ from .models import (
     Prediction,
     ResultRow,
     Rows,
+    SearchResults,
     Task,
     Tokens,
     User,
@@ -136,15 +137,22 @@ def get_model(name: str) -> Call[ModelInfo]:
     return Call("GET", f"/models/{name}", _model(ModelInfo))
 
 
-def predict(name: str, inputs: list[dict[str, Any]]) -> Call[Prediction]:
-    return Call("POST", f"/models/{name}/predict", _model(Prediction), json={"inputs": inputs})
+def predict(name: str, inputs: list[dict[str, Any]], version: str | None) -> Call[Prediction]:
+    body: dict[str, Any] = {"inputs": inputs}
+    if version is not None:
+        body["version"] = version
+    return Call("POST", f"/models/{name}/predict", _model(Prediction), json=body)
 
 
 # -- tasks -------------------------------------------------------------------------------------
 
 
-def submit_single(model: str, inputs: dict[str, Any], idempotency_key: str | None) -> Call[Task]:
-    body = {"type": "single", "model": model, "input": inputs}
+def submit_single(
+    model: str, inputs: dict[str, Any], idempotency_key: str | None, version: str | None = None
+) -> Call[Task]:
+    body: dict[str, Any] = {"type": "single", "model": model, "input": inputs}
+    if version is not None:
+        body["version"] = version
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -154,12 +162,14 @@ def submit_batch(
     column: str | None,
     limit: int | None,
     idempotency_key: str | None,
+    version: str | None = None,
+    label_column: str | None = None,
 ) -> Call[Task]:
     body: dict[str, Any] = {"type": "batch", "model": model, "dataset_id": str(dataset_id)}
-    if column is not None:
-        body["column"] = column
-    if limit is not None:
-        body["limit"] = limit
+    optional = {"column": column, "limit": limit, "version": version}
+    body |= {key: value for key, value in optional.items() if value is not None}
+    if label_column is not None:
+        body["label_column"] = label_column
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -170,15 +180,28 @@ def submit_batch_file(
     limit: int | None,
     idempotency_key: str | None,
     progress: ProgressCallback | None,
+    version: str | None = None,
+    label_column: str | None = None,
 ) -> Call[Task]:
     fields = {"model": model}
-    if column is not None:
-        fields["column"] = column
-    if limit is not None:
-        fields["limit"] = str(limit)
+    optional = {"column": column, "limit": limit, "version": version, "label_column": label_column}
+    fields |= {key: str(value) for key, value in optional.items() if value is not None}
     upload = Upload(path, fields, progress)
     headers = _idempotent(idempotency_key)
     return Call("POST", "/tasks/batch-file", _model(Task), upload=upload, headers=headers)
+
+
+def is_dataset_id(source: "Id | Path") -> bool:
+    """`evaluate` takes a file or a dataset: a UUID that names no file here is a dataset."""
+    if isinstance(source, uuid.UUID):
+        return True
+    if isinstance(source, Path) or Path(source).exists():
+        return False
+    try:
+        uuid.UUID(source)
+    except ValueError:
+        return False
+    return True
 
 
 def list_tasks(
@@ -199,6 +222,27 @@ def cancel_task(task_id: Id) -> Call[Task]:
 def task_results(task_id: Id, limit: int | None, cursor: str | None) -> Call[Page[ResultRow]]:
     params = _page(limit, cursor)
     return Call("GET", f"/tasks/{task_id}/results", _model(Page[ResultRow]), params=params)
+
+
+def search(
+    task_id: Id,
+    query: str | None,
+    row_index: int | None,
+    k: int,
+    min_similarity: float | None,
+    label_task_id: Id | None,
+    labels: list[str] | None,
+) -> Call[SearchResults]:
+    body: dict[str, Any] = {"k": k}
+    if query is not None:
+        body["query"] = query
+    if row_index is not None:
+        body["row_index"] = row_index
+    if min_similarity is not None:
+        body["min_similarity"] = min_similarity
+    if label_task_id is not None:
+        body |= {"label_task_id": str(label_task_id), "labels": labels or []}
+    return Call("POST", f"/tasks/{task_id}/search", _model(SearchResults), json=body)
 
 
 # -- streams (the clients read these answers as they arrive) -----------------------------------

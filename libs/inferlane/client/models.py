@@ -84,6 +84,19 @@ class TensorSpec(Model):
     datatype: str
 
 
+class CardMetrics(Model):
+    split: str
+    macro_f1: float
+    accuracy: float
+    f1: dict[str, float] = {}
+
+
+class ModelVersion(Model):
+    version: str
+    ready: bool
+    card: CardMetrics | None = None
+
+
 class ModelInfo(Model):
     """A model of the catalog (`Model` is this module's base class, hence the name)."""
 
@@ -95,6 +108,7 @@ class ModelInfo(Model):
     labels: list[str] = []
     max_text_length: int | None = None
     ready: bool
+    versions: list[ModelVersion] = []
 
 
 class Prediction(Model):
@@ -123,10 +137,34 @@ class SingleSummary(Model):
     scores: dict[str, float]
 
 
+class ClassEvaluation(Model):
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class Evaluation(Model):
+    """The predictions against a label column; confusion_matrix[i][j] counts the rows
+    expected as labels[i] and predicted as labels[j]."""
+
+    label_column: str
+    evaluated: int
+    accuracy: float
+    macro_f1: float
+    per_class: list[ClassEvaluation]
+    labels: list[str]
+    confusion_matrix: list[list[int]]
+    unknown_labels: int
+    unlabelled: int
+
+
 class BatchSummary(Model):
     counts: dict[str, int]
     percentages: dict[str, float]
     failed: int
+    evaluation: Evaluation | None = None
 
 
 class Task(Model):
@@ -141,6 +179,8 @@ class Task(Model):
     dataset_id: uuid.UUID | None = None
     column: str | None = None
     limit: int | None = None
+    version: str | None = None
+    label_column: str | None = None
     created_at: datetime
     queued_at: datetime | None = None
     started_at: datetime | None = None
@@ -149,6 +189,11 @@ class Task(Model):
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """The evaluation of a finished task with a label column; None otherwise."""
+        return self.summary.evaluation if isinstance(self.summary, BatchSummary) else None
 
 
 class ResultRow(Model):
@@ -161,6 +206,21 @@ class ResultRow(Model):
     scores: dict[str, float] | None = None
     output: dict[str, Any] | None = None
     error: TaskError | None = None
+    expected_label: str | None = None
+
+
+class SearchHit(Model):
+    """A row found by `search`: its text, cosine similarity and the dataset's other columns."""
+
+    row_index: int
+    text: str
+    similarity: float
+    columns: dict[str, Any] | None = None
+
+
+class SearchResults(Model):
+    items: list[SearchHit]
+    approximate: bool  # the task's HNSW index answered (else an exact scan)
 
 
 class TaskEvent(Model):

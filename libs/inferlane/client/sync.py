@@ -1,6 +1,7 @@
 """The blocking client, for scripts."""
 
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from .models import (
     Prediction,
     ResultRow,
     Rows,
+    SearchResults,
     Task,
     TaskEvent,
     Tokens,
@@ -200,15 +202,22 @@ class Client:
     def get_model(self, name: str) -> ModelInfo:
         return self.send(calls.get_model(name))
 
-    def predict(self, model: str, inputs: list[dict[str, Any]]) -> Prediction:
-        return self.send(calls.predict(model, inputs))
+    def predict(
+        self, model: str, inputs: list[dict[str, Any]], *, version: str | None = None
+    ) -> Prediction:
+        return self.send(calls.predict(model, inputs, version))
 
     # -- tasks ---------------------------------------------------------------------------------
 
     def submit_single(
-        self, model: str, inputs: dict[str, Any], *, idempotency_key: str | None = None
+        self,
+        model: str,
+        inputs: dict[str, Any],
+        *,
+        version: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Task:
-        return self.send(calls.submit_single(model, inputs, idempotency_key))
+        return self.send(calls.submit_single(model, inputs, idempotency_key, version))
 
     def submit_batch(
         self,
@@ -217,9 +226,15 @@ class Client:
         *,
         column: str | None = None,
         limit: int | None = None,
+        version: str | None = None,
+        label_column: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
-        return self.send(calls.submit_batch(model, dataset_id, column, limit, idempotency_key))
+        return self.send(
+            calls.submit_batch(
+                model, dataset_id, column, limit, idempotency_key, version, label_column
+            )
+        )
 
     def submit_batch_file(
         self,
@@ -228,11 +243,15 @@ class Client:
         *,
         column: str | None = None,
         limit: int | None = None,
+        version: str | None = None,
+        label_column: str | None = None,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> Task:
         """Upload a file and start a batch over it in one call."""
-        call = calls.submit_batch_file(Path(path), model, column, limit, idempotency_key, progress)
+        call = calls.submit_batch_file(
+            Path(path), model, column, limit, idempotency_key, progress, version, label_column
+        )
         return self.send(call)
 
     def list_tasks(
@@ -250,6 +269,21 @@ class Client:
 
     def cancel_task(self, task_id: Id) -> Task:
         return self.send(calls.cancel_task(task_id))
+
+    def search(
+        self,
+        task_id: Id,
+        query: str | None = None,
+        *,
+        row_index: int | None = None,
+        k: int = 10,
+        min_similarity: float | None = None,
+        label_task_id: Id | None = None,
+        labels: list[str] | None = None,
+    ) -> SearchResults:
+        """The k rows of a finished embedding task nearest to `query` (or to row `row_index`)."""
+        call = calls.search(task_id, query, row_index, k, min_similarity, label_task_id, labels)
+        return self.send(call)
 
     def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None
@@ -332,6 +366,30 @@ class Client:
                 last = event.task
         assert last is not None and last.finished
         return last
+
+    def evaluate(
+        self,
+        source: Id | Path,
+        *,
+        model: str,
+        label_column: str,
+        version: str | None = None,
+        column: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Task:
+        """Run `model` over a labelled file (uploaded) or one of your datasets (its id), wait
+        for the task, and return it: `task.evaluation` holds accuracy, macro-F1, per-label
+        figures and the confusion matrix against `label_column` (None if the task failed)."""
+        options: dict[str, Any] = {
+            "column": column,
+            "version": version,
+            "label_column": label_column,
+        }
+        if isinstance(source, uuid.UUID) or calls.is_dataset_id(source):
+            task = self.submit_batch(model, str(source), **options)
+        else:
+            task = self.submit_batch_file(source, model, progress=progress, **options)
+        return self.wait(task.id)
 
     def analyse(self, text: str, *, model: str = "sentiment") -> Task:
         """Submit one text as a single task and wait for its label and scores."""

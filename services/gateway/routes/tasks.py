@@ -20,7 +20,11 @@ from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
     EXPORT_TO_PB,
+    LABEL_COLUMN_DESCRIPTION,
+    MAX_COLUMN_CHARS,
+    MAX_VERSION_CHARS,
     STATUS_TO_PB,
+    VERSION_DESCRIPTION,
     ExportFormat,
     Progress,
     ResultPage,
@@ -42,6 +46,7 @@ log = structlog.get_logger("inferlane.gateway.tasks")
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 MODEL_FIELD, COLUMN_FIELD, LIMIT_FIELD = "model", "column", "limit"
+VERSION_FIELD, LABEL_COLUMN_FIELD = "version", "label_column"
 EXPORT_MEDIA_TYPES: dict[ExportFormat, str] = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson",
@@ -72,6 +77,12 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
     }
 }
+_NOT_SERVED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "The model version asked for is not served now (code `version_not_served`).",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+}
 _QUEUE_FULL: dict[int | str, dict[str, Any]] = {
     429: {
         **problems(429)[429],
@@ -80,8 +91,8 @@ _QUEUE_FULL: dict[int | str, dict[str, Any]] = {
     }
 }
 _CREATE_422 = (
-    "The input is invalid (code 01): unknown model or column, a text over 512 characters, "
-    "an Idempotency-Key reused with another body."
+    "The input is invalid (code 01): unknown model, column or label column, a text over 512 "
+    "characters, an Idempotency-Key reused with another body."
 )
 _EXPORT_OK: dict[int | str, dict[str, Any]] = {
     200: {
@@ -140,6 +151,7 @@ def _accepted(request: Request, response: Response, task: Task) -> Task:
         **_ACCEPTED,
         **_with_422(problems(401, 403, 404, 415, 422), _CREATE_422),
         **_QUEUE_FULL,
+        **_NOT_SERVED,
     },
 )
 async def create_task(
@@ -175,6 +187,16 @@ BATCH_FILE_BODY: dict[str, Any] = {
                             "minimum": 1,
                             "description": "Only the first rows (a sample run).",
                         },
+                        VERSION_FIELD: {
+                            "type": "string",
+                            "maxLength": MAX_VERSION_CHARS,
+                            "description": VERSION_DESCRIPTION,
+                        },
+                        LABEL_COLUMN_FIELD: {
+                            "type": "string",
+                            "maxLength": MAX_COLUMN_CHARS,
+                            "description": LABEL_COLUMN_DESCRIPTION,
+                        },
                         FILE_FIELD: UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"][
                             "schema"
                         ]["properties"][FILE_FIELD],
@@ -196,6 +218,7 @@ BATCH_FILE_BODY: dict[str, Any] = {
             _CREATE_422 + " Or the file is unreadable or unsupported (code 02).",
         ),
         **_QUEUE_FULL,
+        **_NOT_SERVED,
     },
     openapi_extra=BATCH_FILE_BODY,
 )
@@ -219,7 +242,14 @@ async def create_batch_from_file(
     uploaded = (await stream_upload(datasets, start, form)).dataset
     try:
         model, column, limit = _batch_fields(form.fields, complete=True)
-        spec = batch_spec(model, uploaded.id, column, limit)
+        spec = batch_spec(
+            model,
+            uploaded.id,
+            column,
+            limit,
+            version=form.fields.get(VERSION_FIELD, "").strip() or None,
+            label_column=form.fields.get(LABEL_COLUMN_FIELD, "").strip() or None,
+        )
         spec.match_dataset_by_content = True  # a retried upload is a new dataset, same bytes
         reply = await stub.CreateTask(
             pb.CreateTaskRequest(batch=spec, idempotency_key=idempotency_key or ""),

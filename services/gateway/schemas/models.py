@@ -9,6 +9,7 @@ from inferlane.inference.v1 import inference_types_pb2
 from .inputs import INPUTS_DESCRIPTION, check_inputs
 
 MAX_PREDICT_ROWS = 64
+MAX_VERSION_CHARS = 32
 
 _KINDS = {
     inference_types_pb2.MODEL_KIND_TEXT_CLASSIFICATION: "text_classification",
@@ -22,10 +23,41 @@ class TensorSpec(BaseModel):
     datatype: str
 
 
+class CardMetrics(BaseModel):
+    """A version's figures from its model card."""
+
+    split: str = Field(examples=["dev"], description="The data they were measured on.")
+    macro_f1: float = Field(examples=[0.7012])
+    accuracy: float = Field(examples=[0.8421])
+    f1: dict[str, float] = Field(
+        description="F1 per label.",
+        examples=[{"negative": 0.66, "neutral": 0.52, "positive": 0.93}],
+    )
+
+
+class ModelVersion(BaseModel):
+    version: str = Field(examples=["2"])
+    ready: bool = Field(description="Served by Triton now.")
+    card: CardMetrics | None = Field(description="Null when the version has no model card.")
+
+    @classmethod
+    def from_pb(cls, version: inference_types_pb2.ModelVersion) -> "ModelVersion":
+        card = version.card if version.HasField("card") else None
+        return cls(
+            version=version.version,
+            ready=version.ready,
+            card=CardMetrics(
+                split=card.split, macro_f1=card.macro_f1, accuracy=card.accuracy, f1=dict(card.f1)
+            )
+            if card is not None
+            else None,
+        )
+
+
 class Model(BaseModel):
     name: str = Field(examples=["sentiment"])
     kind: str = Field(examples=["text_classification"])
-    version: str = Field(examples=["1"])
+    version: str = Field(examples=["2"], description="The default version: the newest ready one.")
     inputs: list[TensorSpec]
     outputs: list[TensorSpec]
     labels: list[str] = Field(examples=[["negative", "neutral", "positive"]])
@@ -33,6 +65,7 @@ class Model(BaseModel):
         examples=[512], description="For text inputs, in characters."
     )
     ready: bool = Field(description="Loaded in Triton and able to answer now.")
+    versions: list[ModelVersion] = Field(description="Every version, newest first.")
 
     @classmethod
     def from_pb(cls, model: inference_types_pb2.Model) -> "Model":
@@ -45,6 +78,7 @@ class Model(BaseModel):
             labels=list(model.labels),
             max_text_length=model.max_text_length or None,
             ready=model.ready,
+            versions=[ModelVersion.from_pb(v) for v in model.versions],
         )
 
 
@@ -61,6 +95,13 @@ class PredictRequest(BaseModel):
         + INPUTS_DESCRIPTION,
         examples=[[{"text": "Lovely fabric, but it runs small."}]],
     )
+    version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VERSION_CHARS,
+        description="Version to run (see the model's `versions`); default: the newest ready one.",
+        examples=["1"],
+    )
 
     @field_validator("inputs")
     @classmethod
@@ -70,7 +111,7 @@ class PredictRequest(BaseModel):
 
 class PredictResponse(BaseModel):
     model: str
-    version: str
+    version: str = Field(description="The version that answered.")
     outputs: list[dict[str, Any]] = Field(
         description="One per input, in order: {label, scores} | {embedding} | {value}.",
         examples=[

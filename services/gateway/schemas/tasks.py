@@ -18,6 +18,15 @@ from .inputs import INPUTS_DESCRIPTION, MAX_INPUTS, check_inputs
 TASKS_PATH = "/api/v1/tasks"
 MAX_MODEL_CHARS = 128
 MAX_COLUMN_CHARS = 1024
+MAX_VERSION_CHARS = 32
+LABEL_COLUMN_DESCRIPTION = (
+    "Column of expected labels: the task then evaluates the model (classifiers only), and its "
+    "summary carries `evaluation` once it has finished. 422 (code 01) if the dataset lacks it."
+)
+VERSION_DESCRIPTION = (
+    "Model version to run (see GET /models/{name}); default: the newest ready one. The task "
+    "records the version it runs. 404: no such version; 409: not served now."
+)
 
 TaskType = Literal["single", "batch"]
 TaskStatus = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
@@ -57,6 +66,8 @@ _TASK_EXAMPLE: dict[str, Any] = {
     "dataset_id": "6f1f5b0e-3c1a-4e0b-9a55-2f0d7c3e9b11",
     "column": "text",
     "limit": None,
+    "version": "2",
+    "label_column": None,
     "created_at": "2025-01-31T09:30:00Z",
     "queued_at": "2025-01-31T09:30:00Z",
     "started_at": "2025-01-31T09:30:01Z",
@@ -85,6 +96,10 @@ class SingleTaskCreate(BaseModel):
         examples=[{"text": "Lovely fabric, but it runs small."}],
     )
 
+    version: str | None = Field(
+        default=None, min_length=1, max_length=MAX_VERSION_CHARS, description=VERSION_DESCRIPTION
+    )
+
     @field_validator("input")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +107,9 @@ class SingleTaskCreate(BaseModel):
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         single = tasks_service_pb2.SingleTaskSpec(
-            model=self.model, input=ParseDict(self.input, struct_pb2.Struct())
+            model=self.model,
+            input=ParseDict(self.input, struct_pb2.Struct()),
+            version=self.version or "",
         )
         return tasks_service_pb2.CreateTaskRequest(
             single=single, idempotency_key=idempotency_key or ""
@@ -113,10 +130,26 @@ class BatchTaskCreate(BaseModel):
     limit: int | None = Field(
         default=None, ge=1, le=INT64_MAX, description="Only the first rows (a sample)."
     )
+    version: str | None = Field(
+        default=None, min_length=1, max_length=MAX_VERSION_CHARS, description=VERSION_DESCRIPTION
+    )
+    label_column: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_COLUMN_CHARS,
+        description=LABEL_COLUMN_DESCRIPTION,
+    )
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         return tasks_service_pb2.CreateTaskRequest(
-            batch=batch_spec(self.model, str(self.dataset_id), self.column, self.limit),
+            batch=batch_spec(
+                self.model,
+                str(self.dataset_id),
+                self.column,
+                self.limit,
+                version=self.version,
+                label_column=self.label_column,
+            ),
             idempotency_key=idempotency_key or "",
         )
 
@@ -142,9 +175,21 @@ CREATE_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def batch_spec(
-    model: str, dataset_id: str, column: str | None, limit: int | None
+    model: str,
+    dataset_id: str,
+    column: str | None,
+    limit: int | None,
+    *,
+    version: str | None = None,
+    label_column: str | None = None,
 ) -> tasks_service_pb2.BatchTaskSpec:
-    spec = tasks_service_pb2.BatchTaskSpec(model=model, dataset_id=dataset_id, column=column or "")
+    spec = tasks_service_pb2.BatchTaskSpec(
+        model=model,
+        dataset_id=dataset_id,
+        column=column or "",
+        version=version or "",
+        label_column=label_column or "",
+    )
     if limit is not None:
         spec.limit = limit
     return spec
@@ -177,10 +222,63 @@ class SingleSummary(BaseModel):
     scores: dict[str, float] = Field(description="Score per label.")
 
 
+class ClassEvaluation(BaseModel):
+    label: str
+    precision: float = Field(description="Of the rows predicted as this label, the share right.")
+    recall: float = Field(description="Of the rows expected as this label, the share found.")
+    f1: float
+    support: int = Field(description="Rows expected as this label.")
+
+
+class Evaluation(BaseModel):
+    """The predictions against the label column, over the rows that succeeded and carry one
+    of the model's labels (matched case-insensitively, trimmed)."""
+
+    label_column: str
+    evaluated: int = Field(description="Rows compared.")
+    accuracy: float
+    macro_f1: float = Field(description="Mean F1 of the labels that occur (expected or predicted).")
+    per_class: list[ClassEvaluation] = Field(description="In the model's label order.")
+    labels: list[str] = Field(description="Row and column order of the confusion matrix.")
+    confusion_matrix: list[list[int]] = Field(
+        description="confusion_matrix[i][j]: rows expected as labels[i], predicted as labels[j]."
+    )
+    unknown_labels: int = Field(description="Rows whose label is not one of the model's.")
+    unlabelled: int = Field(description="Rows with an empty label.")
+
+    @classmethod
+    def from_pb(cls, e: tasks_types_pb2.Evaluation) -> "Evaluation":
+        return cls(
+            label_column=e.label_column,
+            evaluated=e.evaluated,
+            accuracy=e.accuracy,
+            macro_f1=e.macro_f1,
+            per_class=[
+                ClassEvaluation(
+                    label=c.label,
+                    precision=c.precision,
+                    recall=c.recall,
+                    f1=c.f1,
+                    support=c.support,
+                )
+                for c in e.per_class
+            ],
+            labels=list(e.labels),
+            confusion_matrix=[list(row.predicted) for row in e.confusion],
+            unknown_labels=e.unknown_labels,
+            unlabelled=e.unlabelled,
+        )
+
+
 class BatchSummary(BaseModel):
     counts: dict[str, int] = Field(description="Rows per predicted label.")
     percentages: dict[str, float] = Field(description="Share of successful rows, in percent.")
     failed: int = Field(description="Rows that failed.")
+    evaluation: Evaluation | None = Field(
+        default=None,
+        description="Only for a task with a `label_column`, once it has finished (ready, "
+        "cancelled or error): computed from the rows it stored.",
+    )
 
 
 class TaskLinks(BaseModel):
@@ -206,6 +304,12 @@ class Task(BaseModel):
     dataset_id: uuid.UUID | None = Field(description="Batch tasks: the dataset read.")
     column: str | None = Field(description="Batch tasks: the column read.")
     limit: int | None = Field(description="Batch tasks: the row cap of a sample run.")
+    version: str | None = Field(
+        default=None, description="The model version the task runs, fixed at creation."
+    )
+    label_column: str | None = Field(
+        default=None, description="Batch tasks that evaluate: the column of expected labels."
+    )
     created_at: datetime
     queued_at: datetime | None
     started_at: datetime | None
@@ -226,6 +330,8 @@ class Task(BaseModel):
             dataset_id=uuid.UUID(task.dataset_id) if task.dataset_id else None,
             column=task.column or None,
             limit=task.limit if task.HasField("limit") else None,
+            version=task.version or None,
+            label_column=task.label_column or None,
             created_at=utc(task.created_at),
             queued_at=optional_utc(task, "queued_at"),
             started_at=optional_utc(task, "started_at"),
@@ -253,7 +359,12 @@ def _summary(task: tasks_types_pb2.Task) -> SingleSummary | BatchSummary | None:
     if which == "batch":
         batch = task.summary.batch
         return BatchSummary(
-            counts=dict(batch.counts), percentages=dict(batch.percentages), failed=batch.failed
+            counts=dict(batch.counts),
+            percentages=dict(batch.percentages),
+            failed=batch.failed,
+            evaluation=Evaluation.from_pb(batch.evaluation)
+            if batch.HasField("evaluation")
+            else None,
         )
     return None
 
@@ -275,6 +386,9 @@ class Prediction(BaseModel):
     input: dict[str, Any]
     label: str
     scores: dict[str, float]
+    expected_label: str | None = Field(
+        default=None, description="From the task's label column, when it evaluates."
+    )
 
 
 class Output(BaseModel):
@@ -305,7 +419,11 @@ def result_from_pb(result: tasks_types_pb2.TaskResult) -> Result:
     output = result.output
     if output.label:
         return Prediction(
-            row_index=result.row_index, input=inputs, label=output.label, scores=dict(output.scores)
+            row_index=result.row_index,
+            input=inputs,
+            label=output.label,
+            scores=dict(output.scores),
+            expected_label=result.expected_label or None,
         )
     return Output(
         row_index=result.row_index, input=inputs, output=whole_numbers(MessageToDict(output.raw))

@@ -11,7 +11,7 @@ import asyncio
 import enum
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import grpc
@@ -40,6 +40,7 @@ from services.tasks.domain import (
 from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
+from services.tasks.vector_index import VectorIndexes
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,17 @@ class Delivery:
     # Rows predicted by earlier tries of this delivery (by row index): a retry after a busy
     # or failed call asks the model only for the rest. Stored only with the whole chunk.
     predicted: dict[int, Result] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowError:
+    code: str
+    message: str
+
+
+# Predict's answers when a task's version is no longer there: unknown (its folder was
+# removed) or known but not served.
+_VERSION_GONE = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
 
 
 class Transient(Exception):
@@ -81,6 +93,7 @@ class ChunkRunner:
         on_progress: Callable[[Task, bool], Any],
         on_event: Callable[[], None] = lambda: None,
         clock: Clock = utc_now,
+        vector_indexes: VectorIndexes | None = None,
     ) -> None:
         self._engine = engine
         self._peers = peers
@@ -92,6 +105,8 @@ class ChunkRunner:
         self._on_progress = on_progress
         self._on_event = on_event
         self._clock = clock
+        # None: embeddings stay in the results only (no search), as before task_vectors.
+        self._vector_indexes = vector_indexes
 
     async def run(self, delivery: Delivery) -> Outcome:
         """DONE, SKIPPED or DEAD; raises Transient when a dependency is busy or down."""
@@ -131,7 +146,12 @@ class ChunkRunner:
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
-            counted = await repository.complete_chunk(conn, chunk, results)
+            counted = await repository.complete_chunk(
+                conn,
+                chunk,
+                results,
+                store_vectors=self._vector_indexes is not None and task.type is TaskType.BATCH,
+            )
             updated, all_counted = counted or (None, False)
             finished = (
                 await lifecycle.finish(conn, updated, self._clock(), results)
@@ -143,6 +163,8 @@ class ChunkRunner:
         if finished is not None:
             metrics.task_ended(finished, self._clock())
             self._on_event()
+            if self._vector_indexes is not None and finished.type is TaskType.BATCH:
+                self._vector_indexes.ensure_soon(finished.id)  # after the ack: may take minutes
         if updated is not None:
             self._on_progress(finished or updated, finished is not None)
         return Outcome.DONE
@@ -153,8 +175,11 @@ class ChunkRunner:
         try:
             metadata = await self._credentials(str(task.owner_id))
             model = await self._peers.model(task.model, metadata)
-            inputs = await self._inputs(task, chunk, metadata)
-            return await self._predict_all(task, model, inputs, metadata, predicted)
+            inputs, expected = await self._inputs(task, chunk, metadata)
+            results = await self._predict_all(task, model, inputs, metadata, predicted)
+            if task.label_column is None:
+                return results
+            return [replace(r, expected_label=expected.get(r.row_index)) for r in results]
         except grpc.aio.AioRpcError as exc:
             if is_transient(exc):
                 raise Transient(f"{exc.code().name}: {exc.details()}") from exc
@@ -166,17 +191,24 @@ class ChunkRunner:
 
     async def _inputs(
         self, task: Task, chunk: Chunk, metadata: Metadata
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """(row_index, the row as the task's input columns) for every row of the chunk."""
+    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, str | None]]:
+        """(row_index, the row as the task's input columns) for every row of the chunk, and
+        each row's expected label when the task evaluates (then whole records are read)."""
         if task.type is TaskType.SINGLE:
-            return [(0, dict(task.input or {}))]
+            return [(0, dict(task.input or {}))], {}
         assert task.dataset_id is not None
+        column = None if task.label_column else task.column
         rows = await self._peers.read_rows(
-            str(task.dataset_id), task.column, chunk.start, chunk.end, metadata
+            str(task.dataset_id), column, chunk.start, chunk.end, metadata
         )
-        if task.column is not None:
-            return [(i, {task.column: value}) for i, value in rows]
-        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows]
+        if column is not None:
+            return [(i, {column: value}) for i, value in rows], {}
+        expected = (
+            {i: label_text(record.get(task.label_column)) for i, record in rows}
+            if task.label_column
+            else {}
+        )
+        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], expected
 
     async def _predict_all(
         self,
@@ -204,31 +236,37 @@ class ChunkRunner:
             batch, ready = ready[:size], ready[size:]
             for (index, stored, _), outcome in zip(
                 batch,
-                await self._predict(task.model, [f for _, _, f in batch], metadata),
+                await self._predict(task, [f for _, _, f in batch], metadata),
                 strict=True,
             ):
                 results[index] = _result(index, stored, outcome)
         return [results[i] for i, _ in rows]
 
     async def _predict(
-        self, model: str, feeds: Sequence[dict[str, Any]], metadata: Metadata
-    ) -> list[inference_types_pb2.Prediction | str]:
+        self, task: Task, feeds: Sequence[dict[str, Any]], metadata: Metadata
+    ) -> list[inference_types_pb2.Prediction | RowError]:
         """One call for the batch; if the model refuses it as invalid, row by row, so one bad
-        row fails alone (the message of each refusal becomes that row's error)."""
+        row fails alone (the message of each refusal becomes that row's error). When the
+        task's version is gone (retired from the repository, or no longer served), its rows
+        fail with code 03: retrying cannot bring it back."""
+        model, version = task.model, task.version
         try:
-            return list(await self._peers.predict(model, feeds, metadata))
+            return list(await self._peers.predict(model, feeds, metadata, version))
         except grpc.aio.AioRpcError as exc:
+            if version and exc.code() in _VERSION_GONE:
+                gone = RowError(PROCESSING_FAILED, f"version {version} of {model}: {exc.details()}")
+                return [gone] * len(feeds)
             if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-        out: list[inference_types_pb2.Prediction | str] = []
+        out: list[inference_types_pb2.Prediction | RowError] = []
         for feed in feeds:
             try:
-                (prediction,) = await self._peers.predict(model, [feed], metadata)
+                (prediction,) = await self._peers.predict(model, [feed], metadata, version)
                 out.append(prediction)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
                     raise
-                out.append(exc.details() or "the model refused this row")
+                out.append(RowError(INVALID_INPUT, exc.details() or "the model refused this row"))
         return out
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> Outcome:
@@ -271,11 +309,20 @@ def _model_input(task: Task, model: ModelInfo, stored: dict[str, Any]) -> dict[s
     return stored
 
 
+def label_text(value: Any) -> str | None:
+    """An expected label as text: JSON numbers as written (1, not 1.0); None stays None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _result(
-    index: int, stored: dict[str, Any], outcome: inference_types_pb2.Prediction | str
+    index: int, stored: dict[str, Any], outcome: inference_types_pb2.Prediction | RowError
 ) -> Result:
-    if isinstance(outcome, str):
-        return Result(index, stored, error_code=INVALID_INPUT, error_message=outcome)
+    if isinstance(outcome, RowError):
+        return Result(index, stored, error_code=outcome.code, error_message=outcome.message)
     kind = outcome.WhichOneof("result")
     if kind == "classification":
         c = outcome.classification

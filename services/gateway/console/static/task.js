@@ -3,6 +3,8 @@
 import { api } from "./api.js";
 import { badge, busy, errorBox, h, replace, when } from "./dom.js";
 import { labelChart, scoreChart } from "./chart.js";
+import { evaluationView } from "./confusion.js";
+import { searchable, searchBox } from "./search.js";
 import { progressText } from "./tasks.js";
 
 const FINISHED = new Set(["ready", "error", "cancelled"]);
@@ -122,9 +124,11 @@ export async function taskView(root, { params: [id] }) {
     replace(status, "Status: ", badge(task.status));
     replace(facts,
       h("dt", {}, "Model"), h("dd", {}, task.model),
+      task.version ? [h("dt", {}, "Version"), h("dd", { id: "task-version" }, task.version)] : null,
       h("dt", {}, "Type"), h("dd", {}, task.type),
       task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, "open dataset"))] : null,
       task.column ? [h("dt", {}, "Column"), h("dd", {}, task.column)] : null,
+      task.label_column ? [h("dt", {}, "Label column"), h("dd", {}, task.label_column)] : null,
       task.limit ? [h("dt", {}, "Sample"), h("dd", {}, `first ${task.limit.toLocaleString()} rows`)] : null,
       h("dt", {}, "Created"), h("dd", {}, when(task.created_at)),
       h("dt", {}, "Finished"), h("dd", {}, when(task.finished_at)));
@@ -152,6 +156,8 @@ export async function taskView(root, { params: [id] }) {
         labelChart(task.summary),
         task.summary.failed ? h("p", { class: "hint" }, `${task.summary.failed.toLocaleString()} rows failed.`) : null));
     }
+    if (task.summary?.evaluation) parts.push(evaluationView(task.summary.evaluation));
+    if (searchable(task)) parts.push(searchBox(task));
     if (task.status !== "error" || task.progress.done > 0) {
       parts.push(h("section", { "aria-labelledby": "downloads-title" }, h("h2", { id: "downloads-title" }, "Export"), downloads(task)));
       parts.push(resultsTable(task));
