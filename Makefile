@@ -82,6 +82,10 @@ bench-quick: install ## make bench with small sizes, one round and a 30 s Triton
 	  BENCH_CLIENTS=200 BENCH_SINGLE_SAMPLES=20 BENCH_LATENCY_SAMPLES=50 BENCH_L0_SAMPLE=64 \
 	  INFERENCE_TRITON_TIMEOUT_SECONDS=$${INFERENCE_TRITON_TIMEOUT_SECONDS:-30} $(PY) -m bench
 
+.PHONY: bench-profile
+bench-profile: install ## py-spy on every service while M2 and T-M5 run; prints where each process spends its time
+	$(PY) -m bench.profile
+
 .PHONY: bench-gpu
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
 	$(PY) -m pip install -q torch==2.13.0
