@@ -41,6 +41,7 @@ from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
+from services.tasks.worker.coalesce import SingleRows
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +100,8 @@ class ChunkRunner:
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._predict_rows = predict_rows
+        # Concurrent single tasks of one owner share Predict calls (coalesce.py).
+        self._singles = SingleRows(peers.predict, predict_rows)
         # Batch chunks run a few at a time, so a task's chunks finish one after another
         # (steady progress) and single tasks, which skip this, are not stuck behind them.
         self._batch_slots = asyncio.Semaphore(batch_chunks)
@@ -251,6 +254,9 @@ class ChunkRunner:
         fail with code 03: retrying cannot bring it back."""
         model, version = task.model, task.version
         try:
+            if task.type is TaskType.SINGLE and len(feeds) == 1:
+                owner = str(task.owner_id)
+                return [await self._singles.predict(owner, model, feeds[0], metadata, version)]
             return list(await self._peers.predict(model, feeds, metadata, version))
         except grpc.aio.AioRpcError as exc:
             if version and exc.code() in _VERSION_GONE:
