@@ -26,7 +26,7 @@ import tritonclient.grpc.aio as triton_aio
 from google.protobuf import struct_pb2
 
 from bench.inprocess import InProcess
-from bench.rounds import interleaved, ratio
+from bench.rounds import compared, interleaved
 from bench.stack import Stack
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc
@@ -144,27 +144,9 @@ async def run(stack: Stack, l0: InProcess) -> list[tuple[str, str, str, str, str
     rows = "rows/s"
     return [
         ("L0 in-process, " + l0.describe(), legs["L0"].show(rows), "-", "-", "reference"),
-        (
-            "direct Triton ÷ L0",
-            legs["direct"].show(rows),
-            legs["L0"].show(rows),
-            ratio(legs["direct"], legs["L0"]),
-            "≥ 0.85",
-        ),
-        (
-            "M1 batch throughput ÷ direct",
-            legs["platform"].show(rows),
-            legs["direct"].show(rows),
-            ratio(legs["platform"], legs["direct"]),
-            "≥ 0.95",
-        ),
-        (
-            "M1 platform ÷ L0",
-            legs["platform"].show(rows),
-            legs["L0"].show(rows),
-            ratio(legs["platform"], legs["L0"]),
-            "-",
-        ),
+        compared("direct Triton ÷ L0", legs["direct"], legs["L0"], "≥ 0.85"),
+        compared("M1 batch throughput ÷ direct", legs["platform"], legs["direct"], "≥ 0.95"),
+        compared("M1 platform ÷ L0", legs["platform"], legs["L0"], "-"),
         (
             "M2 one review, p50",
             f"{gateway_p50:.1f} ms",
@@ -172,11 +154,10 @@ async def run(stack: Stack, l0: InProcess) -> list[tuple[str, str, str, str, str
             f"+{gateway_p50 - direct_p50:.1f} ms",
             "≤ +2 ms",
         ),
-        (
+        compared(
             f"M4 single rows, {SINGLE_IN_FLIGHT} in flight",
-            legs["singles"].show(rows),
-            legs["direct"].show(rows),
-            ratio(legs["singles"], legs["direct"]),
+            legs["singles"],
+            legs["direct"],
             "≥ 0.60",
         ),
     ]

@@ -50,3 +50,10 @@ def percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def compared(
+    metric: str, leg: Spread, reference: Spread, target: str, unit: str = "rows/s"
+) -> tuple[str, str, str, str, str]:
+    """A report row: the leg, the reference, leg ÷ reference, the target."""
+    return (metric, leg.show(unit), reference.show(unit), ratio(leg, reference), target)

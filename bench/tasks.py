@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2
 from bench import celery_leg
 from bench.inference import in_flight, reviews, token, triton_request
 from bench.inprocess import InProcess
-from bench.rounds import interleaved, percentile, ratio
+from bench.rounds import compared, interleaved, percentile
 from bench.stack import Stack
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
@@ -163,29 +163,12 @@ async def run(stack: Stack, l0: InProcess) -> list[tuple[str, str, str, str, str
     LAST_STAGES = {name: statistics.median(v) for name, v in stages.items()}
     p50 = {name: statistics.median(v) for name, v in samples.items()}
     p99 = {name: percentile(v, 99) for name, v in samples.items()}
-    rows = "rows/s"
     return [
-        (
-            f"T-M1 batch task ÷ direct, {ROWS:,} rows",
-            legs["task"].show(rows),
-            legs["direct"].show(rows),
-            ratio(legs["task"], legs["direct"]),
-            "≥ 0.95",
+        compared(
+            f"T-M1 batch task ÷ direct, {ROWS:,} rows", legs["task"], legs["direct"], "≥ 0.95"
         ),
-        (
-            "T-M1 batch task ÷ L0",
-            legs["task"].show(rows),
-            legs["L0"].show(rows),
-            ratio(legs["task"], legs["L0"]),
-            "≥ 0.80",
-        ),
-        (
-            "Celery batch ÷ L0 (64-row tasks)",
-            legs["celery"].show(rows),
-            legs["L0"].show(rows),
-            ratio(legs["celery"], legs["L0"]),
-            "-",
-        ),
+        compared("T-M1 batch task ÷ L0", legs["task"], legs["L0"], "≥ 0.80"),
+        compared("Celery batch ÷ L0 (64-row tasks)", legs["celery"], legs["L0"], "-"),
         (
             "T-M5 single task, p50 (p99)",
             f"{p50['task']:.1f} ms ({p99['task']:.0f})",
