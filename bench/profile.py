@@ -1,8 +1,10 @@
 """`python -m bench.profile`: where the platform's own time goes, per process (py-spy).
 
-Starts the platform, then for each scenario records every Python service with
-`py-spy record` (sampling from outside, no code change) while the bench's client runs it
-sequentially, and prints per process the share of busy samples in each bucket (HTTP parsing,
+Starts the platform, then for each scenario first counts the CPU time every process of the
+platform spends per call (user + system from /proc: unlike wall time, hardly moved by other
+load on the machine), then records every Python service with `py-spy record` (sampling from
+outside, no code change) while the bench's client runs it again sequentially, and prints per
+process the share of busy samples in each bucket (HTTP parsing,
 JSON, Struct conversions, token checks, gRPC, database, NATS …) and the busiest functions.
 Scenarios: M2 (one review through POST /models/sentiment/predict) and T-M5 (one single task,
 submit -> ready through WatchTask). Needs ptrace on the services (root or
@@ -64,6 +66,47 @@ def _pids(stack: Stack) -> dict[str, int]:
     return found
 
 
+def _name(pid: int) -> str | None:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    line = " ".join(a.decode(errors="replace") for a in args)
+    for name, module in PROCESSES.items():
+        if line.endswith(f"-m {module} ") or line.endswith(f"-m {module}"):
+            return name
+    for name in ("postgres", "nats-server", "tritonserver", "triton_python_backend_stub"):
+        if name in line:
+            return "triton" if name.startswith("triton") else name
+    return None
+
+
+def cpu_seconds(root: int) -> dict[str, float]:
+    """CPU time (user + system) so far of every process below `root`, by service."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        name = _name(pid)
+        if name is None:
+            continue
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 def _bucket(frames: list[str]) -> str:
     for frame in reversed(frames):  # the leaf first: the innermost library decides
         for name, needles in BUCKETS:
@@ -72,27 +115,38 @@ def _bucket(frames: list[str]) -> str:
     return "other (our code, stdlib)"
 
 
-def summarise(raw: Path, top: int = 8) -> str:
+# Frames every busy sample of a service passes through: they say nothing about where it went.
+GENERIC = ("runpy", "asyncio/", "__main__.py", "common/grpc/server.py", "uvicorn/", "threading.py")
+
+
+def summarise(raw: Path, top: int = 10) -> str:
     buckets: Counter[str] = Counter()
-    functions: Counter[str] = Counter()
-    total = 0
+    leaves: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = native = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
-        frames = stack.split(";")
         n = int(count)
+        frames = [f for f in stack.strip().split(";") if f]
+        if not frames:  # a thread with no Python frame: gRPC's core, the ONNX/NATS natives
+            native += n
+            continue
         total += n
         buckets[_bucket(frames)] += n
+        leaves[frames[-1]] += n
         for frame in set(frames):
-            functions[frame] += n
+            if not any(g in frame for g in GENERIC):
+                inclusive[frame] += n
     if not total:
-        return "  no busy samples"
-    lines = [f"  busy samples: {total}"]
+        return f"  no Python samples ({native} native-only)"
+    lines = [f"  Python samples: {total} (and {native} in threads with no Python frame)"]
     lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in buckets.most_common()]
-    lines.append("  busiest functions (inclusive):")
-    ours = [(f, n) for f, n in functions.most_common() if "(" in f and "<module>" not in f]
-    lines += [f"    {100 * n / total:5.1f} %  {f[:110]}" for f, n in ours[:top]]
+    lines.append("  busiest functions, inclusive (outer loop frames left out):")
+    lines += [f"    {100 * n / total:5.1f} %  {f[:110]}" for f, n in inclusive.most_common(top)]
+    lines.append("  busiest leaves (self time):")
+    lines += [f"    {100 * n / total:5.1f} %  {f[:110]}" for f, n in leaves.most_common(top // 2)]
     return "\n".join(lines)
 
 
@@ -151,13 +205,19 @@ async def _profile(stack: Stack, folder: Path) -> None:
                 await until_terminal(data.tasks, data.metadata, created.task.id)
 
         for name, scenario in (("M2", m2), ("T-M5", t_m5)):
+            cpu_before = cpu_seconds(stack.launcher_pid)
+            start = time.perf_counter()
+            await scenario()  # unprofiled: CPU per call without py-spy's own cost
+            seconds = time.perf_counter() - start
+            cpu = {
+                k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(stack.launcher_pid).items()
+            }
+            print(f"\n{name}: {CALLS} sequential calls in {seconds:.1f} s; CPU ms per call:")
+            print("  " + ", ".join(f"{k} {v * 1000 / CALLS:.1f}" for k, v in sorted(cpu.items())))
             recorders = _record(pids, folder, name)
             await asyncio.sleep(1.0)  # py-spy attaches
-            start = time.perf_counter()
             await scenario()
-            seconds = time.perf_counter() - start
             _stop(recorders)
-            print(f"\n{name}: {CALLS} sequential calls in {seconds:.1f} s")
             for process in pids:
                 raw = folder / f"{name}.{process}.txt"
                 if raw.exists():
