@@ -54,15 +54,25 @@ BUCKETS = (
 
 
 def _pids(stack: Stack) -> dict[str, int]:
-    out = subprocess.run(
-        ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
-    ).stdout
-    found = {}
-    for line in out.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        for name, module in PROCESSES.items():
-            if args.endswith(f"-m {module}") and name not in found:
-                found[name] = int(pid)
+    """This stack's services only: other checkouts may run the same modules on the machine."""
+    return {
+        name: pid for pid in _descendants(stack.launcher_pid) if (name := _name(pid)) in PROCESSES
+    }
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
     return found
 
 
@@ -83,19 +93,9 @@ def _name(pid: int) -> str | None:
 
 def cpu_seconds(root: int) -> dict[str, float]:
     """CPU time (user + system) so far of every process below `root`, by service."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     ticks = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        todo += children.get(pid, [])
+    for pid in _descendants(root):
         name = _name(pid)
         if name is None:
             continue
