@@ -73,8 +73,18 @@ fuzz: install ## schemathesis (every check, every operation, signed in) against 
 	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
 
 .PHONY: bench
-bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
+bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celery + Redis legs interleaved in BENCH_ROUNDS rounds (default 3)
 	$(PY) -m bench
+
+.PHONY: bench-quick
+bench-quick: install ## make bench with small sizes, one round and a 30 s Triton deadline (loaded machines), for development; BENCH_SECTIONS=inference,tasks picks sections
+	BENCH_ROUNDS=$${BENCH_ROUNDS:-1} BENCH_ROWS=256 BENCH_TASK_ROWS=512 BENCH_LOAD_ROWS=256 \
+	  BENCH_CLIENTS=200 BENCH_SINGLE_SAMPLES=20 BENCH_LATENCY_SAMPLES=50 BENCH_L0_SAMPLE=64 \
+	  INFERENCE_TRITON_TIMEOUT_SECONDS=$${INFERENCE_TRITON_TIMEOUT_SECONDS:-30} $(PY) -m bench
+
+.PHONY: bench-profile
+bench-profile: install ## py-spy on every service while M2 and T-M5 run; prints where each process spends its time
+	$(PY) -m bench.profile
 
 .PHONY: bench-gpu
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
