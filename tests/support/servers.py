@@ -85,10 +85,10 @@ class Nats(ServerProcess):
 class Triton(ServerProcess):
     """The tritonserver binary from nvidia-pytriton on the repo's model repository."""
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(self, work_dir: Path, model_repository: Path = embedded.MODEL_REPOSITORY) -> None:
         self.grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
         super().__init__(
-            embedded.triton_command(http_port, self.grpc_port, metrics_port),
+            embedded.triton_command(http_port, self.grpc_port, metrics_port, model_repository),
             work_dir / "triton.log",
             env={**os.environ, **binaries.triton_env()},
         )

@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 for 3-class review sentiment and export it for serving.
 
-    make train-sentiment
+    make train-sentiment-v1
     .venv-train/bin/python services/inference/training/train_sentiment.py [options]   # the same
 
 On a GPU the whole encoder is fine-tuned. On a CPU only the top `--trainable-layers` layers

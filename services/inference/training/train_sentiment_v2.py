@@ -8,9 +8,10 @@ here. Each epoch sees every negative and neutral row and a fresh seeded draw of
 `--positives-per-epoch` positive rows (77 % of train is positive; drawing anew each epoch
 uses all of them over the run at a third of the cost); class-weighted cross-entropy on what
 the epoch holds. Texts are head + tail truncated to 128 tokens (runtime/head_tail.py).
-AdamW, linear warmup (6 %) and decay to 0; the last epoch is the model (no per-epoch
-selection: on 2 shared CPU cores each holdout pass costs minutes). Every epoch writes a
-checkpoint to --work; a rerun resumes after the last one it finds.
+AdamW, linear warmup (6 %) and decay to 0 over --epochs; --stop-after ends the run early
+(default 1 of 2: what fitted the shared CPUs' time, see training/README.md). The last epoch
+run is the model (no per-epoch selection: each holdout pass costs minutes on 2 CPU cores).
+Every epoch writes a checkpoint to --work; a rerun resumes after the last one it finds.
 
 Deterministic for a given seed, device and thread count (seeded draws, shuffles, dropout;
 torch deterministic algorithms).
@@ -51,6 +52,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--work", type=Path, default=WORK, help="checkpoints, one per epoch")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--epochs", type=int, default=2)
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=1,
+        help="stop after this epoch (the schedule still spans --epochs; 0 = run them all)",
+    )
     p.add_argument("--lr", type=float, default=6e-5, help="encoder learning rate")
     p.add_argument("--head-lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=32)
@@ -162,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"resuming after epoch {epoch}")
             break
 
-    for epoch in range(first, args.epochs + 1):
+    last = args.stop_after or args.epochs
+    for epoch in range(first, last + 1):
         rows = epoch_rows(y_fit, args.positives_per_epoch, args.seed, epoch)
         y_epoch = torch.from_numpy(y_fit[rows])
         counts = np.bincount(y_fit[rows], minlength=3)
