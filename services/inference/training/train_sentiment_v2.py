@@ -5,12 +5,12 @@
 Train is split once, stratified and seeded: 85 % to train on, 15 % held out for
 export_sentiment_v2.py to check quantisation and choose the TF-IDF blend on. Dev is not read
 here. Each epoch sees every negative and neutral row and a fresh seeded draw of
-`--positives-per-epoch` positive rows (77 % of train is positive; drawing anew each epoch
-uses all of them over the run at a third of the cost); class-weighted cross-entropy on what
+`--positives-per-epoch` (1,500) positive rows (77 % of train is positive; a new draw each
+epoch shows more of them than one fixed cap, at the same cost); class-weighted cross-entropy on what
 the epoch holds. Texts are head + tail truncated to 128 tokens (runtime/head_tail.py).
-AdamW, linear warmup (6 %) and decay to 0 over --epochs; --stop-after ends the run early
-(default 1 of 2: what fitted the shared CPUs' time, see training/README.md). The last epoch
-run is the model (no per-epoch selection: each holdout pass costs minutes on 2 CPU cores).
+AdamW, linear warmup (6 %) and decay to 0 over --epochs (2); --stop-after N ends the run
+after epoch N with the same schedule (a quick look). The last epoch run is the model (no
+per-epoch selection: each holdout pass costs minutes on 2 CPU cores).
 Every epoch writes a checkpoint to --work; a rerun resumes after the last one it finds.
 
 Deterministic for a given seed, device and thread count (seeded draws, shuffles, dropout;
@@ -55,7 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--stop-after",
         type=int,
-        default=1,
+        default=0,
         help="stop after this epoch (the schedule still spans --epochs; 0 = run them all)",
     )
     p.add_argument("--lr", type=float, default=6e-5, help="encoder learning rate")
