@@ -258,8 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "accuracy": shipped["accuracy"],
         "per_class": shipped["per_class"],
         "selected_on": (
-            f"holdout: a stratified {len(hold)}-row split of train.csv (seed {seed}); best "
-            "epoch, then TF-IDF weight and per-class bias maximising holdout macro-F1"
+            f"holdout: a stratified {len(hold)}-row split of train.csv (seed {seed}); the int8 "
+            "variant, TF-IDF weight and per-class bias maximising holdout macro-F1"
         ),
         "holdout_macro_f1": candidates["blend"]["holdout"]["macro_f1"],
         "candidates": candidates,

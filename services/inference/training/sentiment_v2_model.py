@@ -65,24 +65,4 @@ def build(attn_implementation: str) -> ClassifierV2:
 
 def export_logits_graph(model: ClassifierV2, path: Path) -> None:
     """fp32 ONNX, dynamic batch and sequence: word_embeddings, attention_mask -> logits."""
-    model = model.cpu().eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]], dtype=torch.long)
-    mask = (ids != 0).long()
-    dynamic = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            (model.lookup(ids), mask),
-            str(path),
-            input_names=["word_embeddings", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={
-                "word_embeddings": dynamic,
-                "attention_mask": dynamic,
-                "logits": {0: "batch"},
-            },
-            opset_version=minilm.OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
+    minilm.export_onnx(model, path, "logits", "word_embeddings", model.lookup)

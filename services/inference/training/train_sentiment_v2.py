@@ -20,7 +20,6 @@ torch deterministic algorithms).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import random
@@ -73,12 +72,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def read_split(path: Path) -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            texts.append(row["text"])
-            labels.append(LABELS.index(row["label"]))
-    return texts, np.asarray(labels, dtype=np.int64)
+    return minilm.read_labelled(path, LABELS)
 
 
 def holdout_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
