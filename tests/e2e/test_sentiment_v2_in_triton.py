@@ -1,8 +1,7 @@
 """Sentiment v2 served by a real Triton next to v1: its dev score is the one on its card.
 
-Triton's default version policy serves only the newest version; this test builds its own
-model repository (the shipped `sentiment` folder plus a version policy serving every
-version, and the shared encoder beside it) so that both versions answer side by side.
+The shipped config serves every version folder (`version_policy: { all { } }`); the test
+copies only `sentiment` and the shared encoder, so its Triton starts without the other models.
 """
 
 import csv
@@ -24,19 +23,16 @@ DEV_CSV = REPO_ROOT.parent / "shared" / "data" / "reviews" / "dev.csv"
 SHARED_ENCODER = "minilm-encoder-layers-1-4.onnx"
 
 
-def repository_serving_every_version(root: Path) -> Path:
+def sentiment_repository(root: Path) -> Path:
     shutil.copytree(MODEL_REPOSITORY / "sentiment", root / "sentiment")
     shutil.copy(MODEL_REPOSITORY / SHARED_ENCODER, root / SHARED_ENCODER)
-    config = root / "sentiment" / "config.pbtxt"
-    if "version_policy" not in config.read_text():
-        config.write_text(config.read_text() + "version_policy: { all { } }\n")
     return root
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[triton_grpc.InferenceServerClient]:
     work = tmp_path_factory.mktemp("triton-v2")
-    server = Triton(work, repository_serving_every_version(work / "models"))
+    server = Triton(work, sentiment_repository(work / "models"))
     server.start()
     c = triton_grpc.InferenceServerClient(server.url)
     yield c
