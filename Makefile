@@ -89,6 +89,10 @@ eval: install ## Every served version of sentiment on ../shared/data/reviews/dev
 bench-load: install ## Only the load leg of make bench: T-M1 quiet, then with two CPU hogs (0 failed)
 	$(PY) -m bench.load
 
+.PHONY: bench-search
+bench-search: install ## Only the search leg of make bench: p50/p99 and recall@10 over BENCH_SEARCH_ROWS vectors, storing ÷ not
+	$(PY) -m bench.search
+
 .PHONY: bench-scale
 bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)
 	$(PY) -m bench.scale

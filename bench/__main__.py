@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from bench import clients, inference, load, tasks
+from bench import clients, inference, load, search, tasks
 from bench.stack import running_stack
 
 HEADER = ("metric", "platform", "direct Triton", "ratio / delta", "target")
@@ -21,6 +21,9 @@ def main() -> None:
         task_rows = asyncio.run(tasks.run(stack))
         load_rows = asyncio.run(load.run(stack))
         client_rows = asyncio.run(clients.run(stack))
+        found = asyncio.run(search.run(stack))
+    with running_stack(TASKS_WORKER_STORE_VECTORS="false") as plain:  # S-3's baseline
+        plain_rps = asyncio.run(search.embedding_task_rps(plain))
     print(
         f"\nInference (sentiment, batch {inference.BATCH}, {inference.CONCURRENCY} in flight, "
         f"{inference.ROWS} reviews; both legs in this run, same machine)\n"
@@ -44,6 +47,11 @@ def main() -> None:
         "reviews to Triton all at once)\n"
     )
     print(table(client_rows))
+    print(
+        f"\nSearch (embedding; {search.ROWS:,} stored vectors, {search.TASK_ROWS:,}-row tasks; "
+        "S-3's baseline on a second platform that stores no vectors)\n"
+    )
+    print(table([*found.rows, search.ratio_row(found.storing_rps, plain_rps)], search.HEADER))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ class Stack:
     addresses: dict[str, str]
     log: Path
     launcher_pid: int  # every process of the platform descends from it
+    database_url: str = ""  # the embedded PostgreSQL, for legs that look at what is stored
 
 
 @contextmanager
@@ -34,10 +35,10 @@ def running_stack(**settings: str) -> Iterator[Stack]:
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "TRITON_URL")
     }
-    gateway, triton_grpc = free_port(), free_port()
+    gateway, triton_grpc, postgres = free_port(), free_port(), free_port()
     env |= {
         "DEVSTACK_DATA_DIR": str(data),
-        "DEVSTACK_POSTGRES_PORT": str(free_port()),
+        "DEVSTACK_POSTGRES_PORT": str(postgres),
         "DEVSTACK_NATS_PORT": str(free_port()),
         "DEVSTACK_TRITON_HTTP_PORT": str(free_port()),
         "DEVSTACK_TRITON_GRPC_PORT": str(triton_grpc),
@@ -77,7 +78,8 @@ def running_stack(**settings: str) -> Iterator[Stack]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the stack never became ready; see {log}")
             time.sleep(0.5)
-        yield Stack(url, f"127.0.0.1:{triton_grpc}", addresses, log, launcher.pid)
+        database = f"postgresql://postgres@127.0.0.1:{postgres}/postgres"
+        yield Stack(url, f"127.0.0.1:{triton_grpc}", addresses, log, launcher.pid, database)
     finally:
         launcher.send_signal(signal.SIGTERM)
         try:

@@ -11,12 +11,14 @@ from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from services.tasks import lifecycle
 from services.tasks.metrics import GaugeSampler
 from services.tasks.peers import Peers
+from services.tasks.search import TaskSearch
 from services.tasks.service import Limits, TasksService
 from services.tasks.servicer import SERVICE_NAME, TasksServicer
 from services.tasks.settings import TasksSettings
 from services.tasks.streams import ALL as ALL_STREAMS
 from services.tasks.streams import declare_streams
 from services.tasks.tables import outbox
+from services.tasks.vector_index import VectorIndexes
 from services.tasks.watch import Watcher
 
 
@@ -52,9 +54,10 @@ async def build(settings: TasksSettings) -> GrpcProcess:
     )
     gauges = GaugeSampler(engine)
     datasets, inference = channel(settings.datasets_addr), channel(settings.inference_addr)
+    peers = Peers(datasets, inference)
     service = TasksService(
         engine,
-        Peers(datasets, inference),
+        peers,
         Watcher(engine, nats, settings.watch_poll_seconds),
         Limits(
             chunk_rows=settings.chunk_rows,
@@ -76,7 +79,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             Registration(
                 SERVICE_NAME,
                 tasks_service_pb2_grpc.add_TasksServiceServicer_to_server,
-                TasksServicer(service),
+                TasksServicer(service, TaskSearch(engine, peers, VectorIndexes(engine, 0))),
             )
         ],
         checks={

@@ -26,7 +26,15 @@ from services.tasks.domain import (
     Task,
     TaskType,
 )
-from services.tasks.tables import dead_letters, task_chunks, task_label_counts, task_results, tasks
+from services.tasks.tables import (
+    EMBEDDING_DIMENSIONS,
+    dead_letters,
+    task_chunks,
+    task_label_counts,
+    task_results,
+    task_vectors,
+    tasks,
+)
 
 
 def _task(row: Any) -> Task:
@@ -189,12 +197,13 @@ async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[C
 
 
 async def complete_chunk(
-    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result]
+    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result], *, store_vectors: bool = False
 ) -> tuple[Task, bool] | None:
     """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set,
     a chunk of a task that ended meanwhile finds the task ended, and neither changes anything
     (None is returned). Returns the task with its new counters, and
-    whether every chunk of it is counted now."""
+    whether every chunk of it is counted now. With `store_vectors`, embeddings also go to
+    task_vectors, in the same transaction: one vector per row, whatever is redelivered."""
     live = select(tasks.c.id).where(
         tasks.c.id == chunk.task_id, tasks.c.status.in_([s.value for s in ACTIVE])
     )
@@ -229,6 +238,8 @@ async def complete_chunk(
         # Rows are written only by the transaction that claimed the chunk; the conflict
         # clause is a second guard, not the mechanism.
         await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
+        if store_vectors and (vectors := _vectors(chunk.task_id, results)):
+            await conn.execute(pg_insert(task_vectors).on_conflict_do_nothing(), vectors)
     counts: dict[str, int] = {}
     for r in results:
         if r.label is not None and r.error_code is None:
@@ -258,6 +269,16 @@ async def complete_chunk(
         )
     ).one()
     return _task(row), row.chunks_done >= row.chunks_total
+
+
+def _vectors(task_id: uuid.UUID, results: Sequence[Result]) -> list[dict[str, Any]]:
+    """The searchable embeddings of a chunk: rows that succeeded (a failed row has none)."""
+    out = []
+    for r in results:
+        vector = (r.raw or {}).get("vector") if r.error_code is None else None
+        if isinstance(vector, list) and len(vector) == EMBEDDING_DIMENSIONS:
+            out.append({"task_id": task_id, "row_index": r.row_index, "embedding": vector})
+    return out
 
 
 async def batch_summary(conn: AsyncConnection, task: Task) -> BatchSummary:

@@ -14,6 +14,7 @@ from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.evaluation import Evaluation
+from services.tasks.search import SearchQuery, SearchResult, TaskSearch
 from services.tasks.service import TasksService, TaskView
 from services.tasks.specs import BatchSpec, SingleSpec
 
@@ -165,6 +166,27 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
     raise InvalidInput("say what to run: a single or a batch task", code="01")
 
 
+def search_query_of(request: pb.SearchTaskRequest) -> SearchQuery:
+    which = request.WhichOneof("query")
+    return SearchQuery(
+        text=request.text if which == "text" else None,
+        row_index=request.row_index if which == "row_index" else None,
+        k=request.k,
+        min_similarity=request.min_similarity if request.HasField("min_similarity") else None,
+        label_task_id=request.label_task_id or None,
+        labels=list(request.label_in),
+    )
+
+
+def search_pb(found: SearchResult) -> pb.SearchTaskResponse:
+    reply = pb.SearchTaskResponse(approximate=found.approximate)
+    for hit in found.hits:
+        message = reply.hits.add(row_index=hit.row_index, text=hit.text, similarity=hit.similarity)
+        if hit.columns is not None:
+            json_format.ParseDict(hit.columns, message.columns)
+    return reply
+
+
 def _event(item: TaskView | Progress) -> types.TaskEvent:
     event = types.TaskEvent()
     event.occurred_at.GetCurrentTime()
@@ -176,8 +198,9 @@ def _event(item: TaskView | Progress) -> types.TaskEvent:
 
 
 class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
-    def __init__(self, service: TasksService) -> None:
+    def __init__(self, service: TasksService, search: TaskSearch) -> None:
         self._service = service
+        self._search = search
 
     async def CreateTask(
         self, request: pb.CreateTaskRequest, context: Any
@@ -253,3 +276,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         principal.require_admin()
         letter = await self._service.replay_dead_letter(request.dead_letter_id)
         return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))
+
+    async def SearchTask(
+        self, request: pb.SearchTaskRequest, context: Any
+    ) -> pb.SearchTaskResponse:
+        found = await self._search.search(caller_id(), request.task_id, search_query_of(request))
+        return search_pb(found)

@@ -1,5 +1,6 @@
 """Tables of the tasks service, all in its own PostgreSQL schema `tasks`."""
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -75,17 +76,23 @@ Index(
     postgresql_where=text("idempotency_key IS NOT NULL"),
 )
 
+
+def _task_id() -> Column:
+    """The key column of a task's rows: they go when the task goes."""
+    return Column(
+        "task_id",
+        UUID(as_uuid=True),
+        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 # One row per chunk: completed_at is set once, in the transaction that stores its results,
 # which is what makes counting progress exactly-once under redelivery.
 task_chunks = Table(
     "task_chunks",
     metadata,
-    Column(
-        "task_id",
-        UUID(as_uuid=True),
-        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _task_id(),
     Column("chunk_index", Integer, primary_key=True),
     Column("start_row", BigInteger, nullable=False),
     Column("end_row", BigInteger, nullable=False),
@@ -95,12 +102,7 @@ task_chunks = Table(
 task_results = Table(
     "task_results",
     metadata,
-    Column(
-        "task_id",
-        UUID(as_uuid=True),
-        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _task_id(),
     Column("row_index", BigInteger, primary_key=True),
     Column("input", JSONB, nullable=False),
     Column("label", String(128)),
@@ -111,15 +113,22 @@ task_results = Table(
     Column("expected_label", Text),  # as read from the task's label column
 )
 
+# One vector per successful row of an embedding batch task, written by the transaction that
+# stores the chunk's results (so exactly once). Each finished task gets its own partial HNSW
+# index (services/tasks/vector_index.py): a search never wades through other tasks' vectors.
+EMBEDDING_DIMENSIONS = 384
+task_vectors = Table(
+    "task_vectors",
+    metadata,
+    _task_id(),
+    Column("row_index", BigInteger, primary_key=True),
+    Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=False),
+)
+
 task_label_counts = Table(
     "task_label_counts",
     metadata,
-    Column(
-        "task_id",
-        UUID(as_uuid=True),
-        ForeignKey("tasks.tasks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _task_id(),
     Column("label", String(128), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )

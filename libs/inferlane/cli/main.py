@@ -8,7 +8,7 @@ import typer
 
 from inferlane.client import InferlaneError
 
-from . import auth, datasets, evaluate, exits, models, output, session, tasks
+from . import auth, datasets, evaluate, exits, models, output, search, session, tasks
 from .config import URL_ENV
 
 
@@ -51,6 +51,7 @@ app.command()(auth.logout)
 app.command()(auth.whoami)
 app.command()(tasks.analyse)
 app.command("eval")(evaluate.evaluate)
+app.command()(search.search)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")

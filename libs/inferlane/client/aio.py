@@ -36,6 +36,7 @@ from .models import (
     Prediction,
     ResultRow,
     Rows,
+    SearchResults,
     Task,
     TaskEvent,
     Tokens,
@@ -272,6 +273,21 @@ class AsyncClient:
 
     async def cancel_task(self, task_id: Id) -> Task:
         return await self.send(calls.cancel_task(task_id))
+
+    async def search(
+        self,
+        task_id: Id,
+        query: str | None = None,
+        *,
+        row_index: int | None = None,
+        k: int = 10,
+        min_similarity: float | None = None,
+        label_task_id: Id | None = None,
+        labels: list[str] | None = None,
+    ) -> SearchResults:
+        """The k rows of a finished embedding task nearest to `query` (or to row `row_index`)."""
+        call = calls.search(task_id, query, row_index, k, min_similarity, label_task_id, labels)
+        return await self.send(call)
 
     async def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None

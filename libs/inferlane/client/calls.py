@@ -20,6 +20,7 @@ from .models import (
     Prediction,
     ResultRow,
     Rows,
+    SearchResults,
     Task,
     Tokens,
     User,
@@ -235,6 +236,27 @@ def cancel_task(task_id: Id) -> Call[Task]:
 def task_results(task_id: Id, limit: int | None, cursor: str | None) -> Call[Page[ResultRow]]:
     params = _page(limit, cursor)
     return Call("GET", f"/tasks/{task_id}/results", _model(Page[ResultRow]), params=params)
+
+
+def search(
+    task_id: Id,
+    query: str | None,
+    row_index: int | None,
+    k: int,
+    min_similarity: float | None,
+    label_task_id: Id | None,
+    labels: list[str] | None,
+) -> Call[SearchResults]:
+    body: dict[str, Any] = {"k": k}
+    if query is not None:
+        body["query"] = query
+    if row_index is not None:
+        body["row_index"] = row_index
+    if min_similarity is not None:
+        body["min_similarity"] = min_similarity
+    if label_task_id is not None:
+        body |= {"label_task_id": str(label_task_id), "labels": labels or []}
+    return Call("POST", f"/tasks/{task_id}/search", _model(SearchResults), json=body)
 
 
 # -- streams (the clients read these answers as they arrive) -----------------------------------

@@ -209,6 +209,20 @@ class ResultRow(Model):
     expected_label: str | None = None
 
 
+class SearchHit(Model):
+    """A row found by `search`: its text, cosine similarity and the dataset's other columns."""
+
+    row_index: int
+    text: str
+    similarity: float
+    columns: dict[str, Any] | None = None
+
+
+class SearchResults(Model):
+    items: list[SearchHit]
+    approximate: bool  # the task's HNSW index answered (else an exact scan)
+
+
 class TaskEvent(Model):
     """One Server-Sent Event of `GET /tasks/{id}/events`: `task` (a state change; `task` is
     set), `progress` (`progress` is set) or `error` (the stream broke; `error_code`)."""

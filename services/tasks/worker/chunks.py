@@ -40,6 +40,7 @@ from services.tasks.domain import (
 from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
+from services.tasks.vector_index import VectorIndexes
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +93,7 @@ class ChunkRunner:
         on_progress: Callable[[Task, bool], Any],
         on_event: Callable[[], None] = lambda: None,
         clock: Clock = utc_now,
+        vector_indexes: VectorIndexes | None = None,
     ) -> None:
         self._engine = engine
         self._peers = peers
@@ -103,6 +105,8 @@ class ChunkRunner:
         self._on_progress = on_progress
         self._on_event = on_event
         self._clock = clock
+        # None: embeddings stay in the results only (no search), as before task_vectors.
+        self._vector_indexes = vector_indexes
 
     async def run(self, delivery: Delivery) -> Outcome:
         """DONE, SKIPPED or DEAD; raises Transient when a dependency is busy or down."""
@@ -140,7 +144,12 @@ class ChunkRunner:
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING)
-            counted = await repository.complete_chunk(conn, chunk, results)
+            counted = await repository.complete_chunk(
+                conn,
+                chunk,
+                results,
+                store_vectors=self._vector_indexes is not None and task.type is TaskType.BATCH,
+            )
             updated, all_counted = counted or (None, False)
             finished = (
                 await lifecycle.finish(conn, updated, self._clock(), results)
@@ -152,6 +161,8 @@ class ChunkRunner:
         if finished is not None:
             metrics.task_ended(finished, self._clock())
             self._on_event()
+            if self._vector_indexes is not None and finished.type is TaskType.BATCH:
+                self._vector_indexes.ensure_soon(finished.id)  # after the ack: may take minutes
         if updated is not None:
             self._on_progress(finished or updated, finished is not None)
         return Outcome.DONE

@@ -12,6 +12,7 @@ from inferlane.common.migrations import schema_check
 from inferlane.common.nats import NatsConnection
 from services.tasks.peers import Peers
 from services.tasks.process import nats_check
+from services.tasks.vector_index import VectorIndexes
 from services.tasks.worker.chunks import ChunkRunner
 from services.tasks.worker.consumer import WorkConsumer
 from services.tasks.worker.gate import ReadyGate
@@ -41,6 +42,9 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         target_seconds=settings.target_latency_seconds,
         busy=_busy,
     )
+    indexes = (
+        VectorIndexes(engine, settings.vector_index_min_rows) if settings.store_vectors else None
+    )
     runner = ChunkRunner(
         engine,
         Peers(datasets, inference, rows=rows),
@@ -48,6 +52,7 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         predict_rows=settings.predict_rows,
         batch_chunks=settings.batch_chunks,
         on_progress=ProgressPublisher(nats, settings.progress_interval_seconds),
+        vector_indexes=indexes,
     )
     gate = ReadyGate(inference, settings.health_interval_seconds)
     consumer = WorkConsumer(
@@ -75,7 +80,13 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         background=[consumer.run, gate.run],  # the consumer first: tests reach it there
-        on_stop=[consumer.close, close_channels, nats.close, engine.dispose],
+        on_stop=[
+            consumer.close,
+            *([indexes.close] if indexes else []),
+            close_channels,
+            nats.close,
+            engine.dispose,
+        ],
     )
 
 

@@ -79,3 +79,14 @@ class WorkerSettings(ServiceSettings):
     progress_interval_seconds: float = Field(
         0.25, ge=0, description="Shortest gap between two progress events of one task."
     )
+    store_vectors: bool = Field(
+        True,
+        description="Store each row's embedding of an embedding batch task in pgvector (for "
+        "search); off, embeddings are only in the results.",
+    )
+    vector_index_min_rows: int = Field(
+        1000,
+        ge=0,
+        description="A finished embedding task with at least this many vectors gets its own "
+        "HNSW index; smaller ones are searched exactly.",
+    )
