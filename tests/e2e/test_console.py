@@ -60,6 +60,8 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     expect(page.get_by_label("Dataset")).to_have_value(dataset_id)
     expect(page.get_by_label("Column to read")).to_have_value("text")
     expect(page.get_by_label("Model")).to_have_value("sentiment")
+    expect(page.get_by_label("Version")).to_have_value("")  # the newest ready one
+    expect(page.get_by_label("Label column")).to_have_value("")  # no evaluation
     page.get_by_role("button", name="Start task").click()
 
     expect(page.get_by_role("heading", name="Task ")).to_be_visible()
@@ -68,6 +70,7 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     expect(progress).to_have_attribute("value", str(ROWS))
     expect(progress).to_have_attribute("max", str(ROWS))
     expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("ready")
+    expect(page.locator("#task-version")).to_have_text(re.compile(r"^\d+$"))
     chart = page.get_by_role("img", name="Rows per label", exact=False)
     expect(chart).to_be_visible()
     assert chart.locator("rect.chart-bar").count() >= 2
@@ -167,7 +170,7 @@ def test_api_errors_read_as_sentences(page: Page) -> None:
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
 
-def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
+def test_an_evaluating_task_started_from_the_form_shows_its_figures_and_confusion_matrix(
     page: Page, platform: Platform, shots: Path, tmp_path: Path
 ) -> None:
     email = register(page)
@@ -175,11 +178,14 @@ def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
     labelled.write_bytes(labelled_csv())
     with Client(platform.url) as client:
         client.login(email, PASSWORD)
-        task = client.evaluate(labelled, model="sentiment", label_column="label", version="1")
-    assert task.status == "ready"
-    page.goto(f"/tasks/{task.id}")
-    expect(page.locator("#task-version")).to_have_text("1")
+        dataset = client.upload_dataset(labelled)
+    page.goto(f"/tasks/new?dataset={dataset.id}")
+    expect(page.get_by_role("heading", name="New batch task")).to_be_visible()
+    page.get_by_label("Version").select_option("1")
+    page.get_by_label("Label column").select_option("label")
+    page.get_by_role("button", name="Start task").click()
     expect(page.get_by_role("heading", name="Evaluation against")).to_be_visible()
+    expect(page.locator("#task-version")).to_have_text("1")
     expect(page.get_by_text(f"Accuracy {ACCURACY:.3f} · macro-F1 {MACRO_F1:.3f}")).to_be_visible()
     matrix = page.locator("table.confusion tbody tr")
     expect(matrix).to_have_count(3)
@@ -187,7 +193,8 @@ def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
         cells = matrix.nth(i).locator("td")
         expect(cells).to_have_text([*map(str, expected), str(sum(expected))])
     expect(page.locator("table.confusion td.diagonal")).to_have_count(3)
-    screenshot(page, shots, "evaluation.png")
+    page.locator("table.confusion").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "evaluation.png", full_page=True)
 
 
 def test_a_finished_embedding_task_has_a_search_box_with_similarities(
