@@ -41,6 +41,7 @@ from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
+from services.tasks.worker.coalesce import SingleRows
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +100,8 @@ class ChunkRunner:
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._predict_rows = predict_rows
+        # Concurrent single tasks of one owner share Predict calls (coalesce.py).
+        self._singles = SingleRows(peers.predict, predict_rows)
         # Batch chunks run a few at a time, so a task's chunks finish one after another
         # (steady progress) and single tasks, which skip this, are not stuck behind them.
         self._batch_slots = asyncio.Semaphore(batch_chunks)
@@ -134,8 +137,10 @@ class ChunkRunner:
 
     async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
-        # short, so it starts in the transaction that finishes it (one commit less).
+        # short, so it starts in the transaction that finishes it (one commit less), stamped
+        # with when this worker took it up (the database's now() there would be the end).
         starting = task.status is not Status.RUNNING
+        picked_up = self._clock()
         if starting and task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
                 await repository.transition(conn, [task.id], Status.RUNNING)
@@ -143,7 +148,7 @@ class ChunkRunner:
         results = await self._results(task, chunk, predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
-                await repository.transition(conn, [task.id], Status.RUNNING)
+                await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
             counted = await repository.complete_chunk(
                 conn,
                 chunk,
@@ -249,6 +254,9 @@ class ChunkRunner:
         fail with code 03: retrying cannot bring it back."""
         model, version = task.model, task.version
         try:
+            if task.type is TaskType.SINGLE and len(feeds) == 1:
+                owner = str(task.owner_id)
+                return [await self._singles.predict(owner, model, feeds[0], metadata, version)]
             return list(await self._peers.predict(model, feeds, metadata, version))
         except grpc.aio.AioRpcError as exc:
             if version and exc.code() in _VERSION_GONE:
