@@ -46,7 +46,7 @@ def list_(limit: Limit = None, cursor: Cursor = None, json: Json = False) -> Non
     output.table(
         ["id", "name", "format", "rows", "text column", "created"],
         (
-            (d.id, d.name, d.format, d.rows, d.text_column, f"{d.created_at:%Y-%m-%d %H:%M}")
+            (d.id, d.name, d.format, d.rows, d.text_column, d.created_at.strftime(output.TIME))
             for d in page.items
         ),
     )
