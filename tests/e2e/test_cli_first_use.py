@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.cli import run
@@ -77,3 +78,42 @@ def test_one_off_analyses_stay_out_of_tasks_list(platform: Platform, signed_in: 
     everything = run(signed_in, platform.url, "tasks", "list", "--all", "--json")
     assert single in [t["id"] for t in json.loads(everything.stdout)["items"]]
     assert "--all shows them" in run(signed_in, platform.url, "tasks", "list").stderr
+
+
+def test_share_links_downloads_and_api_keys_from_the_cli(
+    platform: Platform, signed_in: Path, tmp_path: Path
+) -> None:
+    data = reviews_csv(tmp_path / "to-share.csv", rows=4)
+    dataset_id = json.loads(
+        run(signed_in, platform.url, "datasets", "upload", str(data), "--json").stdout
+    )["id"]
+    saved = tmp_path / "back.csv"
+    got = run(signed_in, platform.url, "datasets", "download", dataset_id, "-o", str(saved))
+    assert got.returncode == 0, got.stderr
+    assert saved.read_bytes() == data.read_bytes()
+
+    made = run(signed_in, platform.url, "datasets", "share", dataset_id, "--days", "1", "--json")
+    link = json.loads(made.stdout)
+    listed = run(signed_in, platform.url, "datasets", "shares", dataset_id, columns=80)
+    assert link["id"] in listed.stdout
+    assert httpx.get(link["url"]).json()["dataset"]["id"] == dataset_id
+    revoked = run(signed_in, platform.url, "datasets", "unshare", dataset_id, link["id"])
+    assert revoked.returncode == 0, revoked.stderr
+    assert httpx.get(link["url"]).status_code == 410
+
+    password = f"{PASSWORD}\n"
+    created = run(
+        signed_in, platform.url, "keys", "create", "nightly export", "--json", input=password
+    )
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout[created.stdout.index("{") :])  # after the password prompt
+    assert key["secret"].startswith("ilk_")
+    listed = run(signed_in, platform.url, "keys", "list", columns=80, input=password)
+    assert key["id"] in listed.stdout
+    assert run(signed_in, platform.url, "keys", "revoke", key["id"], input=password).returncode == 0
+    assert (
+        httpx.get(
+            f"{platform.url}/api/v1/auth/me", headers={"X-API-Key": key["secret"]}
+        ).status_code
+        == 401
+    )

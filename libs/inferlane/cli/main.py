@@ -9,7 +9,7 @@ from typer.core import TyperOption
 
 from inferlane.client import InferlaneError
 
-from . import auth, datasets, exits, models, output, session, tasks
+from . import auth, datasets, exits, keys, models, output, session, tasks
 from .config import URL_ENV
 
 _type_in_help = TyperOption.display_type_rich
@@ -64,3 +64,4 @@ app.command()(tasks.analyse)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
