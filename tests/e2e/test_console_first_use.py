@@ -184,3 +184,17 @@ def save_docs_shot(page: Page, name: str, around: str | None = None) -> None:
     else:
         page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=DOCS_SHOTS / name)
+
+
+def test_a_new_user_is_told_what_things_are(page: Page, reviews_file: Path) -> None:
+    page.goto("/signin")
+    expect(
+        page.get_by_text("Inferlane runs machine-learning models over your data")
+    ).to_be_visible()
+    register(page)
+    expect(page).to_have_url(re.compile(r"/datasets$"))  # not left on /register
+    upload(page, reviews_file, ROWS)
+    page.goto("/tasks/new")
+    model = page.get_by_label("Model")
+    expect(model.locator("option[value=sentiment]")).to_contain_text("labels each text")
+    expect(model).not_to_contain_text("(tabular_regression)")
