@@ -13,6 +13,7 @@ from tests.support.task_calls import reviews_csv as made_up_reviews
 
 pytestmark = pytest.mark.slow
 ROWS = 24
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BIG = 20_000  # rows: long enough on this CPU to be cancelled while it runs
 
 
@@ -140,3 +141,60 @@ def test_cancel_asks_first_and_the_cancelled_page_tells_the_truth(
     else:  # a worker got some rows done first: they are there to see
         expect(notice).to_contain_text(f"after {done:,} of {BIG:,} rows")
         expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_console_reads_well_on_a_desktop_and_a_phone(
+    browser: Browser, platform: Platform, reviews_file: Path, width: int
+) -> None:
+    ctx = browser.new_context(base_url=platform.url, viewport={"width": width, "height": 844})
+    ctx.set_default_timeout(60_000)
+    try:
+        page = ctx.new_page()
+        register(page)
+        header = page.locator("header.top").bounding_box()
+        assert header is not None and header["height"] <= (100 if width < 500 else 60)  # was 145
+        dataset_id = upload(page, reviews_file, ROWS)
+        table = page.locator("main table").first.bounding_box()
+        assert table is not None and table["x"] >= 0
+        save_docs_shot(page, f"datasets-{width}.png")
+        page.goto(f"/tasks/new?dataset={dataset_id}")
+        page.get_by_role("button", name="Start task").click()
+        expect(page.locator("#progress-text")).to_contain_text("(100 %)", timeout=60_000)
+        label = page.locator("text.chart-label").first
+        expect(label).to_be_visible()
+        scale = label.evaluate("t => t.ownerSVGElement.getScreenCTM().a")
+        assert 15 * scale >= 12, scale  # the chart's 15-unit text, as drawn on screen
+        first = page.locator("table.results tbody tr").first
+        badge = first.locator(".label")
+        expect(badge).to_be_visible()
+        box = badge.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width  # no sideways scrolling
+        save_docs_shot(page, f"task-{width}.png")
+        save_docs_shot(page, f"results-{width}.png", around="table.results caption")
+    finally:
+        ctx.close()
+
+
+def save_docs_shot(page: Page, name: str, around: str | None = None) -> None:
+    """Screenshots at both widths, kept in docs/screenshots/ (the README links them): the
+    viewport at the top, or scrolled to the `around` selector."""
+    if around:
+        page.locator(around).first.scroll_into_view_if_needed()
+    else:
+        page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=DOCS_SHOTS / name)
+
+
+def test_a_new_user_is_told_what_things_are(page: Page, reviews_file: Path) -> None:
+    page.goto("/signin")
+    expect(
+        page.get_by_text("Inferlane runs machine-learning models over your data")
+    ).to_be_visible()
+    register(page)
+    expect(page).to_have_url(re.compile(r"/datasets$"))  # not left on /register
+    upload(page, reviews_file, ROWS)
+    page.goto("/tasks/new")
+    model = page.get_by_label("Model")
+    expect(model.locator("option[value=sentiment]")).to_contain_text("labels each text")
+    expect(model).not_to_contain_text("(tabular_regression)")

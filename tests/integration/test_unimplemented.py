@@ -93,7 +93,7 @@ async def test_calls_without_a_valid_token_are_unauthenticated(
     registration = process._registrations[0]  # the service itself; extras (e.g. OIP) follow
     service = servicer_descriptor(registration.full_name)
     # Share links are read without signing in; the model catalog is not user data.
-    public = {"GetSharedDataset", "ListModels", "GetModel"}
+    public = {"GetSharedDataset", "DownloadSharedDataset", "ListModels", "GetModel"}
     methods = [m for m in service.methods if m.name not in public]
     async with grpc.aio.insecure_channel(process.address) as channel:
         for metadata in ((), [("authorization", "Bearer not-a-jwt")]):

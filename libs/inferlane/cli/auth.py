@@ -19,13 +19,12 @@ def register(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     json: Json = False,
 ) -> None:
-    """Create an account (the password needs at least 12 characters)."""
-    with session.client() as client:
-        user = client.register(email, password)
-    if json:
-        output.emit_json(user)
-    else:
-        output.out.print(f"Registered {user.email}. Now run `inferlane login`.")
+    """Create an account and sign in to it (the password needs at least 12 characters)."""
+    url = session.url()
+    with Client(url) as client:
+        client.register(email, password)
+        user, api_key, key_id = _sign_in(client, email, password)
+    _store(url, user, api_key, key_id, json, f"Registered and signed in to {url} as")
 
 
 def login(
@@ -51,19 +50,28 @@ def login(
             email = email or typer.prompt("Email")
             password = password or typer.prompt("Password", hide_input=True)
             try:
-                client.login(email, password)
+                user, api_key, key_id = _sign_in(client, email, password)
             except AuthenticationError as exc:
                 output.problem(exc, signing_in=True)
                 raise typer.Exit(exits.AUTH) from None
-            user = client.me()
-            created = client.create_api_key(f"inferlane CLI on {socket.gethostname()}"[:100])
-            api_key, key_id = created.secret, str(created.id)
+    _store(url, user, api_key, key_id, json, f"Signed in to {url} as")
+
+
+def _sign_in(client: Client, email: str, password: str) -> tuple[User, str, str]:
+    """Sign in and create the API key the CLI keeps (an access token expires in minutes)."""
+    client.login(email, password)
+    user = client.me()
+    created = client.create_api_key(f"inferlane CLI on {socket.gethostname()}"[:100])
+    return user, created.secret, str(created.id)
+
+
+def _store(url: str, user: User, api_key: str, key_id: str | None, json: bool, said: str) -> None:
     stored = replace(config.load(), url=url, api_key=api_key, api_key_id=key_id, email=user.email)
     path = config.save(stored)
     if json:
         output.emit_json({"user": user, "url": url, "config": str(path)})
     else:
-        output.out.print(f"Signed in to {url} as [bold]{user.email}[/bold].")
+        output.out.print(f"{said} [bold]{user.email}[/bold].")
         output.err.print(f"[dim]API key stored in {path}[/dim]")
 
 

@@ -46,7 +46,7 @@ def list_(limit: Limit = None, cursor: Cursor = None, json: Json = False) -> Non
     output.table(
         ["id", "name", "format", "rows", "text column", "created"],
         (
-            (d.id, d.name, d.format, d.rows, d.text_column, f"{d.created_at:%Y-%m-%d %H:%M}")
+            (d.id, d.name, d.format, d.rows, d.text_column, d.created_at.strftime(output.TIME))
             for d in page.items
         ),
     )
@@ -75,3 +75,54 @@ def delete(dataset_id: str) -> None:
     with session.client() as client:
         client.delete_dataset(dataset_id)
     output.out.print(f"Deleted {dataset_id}.")
+
+
+@app.command()
+def download(
+    dataset_id: str,
+    out: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="Save it here.")],
+) -> None:
+    """Save a dataset's file (as stored: UTF-8, gzip inflated)."""
+    with session.client() as client, output.transfer_bar() as bar:
+        job = bar.add_task(f"Downloading to {out.name}", total=None)
+        size = client.download_dataset(
+            dataset_id,
+            out,
+            progress=lambda got, total: bar.update(job, completed=got, total=total or None),
+        )
+    output.out.print(f"Wrote {size} bytes to {out}.")
+
+
+@app.command()
+def share(
+    dataset_id: str,
+    days: Annotated[int, typer.Option(min=1, max=7, help="Days the link works.")] = 7,
+    json: Json = False,
+) -> None:
+    """Make a read-only link that needs no sign-in (a page in a browser, JSON for scripts)."""
+    with session.client() as client:
+        link = client.create_share(dataset_id, expires_in=days * 86400)
+    if json:
+        output.emit_json(link)
+        return
+    output.out.print(link.url)
+    output.err.print(f"[dim]Link {link.id}, expires {link.expires_at:{output.TIME}}.[/dim]")
+
+
+@app.command()
+def shares(dataset_id: str, json: Json = False) -> None:
+    """The dataset's links that still work, to revoke."""
+    with session.client() as client:
+        links = client.list_shares(dataset_id)
+    if json:
+        output.emit_json({"items": links})
+        return
+    output.table(["id", "expires"], ((s.id, s.expires_at.strftime(output.TIME)) for s in links))
+
+
+@app.command()
+def unshare(dataset_id: str, share_id: str) -> None:
+    """Revoke a share link: it stops working at once."""
+    with session.client() as client:
+        client.revoke_share(dataset_id, share_id)
+    output.out.print(f"Revoked link {share_id}.")

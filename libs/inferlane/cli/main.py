@@ -5,11 +5,22 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
 
 from inferlane.client import InferlaneError
 
-from . import auth, datasets, evaluate, exits, models, output, search, session, tasks
+from . import auth, datasets, evaluate, exits, keys, models, output, search, session, tasks
 from .config import URL_ENV
+
+_type_in_help = TyperOption.display_type_rich
+
+
+def _flags_take_no_value(self: TyperOption, ctx: Any) -> str | None:
+    """typer 0.29 lists `--json <bool>` in help as if the flag took a value; it takes none."""
+    return None if self.is_flag else _type_in_help(self, ctx)
+
+
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
 
 
 class InferlaneApp(typer.Typer):
@@ -55,3 +66,4 @@ app.command()(search.search)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -42,12 +43,25 @@ def emit_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+# Columns printed whole whatever the terminal's width: an id is copied into the next command,
+# and a time is read at a glance. The other columns shrink and wrap instead.
+WHOLE = frozenset({"id", "created", "expires"})
+TIME = "%Y-%m-%d %H:%M"
+
+
 def table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
 ) -> None:
-    grid = Table(*headers, title=title, title_justify="left")
-    for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    grid = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for index, header in enumerate(headers):
+        if header in WHOLE:
+            widest = max((len(row[index]) for row in cells), default=0)
+            grid.add_column(header, no_wrap=True, width=max(widest, len(header)))
+        else:
+            grid.add_column(header, overflow="fold", ratio=1)
+    for row in cells:
+        grid.add_row(*row)
     out.print(grid)
 
 
@@ -133,17 +147,17 @@ def evaluation(e: Evaluation) -> None:
 
 
 def task_rows(tasks: Iterable[Task]) -> None:
+    # No type column: one-off analyses are hidden unless asked for, and `tasks show` says it.
     table(
-        ["id", "type", "model", "version", "status", "progress", "created"],
+        ["id", "model", "version", "status", "rows", "created"],
         (
             (
                 t.id,
-                t.type,
                 t.model,
                 t.version or "",
                 t.status,
                 f"{t.progress.done}/{t.progress.total}",
-                t.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                t.created_at.strftime(TIME),
             )
             for t in tasks
         ),

@@ -111,17 +111,24 @@ def watch(task_id: str, json: Json = False) -> None:
 def list_(
     status: Annotated[Status | None, typer.Option(help="Only tasks in this status.")] = None,
     model: Annotated[str | None, typer.Option(help="Only tasks of this model.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also one-off `analyse` runs (hidden, as in the console).")
+    ] = False,
     limit: Limit = None,
     cursor: Cursor = None,
     json: Json = False,
 ) -> None:
-    """Your tasks, newest first."""
+    """Your batch tasks, newest first (--all adds one-off analyses)."""
     with session.client() as client:
         page = client.list_tasks(status=status, model=model, limit=limit, cursor=cursor)
+    shown = page.items if all_ else [t for t in page.items if t.type != "single"]
+    hidden = len(page.items) - len(shown)
     if json:
-        output.emit_json(page)
+        output.emit_json(page.model_copy(update={"items": shown}))
         return
-    output.task_rows(page.items)
+    output.task_rows(shown)
+    if hidden:
+        output.err.print(f"[dim]{hidden} one-off analyses hidden; --all shows them.[/dim]")
     output.next_page(page.next_cursor)
 
 
@@ -134,6 +141,11 @@ def show(task_id: str, json: Json = False) -> None:
         output.emit_json(task)
         return
     output.task_rows([task])
+    output.out.print(
+        f"A {task.type} task"
+        + (f" over dataset {task.dataset_id}" if task.dataset_id else "")
+        + "."
+    )
     output.summary(task)
 
 

@@ -37,6 +37,8 @@ from .models import (
     ResultRow,
     Rows,
     SearchResults,
+    Share,
+    ShareLink,
     Task,
     TaskEvent,
     Tokens,
@@ -198,6 +200,16 @@ class AsyncClient:
     async def delete_dataset(self, dataset_id: Id) -> None:
         await self.send(calls.delete_dataset(dataset_id))
 
+    async def create_share(self, dataset_id: Id, *, expires_in: int | None = None) -> Share:
+        """A read-only link that needs no sign-in (up to 7 days; the default when None)."""
+        return await self.send(calls.create_share(dataset_id, expires_in))
+
+    async def list_shares(self, dataset_id: Id) -> list[ShareLink]:
+        return (await self.send(calls.list_shares(dataset_id))).items
+
+    async def revoke_share(self, dataset_id: Id, share_id: Id) -> None:
+        await self.send(calls.revoke_share(dataset_id, share_id))
+
     # -- models --------------------------------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
@@ -313,11 +325,28 @@ class AsyncClient:
     ) -> int:
         """Stream the whole export to a file; returns its size. `progress(received, total)`
         (total 0 when the server does not say)."""
+        return await self._save(
+            calls.export_path(task_id), {"format": format}, destination, progress
+        )
+
+    async def download_dataset(
+        self, dataset_id: Id, destination: str | Path, *, progress: ProgressCallback | None = None
+    ) -> int:
+        """Stream a dataset's stored file (UTF-8) to `destination`; returns its size."""
+        return await self._save(calls.download_path(dataset_id), None, destination, progress)
+
+    async def _save(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        destination: str | Path,
+        progress: ProgressCallback | None,
+    ) -> int:
+        """Into a partial file first, renamed when complete: no half file is ever left."""
         target = Path(destination)
         part = partial_path(target)
-        params = {"format": format}
         try:
-            async with self._stream(calls.export_path(task_id), params=params) as response:
+            async with self._stream(path, params=params) as response:
                 total = int(response.headers.get("content-length", 0))
                 received = 0
                 with part.open("wb") as out:

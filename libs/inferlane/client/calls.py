@@ -21,6 +21,8 @@ from .models import (
     ResultRow,
     Rows,
     SearchResults,
+    Share,
+    ShareLink,
     Task,
     Tokens,
     User,
@@ -124,6 +126,19 @@ def dataset_rows(dataset_id: Id, offset: int, limit: int | None) -> Call[Rows]:
 
 def delete_dataset(dataset_id: Id) -> Call[None]:
     return Call("DELETE", f"/datasets/{dataset_id}", _nothing)
+
+
+def create_share(dataset_id: Id, expires_in: int | None) -> Call[Share]:
+    body = {"expires_in": expires_in} if expires_in else {}
+    return Call("POST", f"/datasets/{dataset_id}/shares", _model(Share), json=body)
+
+
+def list_shares(dataset_id: Id) -> Call[Page[ShareLink]]:
+    return Call("GET", f"/datasets/{dataset_id}/shares", _model(Page[ShareLink]))
+
+
+def revoke_share(dataset_id: Id, share_id: Id) -> Call[None]:
+    return Call("DELETE", f"/datasets/{dataset_id}/shares/{share_id}", _nothing)
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -264,6 +279,10 @@ def search(
 
 def export_path(task_id: Id) -> str:
     return f"/tasks/{task_id}/results"
+
+
+def download_path(dataset_id: Id) -> str:
+    return f"/datasets/{dataset_id}/download"
 
 
 def events_path(task_id: Id) -> str:

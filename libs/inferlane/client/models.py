@@ -53,6 +53,18 @@ class ApiKeyCreated(ApiKey):
     secret: str  # shown once: send it as `Authorization: Bearer <secret>`
 
 
+class ShareLink(Model):
+    """A working share link of one of your datasets (its secret token was shown once)."""
+
+    id: uuid.UUID
+    expires_at: datetime
+
+
+class Share(ShareLink):
+    token: str
+    url: str  # opens a page in a browser; scripts get JSON from it
+
+
 class Column(Model):
     name: str
     type: str

@@ -37,6 +37,8 @@ from .models import (
     ResultRow,
     Rows,
     SearchResults,
+    Share,
+    ShareLink,
     Task,
     TaskEvent,
     Tokens,
@@ -193,6 +195,16 @@ class Client:
     def delete_dataset(self, dataset_id: Id) -> None:
         self.send(calls.delete_dataset(dataset_id))
 
+    def create_share(self, dataset_id: Id, *, expires_in: int | None = None) -> Share:
+        """A read-only link that needs no sign-in (up to 7 days; the default when None)."""
+        return self.send(calls.create_share(dataset_id, expires_in))
+
+    def list_shares(self, dataset_id: Id) -> list[ShareLink]:
+        return (self.send(calls.list_shares(dataset_id))).items
+
+    def revoke_share(self, dataset_id: Id, share_id: Id) -> None:
+        self.send(calls.revoke_share(dataset_id, share_id))
+
     # -- models --------------------------------------------------------------------------------
 
     def list_models(self) -> list[ModelInfo]:
@@ -307,11 +319,26 @@ class Client:
     ) -> int:
         """Stream the whole export to a file; returns its size. `progress(received, total)`
         (total 0 when the server does not say)."""
+        return self._save(calls.export_path(task_id), {"format": format}, destination, progress)
+
+    def download_dataset(
+        self, dataset_id: Id, destination: str | Path, *, progress: ProgressCallback | None = None
+    ) -> int:
+        """Stream a dataset's stored file (UTF-8) to `destination`; returns its size."""
+        return self._save(calls.download_path(dataset_id), None, destination, progress)
+
+    def _save(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        destination: str | Path,
+        progress: ProgressCallback | None,
+    ) -> int:
+        """Into a partial file first, renamed when complete: no half file is ever left."""
         target = Path(destination)
         part = partial_path(target)
-        params = {"format": format}
         try:
-            with self._stream(calls.export_path(task_id), params=params) as response:
+            with self._stream(path, params=params) as response:
                 total = int(response.headers.get("content-length", 0))
                 received = 0
                 with part.open("wb") as out:

@@ -4,6 +4,9 @@ import { register, signIn } from "./api.js";
 import { busy, errorBox, field, h, replace } from "./dom.js";
 import { navigate, signedIn } from "./shell.js";
 
+const ABOUT = "Inferlane runs machine-learning models over your data: upload a file of reviews, " +
+  "label every row with a model, watch the progress and download the results.";
+
 function credentialsForm({ submitText, passwordAutocomplete, passwordHint, onSubmit }) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
   const password = h("input", {
@@ -46,6 +49,7 @@ export function signInView(root, { query }) {
   replace(
     root,
     h("h1", {}, "Sign in"),
+    h("p", { class: "about" }, ABOUT),
     credentialsForm({
       submitText: "Sign in",
       passwordAutocomplete: "current-password",
@@ -59,6 +63,7 @@ export function registerView(root, { query }) {
   replace(
     root,
     h("h1", {}, "Create an account"),
+    h("p", { class: "about" }, ABOUT),
     credentialsForm({
       submitText: "Create account",
       passwordAutocomplete: "new-password",

@@ -9,6 +9,7 @@ import { progressText } from "./tasks.js";
 
 const FINISHED = new Set(["ready", "error", "cancelled"]);
 const PAGE = 20;
+const RESULT_COLUMNS = ["Row", "Input", "Label", "Scores"];
 
 function scoresText(scores) {
   return Object.entries(scores)
@@ -30,7 +31,10 @@ function resultRow(r) {
     const text = JSON.stringify(r.output);
     outcome = [h("td", {}, "—"), h("td", { class: "scores" }, text.length > 120 ? `${text.slice(0, 120)}…` : text)];
   }
-  return h("tr", {}, h("td", { class: "num" }, r.row_index + 1), h("td", { class: "text" }, inputText(r.input)), outcome);
+  const row = h("tr", {}, h("td", { class: "num" }, r.row_index + 1), h("td", { class: "text" }, inputText(r.input)), outcome);
+  // Narrow screens stack each row as a card: every cell names its column (style.css).
+  RESULT_COLUMNS.forEach((name, i) => row.children[i]?.setAttribute("data-label", name));
+  return row;
 }
 
 /** Results a page at a time; the cursors seen so far make "Previous" possible. */
@@ -62,7 +66,7 @@ function resultsTable(task) {
       page.items.length
         ? h("div", { class: "table-wrap" }, h("table", { class: "results" },
           h("caption", {}, `Rows ${first}–${first + page.items.length - 1}`),
-          h("thead", {}, h("tr", {}, ["Row", "Input", "Label", "Scores"].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, RESULT_COLUMNS.map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, page.items.map(resultRow))))
         : h("p", { class: "empty" }, "No results."),
       h("div", { class: "row pager" }, prev, next));

@@ -4,6 +4,12 @@ import { api, idempotencyKey } from "./api.js";
 import { badge, busy, errorBox, field, h, replace, when } from "./dom.js";
 import { flash, navigate } from "./shell.js";
 
+// What each kind of model does, in words a new user recognises.
+const KINDS = {
+  text_classification: "labels each text (e.g. positive / neutral / negative)",
+  text_embedding: "turns each text into a vector, for search and clustering",
+  tabular_regression: "predicts a number from numeric columns",
+};
 const PAGE = 20;
 const STATUSES = ["accepted", "queued", "running", "ready", "error", "cancelled"];
 
@@ -119,7 +125,7 @@ export async function newTaskView(root, { query }) {
   }
   const wanted = query.get("dataset");
   const model = h("select", { name: "model" }, models.items.map((m) =>
-    h("option", { value: m.name, selected: m.name === "sentiment" }, m.ready ? `${m.name} (${m.kind})` : `${m.name} (${m.kind}, not ready)`)));
+    h("option", { value: m.name, selected: m.name === "sentiment" }, m.ready ? `${m.name}: ${KINDS[m.kind] ?? m.kind}` : `${m.name}: ${KINDS[m.kind] ?? m.kind} (not ready)`)));
   const dataset = h("select", { name: "dataset" }, datasets.items.map((d) =>
     h("option", { value: d.id, selected: d.id === wanted }, `${d.name} (${d.rows.toLocaleString()} rows)`)));
   const column = h("select", { name: "column" });
