@@ -71,7 +71,7 @@ def triton_request(texts: list[str]) -> list[triton_aio.InferInput]:
 
 async def token(stack: Stack) -> str:
     email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "benchmark password 1"
-    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as http:
         (
             await http.post("/api/v1/auth/register", json={"email": email, "password": password})
         ).raise_for_status()
