@@ -116,6 +116,9 @@ def _bucket(frames: list[str]) -> str:
     return "other (our code, stdlib)"
 
 
+# Leaves where a thread waits (py-spy counts a loop blocked in epoll, or uvloop's C loop,
+# as running).
+IDLE_LEAVES = ("select (selectors.py", "Runner.run (asyncio/runners.py", "Condition.wait (")
 # Frames every busy sample of a service passes through: they say nothing about where it went.
 GENERIC = ("runpy", "asyncio/", "__main__.py", "common/grpc/server.py", "uvicorn/", "threading.py")
 
@@ -133,6 +136,8 @@ def summarise(raw: Path, top: int = 10) -> str:
         frames = [f for f in stack.strip().split(";") if f]
         if not frames:  # a thread with no Python frame: gRPC's core, the ONNX/NATS natives
             native += n
+            continue
+        if any(leaf in frames[-1] for leaf in IDLE_LEAVES):  # waiting, not working
             continue
         total += n
         buckets[_bucket(frames)] += n
