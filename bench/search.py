@@ -202,7 +202,7 @@ async def run(stack: Stack) -> Figures:
                 f"S-1 search SQL, {ROWS:,} vectors, k={K} (p50 / p99)",
                 f"{p(index_ms, 50):.1f} / {p(index_ms, 99):.1f} ms",
                 f"{p(exact_ms, 50):.1f} / {p(exact_ms, 99):.1f} ms",
-                f"{p(exact_ms, 50) / p(index_ms, 50):.0f}x faster",
+                f"{p(exact_ms, 50) / p(index_ms, 50):.1f}x faster",
                 "",
             ),
             (

@@ -38,6 +38,8 @@ datasets = Table(
     # formats.offsets.RowIndex as JSON: where every K-th row starts in the blob. NULL for JSON
     # arrays and for datasets uploaded before it existed: those are read from the top.
     Column("row_offsets", JSONB(none_as_null=True)),  # None is SQL NULL, not JSON null
+    # The encoding an upload was converted from (e.g. "cp1252"); NULL when it was UTF-8.
+    Column("source_encoding", String(32)),
     Index("datasets_owner_created", "owner_id", "created_at", "id"),
 )
 

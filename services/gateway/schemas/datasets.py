@@ -69,6 +69,11 @@ class Dataset(BaseModel):
     columns: list[Column] = Field(description="In file order, with inferred types.")
     text_column: str | None = Field(description="The column most likely to hold text.")
     created_at: datetime
+    source_encoding: str | None = Field(
+        default=None,
+        description="The encoding the file was converted to UTF-8 from (e.g. `cp1252`, what "
+        "spreadsheets on Windows save as CSV); null when it was UTF-8. Downloads are UTF-8.",
+    )
 
     @classmethod
     def from_pb(cls, dataset: datasets_types_pb2.Dataset) -> "Dataset":
@@ -82,6 +87,7 @@ class Dataset(BaseModel):
             columns=[Column(name=c.name, type=TYPE_FROM_PB[c.type]) for c in dataset.columns],
             text_column=dataset.text_column or None,
             created_at=utc(dataset.created_at),
+            source_encoding=dataset.source_encoding or None,
         )
 
 
@@ -113,6 +119,17 @@ class Share(BaseModel):
     token: str = Field(description="The credential in the link; shown only now.")
     url: str = Field(description="The public link: GET it without signing in.")
     expires_at: datetime
+
+
+class ShareLink(BaseModel):
+    """A working link of one of your datasets (its token was shown only when it was made)."""
+
+    id: uuid.UUID
+    expires_at: datetime
+
+
+class ShareList(BaseModel):
+    items: list[ShareLink] = Field(description="Links that still work, newest first.")
 
 
 class SharedDataset(BaseModel):
