@@ -10,11 +10,11 @@ import os
 from celery import Celery
 
 from bench import inprocess
-from services.inference.runtime.text_onnx import TextModel
+from services.inference.runtime.device import TextRuntime
 
 BROKER = os.environ.get("BENCH_CELERY_BROKER", "redis://127.0.0.1:6379/0")
 app = Celery("inferlane-bench", broker=BROKER, backend=BROKER)
-_model: list[TextModel] = []  # loaded once per worker process, on its first task
+_model: list[TextRuntime] = []  # loaded once per worker process, on its first task
 
 
 @app.task(name="bench.predict")

@@ -1,7 +1,9 @@
 """L0: the served sentiment graph called in-process (tokenise + ONNX Runtime), no server.
 
-The same files Triton serves (the latest version folder of the model, its shared encoder),
-the same runtime class (services/inference/runtime/text_onnx.py), on the same rows. Before
+The same files Triton serves (the latest version folder of the model, which Triton serves
+when a call names no version, and its shared encoder), the same runtime class its model.py
+builds (text_v2.SentimentV2 for sentiment v2, text_onnx.TextModel otherwise), on the same
+rows. Before
 measuring, the bench tries each batch size and intra-op thread count on a sample and keeps
 the fastest, so L0 is the best this code does on this machine: the reference every leg is
 divided by.
@@ -13,7 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.inference.runtime.device import TextRuntime
 from services.inference.runtime.text_onnx import TextModel
+from services.inference.runtime.text_v2 import SentimentV2
 
 REPOSITORY = Path(__file__).resolve().parents[1] / "services" / "inference" / "model_repository"
 BATCHES = (32, 64, 256)
@@ -31,25 +35,25 @@ def _setting(text: str, pattern: str) -> str | None:
     return found.group(1) if found else None
 
 
-def load(model: str, threads: int) -> TextModel:
+def load(model: str, threads: int) -> TextRuntime:
+    """The runtime the served version's model.py builds: v2's blend, else TextModel."""
     model_dir = REPOSITORY / model
     version = served_version(model_dir)
     config = (model_dir / "config.pbtxt").read_text()
     shared = _setting(config, r'"shared_encoder"\s*value:\s*\{\s*string_value:\s*"([^"]+)"')
-    output = _setting((version / "model.py").read_text(), r'ONNX_OUTPUT\s*=\s*"([^"]+)"')
+    encoder = REPOSITORY / shared if shared else None
+    source = (version / "model.py").read_text()
+    if "SentimentV2" in source and encoder is not None:
+        return SentimentV2(version, encoder, "CPU", 0, threads)
+    output = _setting(source, r'ONNX_OUTPUT\s*=\s*"([^"]+)"')
     return TextModel(
-        version,
-        output or "probabilities",
-        "CPU",
-        0,
-        shared_encoder=REPOSITORY / shared if shared else None,
-        threads=threads,
+        version, output or "probabilities", "CPU", 0, shared_encoder=encoder, threads=threads
     )
 
 
 @dataclass
 class InProcess:
-    model: TextModel
+    model: TextRuntime
     batch: int
     threads: int
 

@@ -38,6 +38,7 @@ PROCESSES = {  # `python -m <module>` of each service, as the devstack starts th
     "tasks.worker": "services.tasks.worker",
 }
 CALLS = int(os.environ.get("BENCH_PROFILE_CALLS", "300"))
+IDLE_SECONDS = 10.0
 # First match wins: a sample's bucket is the first of these found in its stack, leaf first.
 BUCKETS = (
     ("HTTP parsing (h11/httptools)", ("h11", "httptools", "uvicorn/protocols")),
@@ -115,6 +116,9 @@ def _bucket(frames: list[str]) -> str:
     return "other (our code, stdlib)"
 
 
+# Leaves where a thread waits (py-spy counts a loop blocked in epoll, or uvloop's C loop,
+# as running).
+IDLE_LEAVES = ("select (selectors.py", "Runner.run (asyncio/runners.py", "Condition.wait (")
 # Frames every busy sample of a service passes through: they say nothing about where it went.
 GENERIC = ("runpy", "asyncio/", "__main__.py", "common/grpc/server.py", "uvicorn/", "threading.py")
 
@@ -132,6 +136,8 @@ def summarise(raw: Path, top: int = 10) -> str:
         frames = [f for f in stack.strip().split(";") if f]
         if not frames:  # a thread with no Python frame: gRPC's core, the ONNX/NATS natives
             native += n
+            continue
+        if any(leaf in frames[-1] for leaf in IDLE_LEAVES):  # waiting, not working
             continue
         total += n
         buckets[_bucket(frames)] += n
@@ -205,15 +211,26 @@ async def _profile(stack: Stack, folder: Path) -> None:
                 await until_terminal(data.tasks, data.metadata, created.task.id)
 
         for name, scenario in (("M2", m2), ("T-M5", t_m5)):
+            # Background work (probes, relays, heartbeats) is measured idle first and taken
+            # out, so what remains is each call's own cost.
+            idle_before = cpu_seconds(stack.launcher_pid)
+            await asyncio.sleep(IDLE_SECONDS)
             cpu_before = cpu_seconds(stack.launcher_pid)
+            idle = {k: (v - idle_before.get(k, 0.0)) / IDLE_SECONDS for k, v in cpu_before.items()}
             start = time.perf_counter()
             await scenario()  # unprofiled: CPU per call without py-spy's own cost
             seconds = time.perf_counter() - start
             cpu = {
-                k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(stack.launcher_pid).items()
+                k: v - cpu_before.get(k, 0.0) - idle.get(k, 0.0) * seconds
+                for k, v in cpu_seconds(stack.launcher_pid).items()
             }
             print(f"\n{name}: {CALLS} sequential calls in {seconds:.1f} s; CPU ms per call:")
             print("  " + ", ".join(f"{k} {v * 1000 / CALLS:.1f}" for k, v in sorted(cpu.items())))
+            print(
+                "  (idle, CPU ms per second: "
+                + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(idle.items()))
+                + ")"
+            )
             recorders = _record(pids, folder, name)
             await asyncio.sleep(1.0)  # py-spy attaches
             await scenario()

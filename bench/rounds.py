@@ -57,3 +57,16 @@ def compared(
 ) -> tuple[str, str, str, str, str]:
     """A report row: the leg, the reference, leg ÷ reference, the target."""
     return (metric, leg.show(unit), reference.show(unit), ratio(leg, reference), target)
+
+
+def added(
+    metric: str, leg_ms: float, reference_ms: float, target: str, note: str = ""
+) -> tuple[str, str, str, str, str]:
+    """A report row for latencies: the leg, the reference, what the leg adds (ms)."""
+    return (
+        metric,
+        f"{leg_ms:.1f} ms{note}",
+        f"{reference_ms:.1f} ms",
+        f"+{leg_ms - reference_ms:.1f} ms",
+        target,
+    )

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2
 from bench import celery_leg
 from bench.inference import in_flight, reviews, token, triton_request
 from bench.inprocess import InProcess
-from bench.rounds import compared, interleaved, percentile
+from bench.rounds import added, compared, interleaved, percentile
 from bench.stack import Stack
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
@@ -169,12 +169,12 @@ async def run(stack: Stack, l0: InProcess) -> list[tuple[str, str, str, str, str
         ),
         compared("T-M1 batch task ÷ L0", legs["task"], legs["L0"], "≥ 0.80"),
         compared("Celery batch ÷ L0 (64-row tasks)", legs["celery"], legs["L0"], "-"),
-        (
+        added(
             "T-M5 single task, p50 (p99)",
-            f"{p50['task']:.1f} ms ({p99['task']:.0f})",
-            f"{p50['direct']:.1f} ms",
-            f"+{p50['task'] - p50['direct']:.1f} ms",
+            p50["task"],
+            p50["direct"],
             "≤ +7 ms",
+            f" ({p99['task']:.0f})",
         ),
         (
             "Celery single task, p50 (p99) ÷ L0",

@@ -51,10 +51,11 @@ class EncoderV2:
         shared_encoder: Path,
         instance_kind: str = "CPU",
         device_id: int = 0,
+        threads: int = 0,
     ) -> None:
         self.tokenizer = head_tail.load_plain_tokenizer(tokenizer)
         self.table = word_table(shared_encoder)
-        self.session = session_for(graph, instance_kind, device_id)
+        self.session = session_for(graph, instance_kind, device_id, threads)
 
     def logits(self, texts: list[str]) -> np.ndarray:
         ids = head_tail.encode(self.tokenizer, texts)
@@ -74,6 +75,7 @@ class SentimentV2:
         shared_encoder: Path,
         instance_kind: str = "CPU",
         device_id: int = 0,
+        threads: int = 0,  # ONNX Runtime intra-op threads; 0: its default (the bench tunes it)
     ) -> None:
         self.encoder = EncoderV2(
             version_dir / "model.onnx",
@@ -81,6 +83,7 @@ class SentimentV2:
             shared_encoder,
             instance_kind,
             device_id,
+            threads,
         )
         self.tfidf = TfidfScorer(version_dir / "tfidf.npz")
         blend = json.loads((version_dir / "blend.json").read_text(encoding="utf-8"))
