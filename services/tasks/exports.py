@@ -33,8 +33,10 @@ def defuse(value: Any) -> Any:
 def csv_header(task: Task) -> list[str]:
     outputs = ["label", *task.labels] if task.labels else ["output"]
     expected = ["expected_label"] if task.label_column else []
+    ids = ["custom_id"] if task.id_column else []
     return [
         "row_index",
+        *ids,
         *task.input_columns,
         *outputs,
         *expected,
@@ -52,8 +54,10 @@ def csv_row(task: Task, result: Result) -> list[Any]:
     else:
         outputs = [orjson.dumps(result.raw).decode() if result.raw is not None else ""]
     expected = [defuse(result.expected_label or "")] if task.label_column else []
+    ids = [defuse(result.custom_id or "")] if task.id_column else []
     return [
         result.row_index,
+        *ids,
         *inputs,
         *outputs,
         *expected,
@@ -64,6 +68,8 @@ def csv_row(task: Task, result: Result) -> list[Any]:
 
 
 def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
+    if task.id_column:
+        return batch_record(task, result)
     record: dict[str, Any] = {
         "row_index": result.row_index,
         "input": result.input,
@@ -78,6 +84,30 @@ def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
     else:
         record["output"] = result.raw
     return record
+
+
+def batch_record(task: Task, result: Result) -> dict[str, Any]:
+    """The common batch output line (OpenAI Batch's shape): `custom_id` and the response, or
+    the error, so files made for other batch APIs join back the same way."""
+    if result.error_code is not None:
+        response = None
+        error = {"code": result.error_code, "message": result.error_message}
+    else:
+        body: dict[str, Any] = {"model": task.model, "model_version": task.version}
+        if result.label is not None:
+            body |= {"label": result.label, "scores": result.scores or {}}
+        else:
+            body["output"] = result.raw
+        if task.label_column:
+            body["expected_label"] = result.expected_label
+        response, error = {"status_code": 200, "body": body}, None
+    return {
+        "id": f"{task.id}-{result.row_index}",
+        "custom_id": result.custom_id,
+        "row_index": result.row_index,
+        "response": response,
+        "error": error,
+    }
 
 
 def check_format(fmt: str) -> None:

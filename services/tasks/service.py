@@ -19,7 +19,15 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
-from services.tasks import evaluation, exports, lifecycle, messages, metrics, repository
+from services.tasks import (
+    batch_shape,
+    evaluation,
+    exports,
+    lifecycle,
+    messages,
+    metrics,
+    repository,
+)
 from services.tasks.domain import (
     BatchSummary,
     DeadLetter,
@@ -167,8 +175,10 @@ class TasksService:
         if spec.limit is not None and spec.limit < 1:
             raise InvalidInput("limit must be at least 1", code="01")
         dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        batch_file = batch_shape.is_batch_file(dataset.columns)
         if model.is_text:
-            column = spec.column or dataset.text_column
+            default = batch_shape.BODY_COLUMN if batch_file else dataset.text_column
+            column = spec.column or default
             if column is None:
                 raise InvalidInput("the dataset has no text column; name one", code="01")
             if column not in dataset.columns:
@@ -192,6 +202,9 @@ class TasksService:
                 raise InvalidInput(
                     f"the dataset has no label column {spec.label_column!r}", code="01"
                 )
+        id_column = spec.id_column or (batch_shape.ID_COLUMN if batch_file else None)
+        if id_column is not None and id_column not in dataset.columns:
+            raise InvalidInput(f"the dataset has no id column {id_column!r}", code="01")
         total = dataset.rows if spec.limit is None else min(dataset.rows, spec.limit)
         if total == 0:
             raise InvalidInput("the dataset has no rows", code="01")
@@ -201,6 +214,7 @@ class TasksService:
             "column_name": column,
             "row_limit": spec.limit,
             "label_column": spec.label_column,
+            "id_column": id_column,
             "input_columns": input_columns,
             "total": total,
         }

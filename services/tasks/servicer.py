@@ -54,6 +54,7 @@ def task_pb(view: TaskView) -> types.Task:
         column=task.column or "",
         version=task.version or "",
         label_column=task.label_column or "",
+        id_column=task.id_column or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit
@@ -109,7 +110,9 @@ def evaluation_pb(evaluation: Evaluation) -> types.Evaluation:
 
 def result_pb(result: Result) -> types.TaskResult:
     message = types.TaskResult(
-        row_index=result.row_index, expected_label=result.expected_label or ""
+        row_index=result.row_index,
+        expected_label=result.expected_label or "",
+        custom_id=result.custom_id or "",
     )
     json_format.ParseDict(result.input, message.input)
     if result.error_code is not None:
@@ -162,6 +165,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             match_by_content=b.match_dataset_by_content,
             version=b.version or None,
             label_column=b.label_column or None,
+            id_column=b.id_column or None,
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
 

@@ -27,9 +27,10 @@ class BatchSpec:
     match_by_content: bool = False
     version: str | None = None
     label_column: str | None = None  # expected labels: the task evaluates the model
+    id_column: str | None = None  # the caller's own row ids, carried into every result
 
 
-_OPTIONAL = frozenset({"version", "label_column"})
+_OPTIONAL = frozenset({"version", "label_column", "id_column"})
 
 
 def fingerprint(spec: SingleSpec | BatchSpec, dataset_sha256: str | None = None) -> str:

@@ -41,6 +41,7 @@ tasks = Table(
     Column("row_limit", BigInteger),
     Column("version", String(32)),  # the model version, fixed at creation
     Column("label_column", String(1024)),  # expected labels of an evaluating batch task
+    Column("id_column", String(1024)),  # the caller's own row ids, carried into results
     Column("labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("input_columns", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("total", BigInteger, nullable=False),
@@ -111,6 +112,7 @@ task_results = Table(
     Column("error_code", String(8)),
     Column("error_message", Text),
     Column("expected_label", Text),  # as read from the task's label column
+    Column("custom_id", Text),  # as read from the task's id column
 )
 
 # One vector per successful row of an embedding batch task, written by the transaction that

@@ -27,6 +27,7 @@ from inferlane.common.outbox import enqueue
 from inferlane.events.v1 import events_pb2
 from inferlane.inference.v1 import inference_types_pb2
 from services.tasks import lifecycle, messages, metrics, repository
+from services.tasks.batch_shape import cell_text, text_of
 from services.tasks.domain import (
     INVALID_INPUT,
     PROCESSING_FAILED,
@@ -173,11 +174,14 @@ class ChunkRunner:
         try:
             metadata = await self._credentials(str(task.owner_id))
             model = await self._peers.model(task.model, metadata)
-            inputs, expected = await self._inputs(task, chunk, metadata)
+            inputs, beside = await self._inputs(task, chunk, metadata)
             results = await self._predict_all(task, model, inputs, metadata, predicted)
-            if task.label_column is None:
+            if not beside:
                 return results
-            return [replace(r, expected_label=expected.get(r.row_index)) for r in results]
+            return [
+                replace(r, expected_label=beside[r.row_index][0], custom_id=beside[r.row_index][1])
+                for r in results
+            ]
         except grpc.aio.AioRpcError as exc:
             if is_transient(exc):
                 raise Transient(f"{exc.code().name}: {exc.details()}") from exc
@@ -189,24 +193,24 @@ class ChunkRunner:
 
     async def _inputs(
         self, task: Task, chunk: Chunk, metadata: Metadata
-    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, str | None]]:
+    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, tuple[str | None, str | None]]]:
         """(row_index, the row as the task's input columns) for every row of the chunk, and
-        each row's expected label when the task evaluates (then whole records are read)."""
+        what each result carries beside its prediction (expected label, the caller's row id)
+        when the task names those columns (then whole records are read)."""
         if task.type is TaskType.SINGLE:
             return [(0, dict(task.input or {}))], {}
         assert task.dataset_id is not None
-        column = None if task.label_column else task.column
+        column = None if task.reads_records else task.column
         rows = await self._peers.read_rows(
             str(task.dataset_id), column, chunk.start, chunk.end, metadata
         )
         if column is not None:
             return [(i, {column: value}) for i, value in rows], {}
-        expected = (
-            {i: label_text(record.get(task.label_column)) for i, record in rows}
-            if task.label_column
-            else {}
-        )
-        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], expected
+        beside = {
+            i: (_cell(record, task.label_column), _cell(record, task.id_column))
+            for i, record in rows
+        }
+        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], beside
 
     async def _predict_all(
         self,
@@ -299,21 +303,16 @@ class ChunkRunner:
         return Outcome.DEAD
 
 
+def _cell(record: dict[str, Any], column: str | None) -> str | None:
+    return cell_text(record.get(column)) if column else None
+
+
 def _model_input(task: Task, model: ModelInfo, stored: dict[str, Any]) -> dict[str, Any]:
     """A text model's one input takes the task's column; tabular inputs keep their names."""
     if model.is_text and task.type is TaskType.BATCH:
         (name,) = model.inputs
-        return {name: stored.get(task.column or "")}
+        return {name: text_of(stored.get(task.column or ""))}
     return stored
-
-
-def label_text(value: Any) -> str | None:
-    """An expected label as text: JSON numbers as written (1, not 1.0); None stays None."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _result(
