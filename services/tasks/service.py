@@ -20,6 +20,7 @@ from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from services.tasks import (
+    audit,
     batch_shape,
     evaluation,
     exports,
@@ -89,7 +90,11 @@ class TasksService:
         )
 
     async def create(
-        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, idempotency_key: str | None
+        self,
+        owner_id: uuid.UUID,
+        spec: SingleSpec | BatchSpec,
+        idempotency_key: str | None,
+        who: audit.Who = audit.NOBODY,
     ) -> TaskView:
         await self._rate.take(str(owner_id), "tasks created")
         sha256 = None
@@ -121,6 +126,17 @@ class TasksService:
                         retry_after=self._limits.retry_after_seconds,
                     )
                 task = await repository.insert_task(conn, values, chunks)
+                await audit.record(
+                    conn,
+                    task.id,
+                    audit.CREATED,
+                    who,
+                    type=task.type.value,
+                    model=task.model,
+                    version=task.version,
+                    rows=task.progress.total,
+                    chunks=len(chunks),
+                )
                 await enqueue(conn, outbox, messages.CREATED, messages.created(task, now))
                 headers = {messages.TASK_HEADER: str(task.id)}
                 for chunk in chunks:
@@ -248,13 +264,15 @@ class TasksService:
         token = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
         return views, token
 
-    async def cancel(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
+    async def cancel(
+        self, owner_id: uuid.UUID, task_id: str, who: audit.Who = audit.NOBODY
+    ) -> TaskView:
         now = self._clock()
         async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
             if task.is_terminal:
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
-            cancelled = await lifecycle.cancel(conn, task, now)
+            cancelled = await lifecycle.cancel(conn, task, now, who)
             if cancelled is None:  # it finished while we looked
                 task = await self._owned(conn, owner_id, task_id)
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
@@ -277,12 +295,13 @@ class TasksService:
         return task, page, token
 
     async def export(
-        self, owner_id: uuid.UUID, task_id: str, fmt: str
+        self, owner_id: uuid.UUID, task_id: str, fmt: str, who: audit.Who = audit.NOBODY
     ) -> tuple[Task, AsyncIterator[bytes]]:
         """The task is checked before the first byte, so a 404 is still a clean error."""
         exports.check_format(fmt)
-        async with self._engine.connect() as conn:
+        async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
+            await audit.record(conn, task.id, audit.EXPORTED, who, format=fmt)
         rows = repository.stream_results(self._engine, task.id)
         return task, exports.encode(task, rows, fmt)
 
@@ -312,7 +331,26 @@ class TasksService:
         more = len(found) > limit
         return page, Cursor(page[-1].dead_at, page[-1].id).encode() if more else None
 
-    async def replay_dead_letter(self, letter_id: str) -> DeadLetter:
+    async def audit_trail(
+        self, caller: uuid.UUID, is_admin: bool, task_id: str, limit: int, page_token: str
+    ) -> tuple[list[audit.Entry], str | None]:
+        """A task's trail, oldest first. Admins read any task's; others only their own."""
+        limit = clamp_limit(limit)
+        after = _decode_row_token(page_token) if page_token else 0
+        async with self._engine.connect() as conn:
+            task_uuid = parse_id(task_id, "task")
+            found = await (
+                repository.get(conn, task_uuid)
+                if is_admin
+                else repository.get_owned(conn, caller, task_uuid)
+            )
+            if found is None:
+                raise NotFound("no such task")
+            entries = await audit.page(conn, task_uuid, after, limit + 1)
+        page = entries[:limit]
+        return page, _encode_row_token(page[-1].seq) if len(entries) > limit else None
+
+    async def replay_dead_letter(self, letter_id: str, who: audit.Who = audit.NOBODY) -> DeadLetter:
         """Resume the letter's task: back to queued, work re-sent for every chunk not yet
         counted (a chunk that did finish is skipped by the worker, so re-sending is safe)."""
         now = self._clock()
@@ -340,6 +378,7 @@ class TasksService:
             for chunk in await repository.incomplete_chunks(conn, task.id):
                 await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
             await repository.mark_replayed(conn, task.id, now)
+            await audit.record(conn, task.id, audit.RESUMED, who, dead_letter_id=str(letter.id))
             # The failure released the task's dataset lease; this takes it again.
             await enqueue(conn, outbox, messages.RESUMED, messages.resumed(task, now))
             letter = await repository.get_dead_letter(conn, letter.id)

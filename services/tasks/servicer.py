@@ -9,9 +9,11 @@ from google.protobuf import json_format
 
 from inferlane.common.auth import principal
 from inferlane.common.errors import InvalidInput
+from inferlane.common.grpc.client import CLIENT_HEADER
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks import audit
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.evaluation import Evaluation
 from services.tasks.search import SearchQuery, SearchResult, TaskSearch
@@ -19,6 +21,7 @@ from services.tasks.service import TasksService, TaskView
 from services.tasks.specs import BatchSpec, SingleSpec
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TasksService"].full_name
+MAX_CLIENT_CHARS = 200
 
 _STATUS = {
     Status.ACCEPTED: types.TASK_STATUS_ACCEPTED,
@@ -147,6 +150,21 @@ def caller_id() -> uuid.UUID:
     return uuid.UUID(principal.current().user_id)
 
 
+def who(context: Any) -> audit.Who:
+    """The caller for the audit trail, with the client program the gateway names (the
+    browser's or script's User-Agent), else the gRPC caller's own."""
+    metadata = dict(context.invocation_metadata() or ())
+    client = metadata.get(CLIENT_HEADER) or metadata.get("user-agent")
+    return audit.caller(client[:MAX_CLIENT_CHARS] if isinstance(client, str) else None)
+
+
+def audit_entry_pb(entry: audit.Entry) -> types.AuditEntry:
+    message = types.AuditEntry(event=entry.event, actor_id=str(entry.actor_id or ""))
+    _stamp(message.occurred_at, entry.at)
+    json_format.ParseDict(entry.details, message.details)
+    return message
+
+
 def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
     which = request.WhichOneof("spec")
     if which == "single":
@@ -210,7 +228,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.CreateTaskRequest, context: Any
     ) -> pb.CreateTaskResponse:
         view = await self._service.create(
-            caller_id(), spec_of(request), request.idempotency_key or None
+            caller_id(), spec_of(request), request.idempotency_key or None, who(context)
         )
         return pb.CreateTaskResponse(task=task_pb(view))
 
@@ -233,7 +251,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.CancelTaskRequest, context: Any
     ) -> pb.CancelTaskResponse:
         return pb.CancelTaskResponse(
-            task=task_pb(await self._service.cancel(caller_id(), request.task_id))
+            task=task_pb(await self._service.cancel(caller_id(), request.task_id, who(context)))
         )
 
     async def WatchTask(
@@ -259,7 +277,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         fmt = _FORMAT.get(request.format)
         if fmt is None:
             raise InvalidInput("format must be csv or jsonl", code="01")
-        _, chunks = await self._service.export(caller_id(), request.task_id, fmt)
+        _, chunks = await self._service.export(caller_id(), request.task_id, fmt, who(context))
         async for chunk in chunks:
             yield pb.ExportResultsResponse(chunk=chunk)
 
@@ -278,7 +296,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.ReplayDeadLetterRequest, context: Any
     ) -> pb.ReplayDeadLetterResponse:
         principal.require_admin()
-        letter = await self._service.replay_dead_letter(request.dead_letter_id)
+        letter = await self._service.replay_dead_letter(request.dead_letter_id, who(context))
         return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))
 
     async def SearchTask(
@@ -286,3 +304,18 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
     ) -> pb.SearchTaskResponse:
         found = await self._search.search(caller_id(), request.task_id, search_query_of(request))
         return search_pb(found)
+
+    async def GetTaskAudit(
+        self, request: pb.GetTaskAuditRequest, context: Any
+    ) -> pb.GetTaskAuditResponse:
+        caller = principal.current()
+        entries, token = await self._service.audit_trail(
+            uuid.UUID(caller.user_id),
+            caller.is_admin,
+            request.task_id,
+            request.page_size,
+            request.page_token,
+        )
+        return pb.GetTaskAuditResponse(
+            entries=[audit_entry_pb(e) for e in entries], next_page_token=token or ""
+        )

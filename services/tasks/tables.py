@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -134,6 +135,19 @@ task_label_counts = Table(
     Column("label", String(128), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )
+
+# Append-only (a trigger refuses UPDATE and DELETE): see services/tasks/audit.py.
+task_audit = Table(
+    "task_audit",
+    metadata,
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.tasks.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("actor_id", UUID(as_uuid=True)),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+)
+Index("ix_task_audit_task_seq", task_audit.c.task_id, task_audit.c.seq)
 
 dead_letters = Table(
     "dead_letters",

@@ -26,7 +26,7 @@ from inferlane.common.grpc.peer_errors import is_transient
 from inferlane.common.outbox import enqueue
 from inferlane.events.v1 import events_pb2
 from inferlane.inference.v1 import inference_types_pb2
-from services.tasks import lifecycle, messages, metrics, repository
+from services.tasks import audit, lifecycle, messages, metrics, repository
 from services.tasks.batch_shape import cell_text, text_of
 from services.tasks.domain import (
     INVALID_INPUT,
@@ -129,19 +129,24 @@ class ChunkRunner:
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
-            return await self._process(task, chunk, delivery.predicted)
+            return await self._process(task, chunk, delivery)
         async with self._batch_slots:
-            return await self._process(task, chunk, delivery.predicted)
+            return await self._process(task, chunk, delivery)
 
-    async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
+    async def _process(self, task: Task, chunk: Chunk, delivery: Delivery) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
-        # short, so it starts in the transaction that finishes it (one commit less).
+        # short, so it starts in the transaction that finishes it (one commit less). A batch
+        # chunk's start is in the audit trail before its work: a crash then shows there.
         starting = task.status is not Status.RUNNING
-        if starting and task.type is TaskType.BATCH:
+        about = _chunk_details(chunk, delivery.attempt)
+        if task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
-                await repository.transition(conn, [task.id], Status.RUNNING)
-            self._on_progress(task, True)
-        results = await self._results(task, chunk, predicted)
+                if starting:
+                    await repository.transition(conn, [task.id], Status.RUNNING)
+                await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
+            if starting:
+                self._on_progress(task, True)
+        results = await self._results(task, chunk, delivery.predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING)
@@ -152,6 +157,13 @@ class ChunkRunner:
                 store_vectors=self._vector_indexes is not None and task.type is TaskType.BATCH,
             )
             updated, all_counted = counted or (None, False)
+            if counted is not None:
+                if task.type is TaskType.SINGLE:
+                    await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
+                failed = sum(1 for r in results if r.error_code is not None)
+                await audit.record(
+                    conn, task.id, audit.CHUNK_FINISHED, **about, rows=len(results), failed=failed
+                )
             finished = (
                 await lifecycle.finish(conn, updated, self._clock(), results)
                 if updated is not None and all_counted and updated.status is Status.RUNNING
@@ -271,6 +283,23 @@ class ChunkRunner:
                 out.append(RowError(INVALID_INPUT, exc.details() or "the model refused this row"))
         return out
 
+    async def note_retry(self, delivery: Delivery, reason: str, retry_in: float) -> None:
+        """The trail's entry for a try that failed and will be repeated; best effort: the
+        database may well be what failed."""
+        work = delivery.work
+        try:
+            async with self._engine.begin() as conn:
+                await audit.record(
+                    conn,
+                    uuid.UUID(work.task_id),
+                    audit.CHUNK_RETRIED,
+                    **_chunk_details(work, delivery.attempt),
+                    reason=reason,
+                    retry_in_seconds=round(retry_in, 2),
+                )
+        except DBAPIError as exc:
+            log.warning("retry not in the audit trail", task_id=work.task_id, error=str(exc.orig))
+
     async def dead_letter(self, delivery: Delivery, reason: str) -> Outcome:
         work = delivery.work
         task_id = uuid.UUID(work.task_id)
@@ -290,6 +319,14 @@ class ChunkRunner:
                 dead_at=now,
             )
             await repository.insert_dead_letter(conn, letter)
+            await audit.record(
+                conn,
+                task.id,
+                audit.CHUNK_DEAD_LETTERED,
+                **_chunk_details(work, delivery.attempt),
+                reason=reason,
+                dead_letter_id=str(letter.id),
+            )
             # Nats-Msg-Id is the outbox row id, so the dead-letter stream holds it once.
             await enqueue(conn, outbox, messages.dead_subject(task.id), delivery.payload)
             failed = await lifecycle.fail(conn, task, PROCESSING_FAILED, reason, now)
@@ -301,6 +338,11 @@ class ChunkRunner:
             metrics.task_ended(failed, now)
             self._on_progress(failed, True)
         return Outcome.DEAD
+
+
+def _chunk_details(chunk: Chunk | events_pb2.TaskWork, attempt: int) -> dict[str, Any]:
+    index = chunk.index if isinstance(chunk, Chunk) else chunk.chunk_index
+    return {"chunk": index, "attempt": attempt, "worker": audit.WORKER}
 
 
 def _cell(record: dict[str, Any], column: str | None) -> str | None:
