@@ -93,6 +93,8 @@ class Task:
     version: str | None = None  # the model version it runs; None on tasks from before versions
     label_column: str | None = None  # set on a batch task that evaluates the model
     id_column: str | None = None  # the caller's own row ids, carried into every result
+    expires_at: datetime | None = None  # its results go then; None: kept (older tasks)
+    expired_at: datetime | None = None  # set once they went: reading them is 410 `expired`
 
     @property
     def reads_records(self) -> bool:

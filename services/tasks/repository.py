@@ -61,6 +61,8 @@ def _task(row: Any) -> Task:
         version=row.version,
         label_column=row.label_column,
         id_column=row.id_column,
+        expires_at=row.expires_at,
+        expired_at=row.expired_at,
     )
 
 

@@ -28,6 +28,7 @@ from services.tasks import (
     messages,
     metrics,
     repository,
+    retention,
 )
 from services.tasks.domain import (
     BatchSummary,
@@ -57,6 +58,8 @@ class Limits:
     create_rate_per_second: float = 20.0
     create_burst: int = 40
     retry_after_seconds: float = 5.0
+    ttl_seconds: int = 30 * 86400  # results kept after creation, unless the task asks
+    max_ttl_seconds: int = 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,18 @@ class TasksService:
                 return replay
         model = await self._peers.model(spec.model)
         values = await self._values(owner_id, spec, model)
-        values.update(idempotency_key=idempotency_key or None, request_hash=request_hash)
+        now = self._clock()
+        values.update(
+            idempotency_key=idempotency_key or None,
+            request_hash=request_hash,
+            created_at=now,  # from the same clock as expires_at: exactly ttl apart
+            expires_at=retention.expires_at(
+                now, spec.ttl_seconds, self._limits.ttl_seconds, self._limits.max_ttl_seconds
+            ),
+        )
         task_id = values["id"]
         chunks = plan_chunks(task_id, values["total"], self._limits.chunk_rows)
         values["chunks_total"] = len(chunks)
-        now = self._clock()
         try:
             async with self._engine.begin() as conn:
                 if (
@@ -289,6 +299,7 @@ class TasksService:
         after = _decode_row_token(page_token) if page_token else -1
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
+            retention.check_live(task)
             found = await repository.results_page(conn, task.id, after, limit + 1)
         page = found[:limit]
         token = _encode_row_token(page[-1].row_index) if len(found) > limit else None
@@ -301,6 +312,7 @@ class TasksService:
         exports.check_format(fmt)
         async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
+            retention.check_live(task)
             await audit.record(conn, task.id, audit.EXPORTED, who, format=fmt)
         rows = repository.stream_results(self._engine, task.id)
         return task, exports.encode(task, rows, fmt)
@@ -399,7 +411,9 @@ async def _view(conn: Any, task: Task) -> TaskView:
     if task.type is not TaskType.BATCH:
         return TaskView(task, None)
     batch = await repository.batch_summary(conn, task)
-    scored = await evaluation.evaluate(conn, task) if task.is_terminal else None
+    # An expired task's results are gone: no figures rather than figures over nothing.
+    live = task.is_terminal and task.expired_at is None
+    scored = await evaluation.evaluate(conn, task) if live else None
     return TaskView(task, batch, scored)
 
 

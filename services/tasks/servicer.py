@@ -85,6 +85,7 @@ def task_pb(view: TaskView) -> types.Task:
     _stamp(message.queued_at, task.queued_at)
     _stamp(message.started_at, task.started_at)
     _stamp(message.finished_at, task.finished_at)
+    _stamp(message.expires_at, task.expires_at)
     return message
 
 
@@ -172,6 +173,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             model=request.single.model,
             input=json_format.MessageToDict(request.single.input),
             version=request.single.version or None,
+            ttl_seconds=_ttl(request.single),
         )
     if which == "batch":
         b = request.batch
@@ -184,8 +186,13 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             version=b.version or None,
             label_column=b.label_column or None,
             id_column=b.id_column or None,
+            ttl_seconds=_ttl(b),
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
+
+
+def _ttl(spec: pb.SingleTaskSpec | pb.BatchTaskSpec) -> int | None:
+    return spec.ttl_seconds if spec.HasField("ttl_seconds") else None
 
 
 def search_query_of(request: pb.SearchTaskRequest) -> SearchQuery:

@@ -59,6 +59,8 @@ tasks = Table(
     Column("queued_at", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),  # when the janitor deletes its results
+    Column("expired_at", DateTime(timezone=True)),  # when it did
     CheckConstraint(
         "status IN ('accepted', 'queued', 'running', 'ready', 'error', 'cancelled')",
         name="ck_tasks_status",
@@ -69,6 +71,11 @@ Index(
     "ix_tasks_owner_active",
     tasks.c.owner_id,
     postgresql_where=text("status IN ('accepted', 'queued', 'running')"),
+)
+Index(
+    "ix_tasks_expiring",
+    tasks.c.expires_at,
+    postgresql_where=text("expired_at IS NULL AND expires_at IS NOT NULL"),
 )
 Index(
     "ux_tasks_owner_idempotency_key",

@@ -29,6 +29,7 @@ from .errors import (
 from .models import (
     ApiKey,
     ApiKeyCreated,
+    AuditEntry,
     BatchSummary,
     Dataset,
     DatasetDetail,
@@ -56,6 +57,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyCreated",
     "AsyncClient",
+    "AuditEntry",
     "AuthenticationError",
     "BatchSummary",
     "Client",

@@ -28,6 +28,11 @@ ID_COLUMN_DESCRIPTION = (
     "beside `row_index`. Default: `custom_id` when the dataset is a batch file (`custom_id` and "
     "`body` per line, as for OpenAI Batch). 422 (code 01) if the dataset lacks it."
 )
+TTL_DESCRIPTION = (
+    "Seconds to keep the results (and exports, vectors) after creation; default: the server's "
+    "(TASKS_TTL_SECONDS). Afterwards they are deleted and reading them is a 410 (code "
+    "`expired`); the task and its summary stay."
+)
 VERSION_DESCRIPTION = (
     "Model version to run (see GET /models/{name}); default: the newest ready one. The task "
     "records the version it runs. 404: no such version; 409: not served now."
@@ -105,6 +110,8 @@ class SingleTaskCreate(BaseModel):
         default=None, min_length=1, max_length=MAX_VERSION_CHARS, description=VERSION_DESCRIPTION
     )
 
+    ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
+
     @field_validator("input")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +123,8 @@ class SingleTaskCreate(BaseModel):
             input=ParseDict(self.input, struct_pb2.Struct()),
             version=self.version or "",
         )
+        if self.ttl_seconds is not None:
+            single.ttl_seconds = self.ttl_seconds
         return tasks_service_pb2.CreateTaskRequest(
             single=single, idempotency_key=idempotency_key or ""
         )
@@ -147,6 +156,7 @@ class BatchTaskCreate(BaseModel):
     id_column: str | None = Field(
         default=None, min_length=1, max_length=MAX_COLUMN_CHARS, description=ID_COLUMN_DESCRIPTION
     )
+    ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         return tasks_service_pb2.CreateTaskRequest(
@@ -158,6 +168,7 @@ class BatchTaskCreate(BaseModel):
                 version=self.version,
                 label_column=self.label_column,
                 id_column=self.id_column,
+                ttl_seconds=self.ttl_seconds,
             ),
             idempotency_key=idempotency_key or "",
         )
@@ -192,6 +203,7 @@ def batch_spec(
     version: str | None = None,
     label_column: str | None = None,
     id_column: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> tasks_service_pb2.BatchTaskSpec:
     spec = tasks_service_pb2.BatchTaskSpec(
         model=model,
@@ -203,6 +215,8 @@ def batch_spec(
     )
     if limit is not None:
         spec.limit = limit
+    if ttl_seconds is not None:
+        spec.ttl_seconds = ttl_seconds
     return spec
 
 
@@ -328,6 +342,11 @@ class Task(BaseModel):
     queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the results, exports and vectors are deleted (then 410, code "
+        "`expired`; the task and its summary stay). Null: kept.",
+    )
     links: TaskLinks
 
     @classmethod
@@ -351,6 +370,7 @@ class Task(BaseModel):
             queued_at=optional_utc(task, "queued_at"),
             started_at=optional_utc(task, "started_at"),
             finished_at=optional_utc(task, "finished_at"),
+            expires_at=optional_utc(task, "expires_at"),
             links=TaskLinks(
                 self=path,
                 events=f"{path}/events",
