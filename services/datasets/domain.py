@@ -20,6 +20,7 @@ class Dataset:
     preview: list[dict[str, Any]]
     blob_key: str
     created_at: datetime
+    expires_at: datetime | None = None  # then the janitor deletes it; None: kept
 
     @property
     def column_names(self) -> list[str]:

@@ -48,6 +48,8 @@ def dataset_pb(dataset: Dataset) -> datasets_types_pb2.Dataset:
         text_column=dataset.text_column or "",
     )
     message.created_at.FromDatetime(dataset.created_at)
+    if dataset.expires_at is not None:
+        message.expires_at.FromDatetime(dataset.expires_at)
     return message
 
 
