@@ -7,16 +7,13 @@ leaves an orphan file, never a dataset without its file). A janitor that dies be
 commit deletes nothing, and a deleted dataset cannot be taken twice.
 """
 
-import asyncio
-import contextlib
-import uuid
-from collections.abc import Callable
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inferlane.common.clock import Clock, utc_now
+from inferlane.common.janitor import Janitor
 from services.datasets import repository
 from services.datasets.blobstore import BlobStore
 from services.datasets.service import enqueue_deleted
@@ -25,37 +22,13 @@ from services.datasets.tables import dataset_leases, datasets
 log = structlog.get_logger(__name__)
 
 
-class DatasetJanitor:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        store: BlobStore,
-        *,
-        interval_seconds: float,
-        batch: int,
-        clock: Clock = utc_now,
-        mid_batch: Callable[[list[uuid.UUID]], None] = lambda ids: None,
-    ) -> None:
+class DatasetJanitor(Janitor):
+    """Options as Janitor's; `mid_batch` runs after the deletes, before the commit."""
+
+    def __init__(self, engine: AsyncEngine, store: BlobStore, **options: Any) -> None:
+        super().__init__(**options)
         self._engine = engine
         self._store = store
-        self._interval = interval_seconds
-        self._batch = batch
-        self._clock = clock
-        self._mid_batch = mid_batch  # tests crash here, after the deletes, before the commit
-        self._closing = asyncio.Event()
-
-    async def run(self) -> None:
-        while not self._closing.is_set():
-            try:
-                while await self.sweep() == self._batch:
-                    pass  # a full batch: there may be more due now
-            except Exception as exc:  # the database is away: try again next round
-                log.warning("dataset expiry sweep failed", error=str(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self._interval)
-
-    async def close(self) -> None:
-        self._closing.set()
 
     async def sweep(self) -> int:
         """Delete one batch of due, unleased datasets; returns how many."""

@@ -9,17 +9,14 @@ marked, and a marked task is never picked again, so nothing is deleted early or 
 Exports are streamed from the results, never stored: deleting the results deletes them.
 """
 
-import asyncio
-import contextlib
-import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inferlane.common.clock import Clock, utc_now
+from inferlane.common import janitor
 from inferlane.common.errors import Gone, InvalidInput
 from services.tasks import audit
 from services.tasks.domain import TERMINAL, Task
@@ -47,35 +44,12 @@ def check_live(task: Task) -> None:
         )
 
 
-class Janitor:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        *,
-        interval_seconds: float,
-        batch: int,
-        clock: Clock = utc_now,
-        mid_batch: Callable[[list[uuid.UUID]], None] = lambda ids: None,
-    ) -> None:
+class Janitor(janitor.Janitor):
+    """Options as janitor.Janitor's; `mid_batch` runs between deleting and marking."""
+
+    def __init__(self, engine: AsyncEngine, **options: Any) -> None:
+        super().__init__(**options)
         self._engine = engine
-        self._interval = interval_seconds
-        self._batch = batch
-        self._clock = clock
-        self._mid_batch = mid_batch  # tests crash here, between deleting and marking
-        self._closing = asyncio.Event()
-
-    async def run(self) -> None:
-        while not self._closing.is_set():
-            try:
-                while await self.sweep() == self._batch:
-                    pass  # a full batch: there may be more due now
-            except Exception as exc:  # the database is away: try again next round
-                log.warning("retention sweep failed", error=str(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self._interval)
-
-    async def close(self) -> None:
-        self._closing.set()
 
     async def sweep(self) -> int:
         """Expire one batch of due tasks; returns how many."""

@@ -2,7 +2,6 @@
 dependency down past the retry budget. The trail says who created the task, every chunk's
 tries (attempt, worker) and the outcome; admins read anyone's, others get NOT_FOUND."""
 
-import signal
 from collections import defaultdict
 from typing import Any
 
@@ -13,11 +12,11 @@ from google.protobuf.json_format import MessageToDict
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from tests.integration.test_auth_admin import sign_in
 from tests.integration.test_gateway_auth import promote_to_admin
-from tests.integration.test_tasks_crash import QUICK_REDELIVERY, stack_of
+from tests.integration.test_tasks_crash import batch_through_a_killed_worker, stack_of
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
 from tests.support.accounts import create_account
-from tests.support.task_batches import ROWS, assert_exactly_once, batch, wait_partly_done
+from tests.support.task_batches import ROWS, batch
 
 pytestmark = pytest.mark.slow
 __all__ = ["stack_of"]  # the fixture, shared with test_tasks_crash
@@ -34,19 +33,7 @@ async def test_the_trail_is_complete_after_a_worker_is_killed_mid_batch(
     stack_of, migrated_db, tmp_path
 ):
     stack = await stack_of(workers=0)
-    settings = stack.settings["worker"]
-    first = await procs.worker(tmp_path / "worker-1.log", settings, **QUICK_REDELIVERY).start()
-    try:
-        tasks, me, task = await batch(stack)
-        await wait_partly_done(tasks, me, task.id)
-        first.server.stop(signal.SIGKILL)
-    finally:
-        first.server.stop()
-    second = await procs.worker(tmp_path / "worker-2.log", settings, **QUICK_REDELIVERY).start()
-    try:
-        await assert_exactly_once(migrated_db, tasks, me, task.id, ROWS)
-    finally:
-        second.server.stop()
+    tasks, me, task = await batch_through_a_killed_worker(stack, migrated_db, tmp_path)
     await calls.export(tasks, me.metadata, task.id, types.EXPORT_FORMAT_CSV)
 
     trail = await calls.audit_trail(tasks, me.metadata, task.id, page_size=7)  # paged

@@ -168,14 +168,7 @@ def submit_batch(
     id_column: str | None = None,
 ) -> Call[Task]:
     body: dict[str, Any] = {"type": "batch", "model": model, "dataset_id": str(dataset_id)}
-    optional = {
-        "column": column,
-        "limit": limit,
-        "version": version,
-        "label_column": label_column,
-        "id_column": id_column,
-    }
-    body |= {key: value for key, value in optional.items() if value is not None}
+    body |= _batch_options(column, limit, version, label_column, id_column)
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -191,17 +184,29 @@ def submit_batch_file(
     id_column: str | None = None,
 ) -> Call[Task]:
     fields = {"model": model}
-    optional = {
+    options = _batch_options(column, limit, version, label_column, id_column)
+    fields |= {key: str(value) for key, value in options.items()}
+    upload = Upload(path, fields, progress)
+    headers = _idempotent(idempotency_key)
+    return Call("POST", "/tasks/batch-file", _model(Task), upload=upload, headers=headers)
+
+
+def _batch_options(
+    column: str | None,
+    limit: int | None,
+    version: str | None,
+    label_column: str | None,
+    id_column: str | None,
+) -> dict[str, Any]:
+    """The batch options that are set."""
+    options = {
         "column": column,
         "limit": limit,
         "version": version,
         "label_column": label_column,
         "id_column": id_column,
     }
-    fields |= {key: str(value) for key, value in optional.items() if value is not None}
-    upload = Upload(path, fields, progress)
-    headers = _idempotent(idempotency_key)
-    return Call("POST", "/tasks/batch-file", _model(Task), upload=upload, headers=headers)
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def is_dataset_id(source: "Id | Path") -> bool:

@@ -340,7 +340,7 @@ async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) 
 @router.get(
     "/{task_id:uuid}/results",
     response_model=ResultPage,
-    responses={**_EXPORT_OK, **problems(401, 404, 422)},
+    responses={**_EXPORT_OK, **problems(401, 404, 410, 422)},
 )
 async def get_results(
     task_id: uuid.UUID,
