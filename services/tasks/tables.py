@@ -143,12 +143,13 @@ task_label_counts = Table(
     Column("count", BigInteger, nullable=False),
 )
 
-# Append-only (a trigger refuses UPDATE and DELETE): see services/tasks/audit.py.
+# Append-only (a trigger refuses UPDATE and DELETE): see services/tasks/audit.py. No foreign
+# key: a trail outlives its task, and a task may still be deleted.
 task_audit = Table(
     "task_audit",
     metadata,
     Column("seq", BigInteger, Identity(always=True), primary_key=True),
-    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.tasks.id"), nullable=False),
+    Column("task_id", UUID(as_uuid=True), nullable=False),
     Column("event", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
     Column("actor_id", UUID(as_uuid=True)),

@@ -21,7 +21,8 @@ def upgrade() -> None:
     op.create_table(
         "task_audit",
         sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
-        sa.Column("task_id", UUID(as_uuid=True), sa.ForeignKey("tasks.tasks.id"), nullable=False),
+        # No foreign key: a trail outlives its task, and a task may still be deleted.
+        sa.Column("task_id", UUID(as_uuid=True), nullable=False),
         sa.Column("event", sa.String(32), nullable=False),
         sa.Column(
             "at",
