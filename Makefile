@@ -16,8 +16,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: system-deps
 system-deps: ## Install the Debian packages the platform needs (libpython3.11 for Triton, chromium for browser tests)
@@ -73,8 +73,18 @@ fuzz: install ## schemathesis (every check, every operation, signed in) against 
 	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
 
 .PHONY: bench
-bench: install ## Benchmarks: the platform ÷ direct Triton on the same data, in one run
+bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celery + Redis legs interleaved in BENCH_ROUNDS rounds (default 3)
 	$(PY) -m bench
+
+.PHONY: bench-quick
+bench-quick: install ## make bench with small sizes, one round and a 30 s Triton deadline (loaded machines), for development; BENCH_SECTIONS=inference,tasks picks sections
+	BENCH_ROUNDS=$${BENCH_ROUNDS:-1} BENCH_ROWS=256 BENCH_TASK_ROWS=512 BENCH_LOAD_ROWS=256 \
+	  BENCH_CLIENTS=200 BENCH_SINGLE_SAMPLES=20 BENCH_LATENCY_SAMPLES=50 BENCH_L0_SAMPLE=64 \
+	  INFERENCE_TRITON_TIMEOUT_SECONDS=$${INFERENCE_TRITON_TIMEOUT_SECONDS:-30} $(PY) -m bench
+
+.PHONY: bench-profile
+bench-profile: install ## py-spy on every service while M2 and T-M5 run; prints where each process spends its time
+	$(PY) -m bench.profile
 
 .PHONY: bench-gpu
 bench-gpu: install ## On a GPU machine: sentiment + embedding in Triton on the GPU vs in-process (adds torch to .venv)
@@ -142,8 +152,13 @@ $(TRAIN_STAMP): $(TRAIN_REQS)
 	@touch $@
 
 .PHONY: train-sentiment
-train-sentiment: $(TRAIN_STAMP) ## Fine-tune MiniLM on the reviews, export ONNX to model_repository/sentiment, then shrink (GPU if any; ~35 min on 2 CPU cores)
-	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/train_sentiment.py $(TRAIN_ARGS)
+train-sentiment: $(TRAIN_STAMP) ## Sentiment v2: fine-tune all of MiniLM + TF-IDF blend, export to model_repository/sentiment/2 (GPU if any; ~1 h on 2 busy CPU cores)
+	HF_HUB_OFFLINE=1 $(TRAIN_PY) -m services.inference.training.train_sentiment_v2 $(TRAIN_ARGS)
+	HF_HUB_OFFLINE=1 $(TRAIN_PY) -m services.inference.training.export_sentiment_v2
+
+.PHONY: train-sentiment-v1
+train-sentiment-v1: $(TRAIN_STAMP) ## Sentiment v1: top-2-layer MiniLM fine-tune to model_repository/sentiment/1, then shrink (~35 min on 2 CPU cores)
+	HF_HUB_OFFLINE=1 $(TRAIN_PY) $(TRAINING)/train_sentiment.py --no-card $(TRAIN_ARGS)
 	$(TRAIN_PY) -m services.inference.training.shrink
 
 .PHONY: export-embedding

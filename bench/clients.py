@@ -1,17 +1,20 @@
-"""T-M6: many clients at once, each submitting one single task over REST and polling it.
+"""T-M6: many clients at once, each submitting one single task over REST and waiting for it.
 
-Every client is an HTTP user of the gateway: POST /api/v1/tasks, then GET the task until it
-ends, as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
+Every client is an HTTP user of the gateway: POST /api/v1/tasks, then follows the task's
+event stream until it ends (as the SDK's wait does), or with BENCH_CLIENT_WAIT=poll GETs the
+task as a polite client polls: after POLL_FIRST seconds, then 1.5 times longer each time,
 at most POLL_MAX apart. The clients belong to USERS accounts (CLIENTS / USERS each),
 so the per-user limits (100 unfinished tasks, a burst of 40 creations) hold as configured.
-The direct leg sends the same reviews to Triton, all at once, one review per call.
+The direct leg sends the same reviews to Triton, all at once, one review per call; the
+Celery leg sends them as one Celery task each, all at once. The three legs are interleaved
+in rounds (bench/rounds.py); the clients' latencies are pooled over the rounds.
 Reported: errors (any non-2xx answer, a task that did not end `ready`, a transport
 failure), and the p50/p99 of submit -> ready as each client saw it.
 """
 
 import asyncio
+import json
 import os
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,12 +22,18 @@ from dataclasses import dataclass, field
 import httpx
 import tritonclient.grpc.aio as triton_aio
 
+from bench import celery_leg
 from bench.inference import reviews, triton_request
+from bench.rounds import interleaved, percentile, ratio
 from bench.stack import Stack
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
 USERS = max(1, CLIENTS // 20)
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 0.25, 1.5, 2.0
+# How a client waits for its task: the event stream (GET /tasks/{id}/events, as the SDK
+# does), or `poll` (GET /tasks/{id}, backing off as above).
+WAIT = os.environ.get("BENCH_CLIENT_WAIT", "events")
+ENDED = ("ready", "error", "cancelled")
 CLIENT_TIMEOUT = 300.0  # a client gives up (an error) after this long
 
 
@@ -60,42 +69,60 @@ async def _client(
             out.error(f"POST {created.status_code}")
             return
         url = f"/api/v1/tasks/{created.json()['id']}"
-        pause = POLL_FIRST
-        while time.perf_counter() - began < CLIENT_TIMEOUT:
-            await asyncio.sleep(pause)
-            pause = min(POLL_MAX, pause * POLL_GROWTH)
-            task = await http.get(url, headers=headers)
-            if task.status_code != 200:
-                out.error(f"GET {task.status_code}")
-                return
-            status = task.json()["status"]
-            if status == "ready":
-                out.seconds.append(time.perf_counter() - began)
-                return
-            if status in ("error", "cancelled"):
-                out.error(f"task {status}")
-                return
+        wait = _until_ended_polling if WAIT == "poll" else _until_ended_streaming
+        status = await asyncio.wait_for(wait(http, url, headers), CLIENT_TIMEOUT)
+        if status == "ready":
+            out.seconds.append(time.perf_counter() - began)
+        else:
+            out.error(status)
+    except TimeoutError:
         out.error("timed out")
     except httpx.HTTPError as exc:
         out.error(type(exc).__name__)
 
 
-async def _platform(stack: Stack, texts: list[str]) -> tuple[Outcomes, float]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    timeout = httpx.Timeout(60.0)
-    async with httpx.AsyncClient(
-        base_url=stack.gateway_url, limits=limits, timeout=timeout
-    ) as http:
-        tokens = [await _user_token(http) for _ in range(USERS)]
-        out, start = Outcomes(), asyncio.Event()
-        clients = [
-            asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
-            for i, text in enumerate(texts)
-        ]
-        began = time.perf_counter()
-        start.set()
-        await asyncio.gather(*clients)
-        return out, time.perf_counter() - began
+async def _until_ended_polling(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> str:
+    """GET the task, further apart each time; its final status (or what went wrong)."""
+    pause = POLL_FIRST
+    while True:
+        await asyncio.sleep(pause)
+        pause = min(POLL_MAX, pause * POLL_GROWTH)
+        task = await http.get(url, headers=headers)
+        if task.status_code != 200:
+            return f"GET {task.status_code}"
+        status = str(task.json()["status"])
+        if status in ENDED:
+            return status if status == "ready" else f"task {status}"
+
+
+async def _until_ended_streaming(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> str:
+    """Follow the task's Server-Sent Events until the one that says it ended."""
+    async with http.stream("GET", f"{url}/events", headers=headers) as reply:
+        if reply.status_code != 200:
+            return f"GET events {reply.status_code}"
+        event = ""
+        async for line in reply.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "task":
+                status = str(json.loads(line[5:])["status"])
+                if status in ENDED:
+                    return status if status == "ready" else f"task {status}"
+    return "events ended early"
+
+
+async def _platform(
+    http: httpx.AsyncClient, tokens: list[str], texts: list[str]
+) -> tuple[Outcomes, float]:
+    out, start = Outcomes(), asyncio.Event()
+    clients = [
+        asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
+        for i, text in enumerate(texts)
+    ]
+    began = time.perf_counter()
+    start.set()
+    await asyncio.gather(*clients)
+    return out, time.perf_counter() - began
 
 
 async def _direct(stack: Stack, texts: list[str]) -> tuple[list[float], float]:
@@ -113,30 +140,55 @@ async def _direct(stack: Stack, texts: list[str]) -> tuple[list[float], float]:
     return list(seconds), wall
 
 
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
     texts = reviews(CLIENTS)
-    direct, direct_wall = await _direct(stack, texts)
-    out, wall = await _platform(stack, texts)
+    direct: list[float] = []
+    out = Outcomes()
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=stack.gateway_url, limits=limits, timeout=httpx.Timeout(60.0)
+    ) as http:
+        tokens = [await _user_token(http) for _ in range(USERS)]
+
+        async def direct_leg() -> float:
+            seconds, wall = await _direct(stack, texts)
+            direct.extend(seconds)
+            return wall
+
+        async def platform_leg() -> float:
+            outcomes, wall = await _platform(http, tokens, texts)
+            out.seconds.extend(outcomes.seconds)
+            for kind, count in outcomes.errors.items():
+                out.errors[kind] = out.errors.get(kind, 0) + count
+            return wall
+
+        async def celery() -> float:
+            return celery_leg.many_singles_seconds(texts)
+
+        walls = await interleaved(
+            {"direct": direct_leg, "platform": platform_leg, "celery": celery}
+        )
     errors = sum(out.errors.values())
     detail = f" ({', '.join(f'{k}: {v}' for k, v in sorted(out.errors.items()))})" if errors else ""
     ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
-    p50, p99 = _percentile(out.seconds, 50), _percentile(out.seconds, 99)
-    d50, d99 = _percentile(direct, 50), _percentile(direct, 99)
+    p50, p99 = percentile(out.seconds, 50), percentile(out.seconds, 99)
+    d50, d99 = percentile(direct, 50), percentile(direct, 99)
     return [
         (f"T-M6 {CLIENTS:,} clients, errors", f"{errors}{detail}", "-", "-", "0"),
         ("T-M6 submit -> ready, p50", ms(p50), ms(d50), f"{p50 / d50:.1f}x", "-"),
         ("T-M6 submit -> ready, p99", ms(p99), ms(d99), f"{p99 / d99:.1f}x", "-"),
         (
             "T-M6 all clients done",
-            f"{wall:.1f} s",
-            f"{direct_wall:.1f} s",
-            f"{wall / direct_wall:.1f}x",
+            walls["platform"].show("s", 1),
+            walls["direct"].show("s", 1),
+            ratio(walls["platform"], walls["direct"]),
+            "≤ 1.2x",
+        ),
+        (
+            f"Celery: {CLIENTS:,} single tasks at once, all done",
+            walls["celery"].show("s", 1),
+            walls["direct"].show("s", 1),
+            ratio(walls["celery"], walls["direct"]),
             "-",
         ),
     ]

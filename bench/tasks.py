@@ -1,9 +1,12 @@
 """Task benchmarks: a batch task end to end, and a single task's platform overhead.
 
 T-M1: rows/s of a batch task (submit -> ready, every result stored) ÷ rows/s of direct
-tritonclient batch calls on the same rows (batch 64, 4 in flight), in this run.
+tritonclient batch calls on the same rows (batch 64, 4 in flight), and ÷ L0 (in-process);
+the Celery + Redis leg runs the same rows as 64-row tasks. The four legs are interleaved
+in rounds (bench/rounds.py).
 T-M5: p50 of a single task's submit -> ready (seen through WatchTask) minus p50 of one direct
-Triton call for the same review: what queueing, the worker and storage add.
+Triton call for the same review: what queueing, the worker and storage add. Alongside, a
+Celery task with the same review minus the same review in-process: Celery's own overhead.
 """
 
 import csv
@@ -21,7 +24,10 @@ import grpc
 import tritonclient.grpc.aio as triton_aio
 from google.protobuf import struct_pb2
 
+from bench import celery_leg
 from bench.inference import in_flight, reviews, token, triton_request
+from bench.inprocess import InProcess
+from bench.rounds import compared, interleaved, percentile
 from bench.stack import Stack
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
@@ -29,9 +35,9 @@ from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 
-ROWS = int(os.environ.get("BENCH_TASK_ROWS", "20000"))
+ROWS = int(os.environ.get("BENCH_TASK_ROWS", "4096"))  # per leg and round
 DIRECT_BATCH, DIRECT_IN_FLIGHT = 64, 4
-SINGLE_SAMPLES = 50
+SINGLE_SAMPLES = int(os.environ.get("BENCH_SINGLE_SAMPLES", "50"))
 LAST_STAGES: dict[str, float] = {}  # p50 ms of a single task's stages, for the report
 TERMINAL = {types.TASK_STATUS_READY, types.TASK_STATUS_ERROR, types.TASK_STATUS_CANCELLED}
 
@@ -89,7 +95,7 @@ async def until_terminal(stub, metadata, task_id: str) -> types.Task:
     return (await stub.GetTask(pb.GetTaskRequest(task_id=task_id), metadata=metadata)).task
 
 
-async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
+async def run(stack: Stack, l0: InProcess) -> list[tuple[str, str, str, str, str]]:
     triton = triton_aio.InferenceServerClient(stack.triton_url)
     async with review_dataset(stack, ROWS) as dataset:
         tasks, metadata = dataset.tasks, dataset.metadata
@@ -99,31 +105,48 @@ async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
         def direct(batch: list[str]) -> Callable[[], Awaitable[object]]:
             return lambda: triton.infer("sentiment", triton_request(batch))
 
-        direct_s = await in_flight([direct(b) for b in batches], DIRECT_IN_FLIGHT)
-        start = time.perf_counter()
-        created = await tasks.CreateTask(
-            pb.CreateTaskRequest(
-                batch=pb.BatchTaskSpec(model="sentiment", dataset_id=dataset_id, column="review")
-            ),
-            metadata=metadata,
-        )
-        done = await until_terminal(tasks, metadata, created.task.id)
-        task_s = time.perf_counter() - start
-        if done.status != types.TASK_STATUS_READY or done.progress.done != ROWS:
-            raise RuntimeError(f"the batch task ended as {done}")
+        async def direct_leg() -> float:
+            return ROWS / await in_flight([direct(b) for b in batches], DIRECT_IN_FLIGHT)
 
-        direct_ms, task_ms = [], []
+        async def task_leg() -> float:
+            start = time.perf_counter()
+            created = await tasks.CreateTask(
+                pb.CreateTaskRequest(
+                    batch=pb.BatchTaskSpec(
+                        model="sentiment", dataset_id=dataset_id, column="review"
+                    )
+                ),
+                metadata=metadata,
+            )
+            done = await until_terminal(tasks, metadata, created.task.id)
+            if done.status != types.TASK_STATUS_READY or done.progress.done != ROWS:
+                raise RuntimeError(f"the batch task ended as {done}")
+            return ROWS / (time.perf_counter() - start)
+
+        async def in_process() -> float:
+            return l0.rows_per_s(texts)
+
+        async def celery() -> float:
+            return ROWS / celery_leg.batch_seconds(batches)
+
+        legs = await interleaved(
+            {"direct": direct_leg, "L0": in_process, "task": task_leg, "celery": celery}
+        )
+
+        samples: dict[str, list[float]] = {"direct": [], "task": [], "L0": [], "celery": []}
         stages: dict[str, list[float]] = {"queue": [], "pickup": [], "run": []}
-        for text in texts[:SINGLE_SAMPLES]:
+        for text in texts[:SINGLE_SAMPLES]:  # the four kinds of call alternate
             start = time.perf_counter()
             await triton.infer("sentiment", triton_request([text]))
-            direct_ms.append((time.perf_counter() - start) * 1000)
+            samples["direct"].append((time.perf_counter() - start) * 1000)
             single = pb.SingleTaskSpec(model="sentiment", input=struct_pb2.Struct())
             single.input.update({"text": text})
             start = time.perf_counter()
             created = await tasks.CreateTask(pb.CreateTaskRequest(single=single), metadata=metadata)
             finished = await until_terminal(tasks, metadata, created.task.id)
-            task_ms.append((time.perf_counter() - start) * 1000)
+            samples["task"].append((time.perf_counter() - start) * 1000)
+            samples["L0"].append(l0.seconds([text]) * 1000)
+            samples["celery"].append(celery_leg.single_ms(text))
             stamps = [
                 t.ToDatetime()
                 for t in (
@@ -138,21 +161,26 @@ async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
     await triton.close()
     global LAST_STAGES
     LAST_STAGES = {name: statistics.median(v) for name, v in stages.items()}
-    direct_rps, task_rps = ROWS / direct_s, ROWS / task_s
-    direct_p50, task_p50 = statistics.median(direct_ms), statistics.median(task_ms)
+    p50 = {name: statistics.median(v) for name, v in samples.items()}
+    p99 = {name: percentile(v, 99) for name, v in samples.items()}
     return [
+        compared(
+            f"T-M1 batch task ÷ direct, {ROWS:,} rows", legs["task"], legs["direct"], "≥ 0.95"
+        ),
+        compared("T-M1 batch task ÷ L0", legs["task"], legs["L0"], "≥ 0.80"),
+        compared("Celery batch ÷ L0 (64-row tasks)", legs["celery"], legs["L0"], "-"),
         (
-            f"T-M1 batch task, {ROWS:,} rows",
-            f"{task_rps:,.0f} rows/s",
-            f"{direct_rps:,.0f} rows/s",
-            f"{task_rps / direct_rps:.2f}x",
-            "≥ 0.85",
+            "T-M5 single task, p50 (p99)",
+            f"{p50['task']:.1f} ms ({p99['task']:.0f})",
+            f"{p50['direct']:.1f} ms",
+            f"+{p50['task'] - p50['direct']:.1f} ms",
+            "≤ +7 ms",
         ),
         (
-            "T-M5 single task, p50",
-            f"{task_p50:.1f} ms",
-            f"{direct_p50:.1f} ms",
-            f"+{task_p50 - direct_p50:.1f} ms",
-            "≤ +10 ms",
+            "Celery single task, p50 (p99) ÷ L0",
+            f"{p50['celery']:.1f} ms ({p99['celery']:.0f})",
+            f"{p50['L0']:.1f} ms",
+            f"+{p50['celery'] - p50['L0']:.1f} ms (p99 +{p99['celery'] - p50['L0']:.0f})",
+            "-",
         ),
     ]

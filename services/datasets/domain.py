@@ -21,6 +21,7 @@ class Dataset:
     blob_key: str
     created_at: datetime
     expires_at: datetime | None = None  # then the janitor deletes it; None: kept
+    source_encoding: str | None = None  # set when the upload was converted to UTF-8
 
     @property
     def column_names(self) -> list[str]:

@@ -30,6 +30,7 @@ def dataset_of(row: Any) -> Dataset:
         row.blob_key,
         row.created_at,
         row.expires_at,
+        row.source_encoding,
     )
 
 
@@ -130,6 +131,23 @@ async def revoke_share(
         .values(revoked_at=now)
     )
     return bool((await conn.execute(stmt)).rowcount)
+
+
+async def working_shares(
+    conn: AsyncConnection, owner_id: uuid.UUID, dataset_id: uuid.UUID, now: datetime
+) -> list[Any]:
+    """(id, expires_at) of the links that still open the dataset, newest first."""
+    stmt = (
+        select(shares.c.id, shares.c.expires_at)
+        .where(
+            shares.c.dataset_id == dataset_id,
+            shares.c.owner_id == owner_id,
+            shares.c.revoked_at.is_(None),
+            shares.c.expires_at > now,
+        )
+        .order_by(shares.c.created_at.desc(), shares.c.id)
+    )
+    return list((await conn.execute(stmt)).all())
 
 
 async def find_share(conn: AsyncConnection, token_sha256: str) -> tuple[Any, Dataset] | None:

@@ -27,6 +27,7 @@ from services.datasets.domain import Dataset, Share
 from services.datasets.formats import DEFAULT_LIMITS, Format, Limits, RowIndex, iter_rows, profile
 from services.datasets.names import display_name
 from services.datasets.tables import outbox
+from services.datasets.transcode import ensure_utf8
 from services.datasets.upload import receive
 
 DATASET_CREATED = "datasets.dataset.created"
@@ -63,6 +64,7 @@ class DatasetsService:
         either nothing or a complete dataset."""
         stored = await receive(chunks, self._store, self._max_upload_bytes)
         try:
+            stored, source_encoding = await asyncio.to_thread(ensure_utf8, stored, self._store)
             found = await asyncio.to_thread(
                 profile, stored.writer.path, preview_rows=PREVIEW_ROWS, limits=self._limits
             )
@@ -84,6 +86,7 @@ class DatasetsService:
             "blob_key": key,
             "row_offsets": found.row_index.to_json() if found.row_index is not None else None,
             "expires_at": self._clock() + self._ttl if self._ttl else None,
+            "source_encoding": source_encoding,
         }
         try:
             async with self._engine.begin() as conn:
@@ -204,8 +207,26 @@ class DatasetsService:
         if not revoked:
             raise NotFound("no such share")
 
+    async def list_shares(self, owner_id: uuid.UUID, dataset_id: str) -> list[Share]:
+        """The working links of an owned dataset (their tokens are unknown: stored hashed)."""
+        dataset = await self.get(owner_id, dataset_id)
+        async with self._engine.connect() as conn:
+            rows = await repository.working_shares(conn, owner_id, dataset.id, self._clock())
+        return [Share(row.id, dataset.id, "", row.expires_at) for row in rows]
+
+    async def download_shared(self, token: str) -> AsyncIterator[bytes]:
+        """The file behind a working share link (the same checks as `shared`)."""
+        blob_key = (await self._working_share(token))[0].blob_key
+        async for batch in iterate_in_thread(lambda: self._store.read(blob_key, 64 * 1024), 4):
+            for chunk in batch:
+                yield chunk
+
     async def shared(self, token: str) -> tuple[Dataset, Any]:
         """A dataset by share token, without sign-in: unknown → 404; expired or revoked → 410."""
+        dataset, expires_at = await self._working_share(token)
+        return replace(dataset, blob_key=""), expires_at
+
+    async def _working_share(self, token: str) -> tuple[Dataset, Any]:
         async with self._engine.connect() as conn:
             found = await repository.find_share(conn, _sha256(token))
         if found is None:
@@ -215,7 +236,7 @@ class DatasetsService:
             raise Gone("this share link was revoked")
         if share.expires_at <= self._clock():
             raise Gone("this share link has expired")
-        return replace(dataset, blob_key=""), share.expires_at
+        return dataset, share.expires_at
 
 
 def _created_event(dataset: Dataset) -> events_pb2.DatasetCreated:

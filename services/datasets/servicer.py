@@ -15,7 +15,10 @@ from services.datasets.domain import Dataset, Share
 from services.datasets.service import DatasetsService
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DatasetsService"].full_name
-PUBLIC_METHODS = frozenset({f"/{SERVICE_NAME}/GetSharedDataset"})  # share links need no sign-in
+# Share links need no sign-in: the token is the credential.
+PUBLIC_METHODS = frozenset(
+    {f"/{SERVICE_NAME}/GetSharedDataset", f"/{SERVICE_NAME}/DownloadSharedDataset"}
+)
 STREAM_BATCH = 256
 
 _FORMATS = {
@@ -46,6 +49,7 @@ def dataset_pb(dataset: Dataset) -> datasets_types_pb2.Dataset:
             for c in dataset.columns
         ],
         text_column=dataset.text_column or "",
+        source_encoding=dataset.source_encoding or "",
     )
     message.created_at.FromDatetime(dataset.created_at)
     if dataset.expires_at is not None:
@@ -159,6 +163,18 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
     ) -> pb.RevokeShareResponse:
         await self._service.revoke_share(caller_id(), request.dataset_id, request.share_id)
         return pb.RevokeShareResponse()
+
+    async def ListShares(
+        self, request: pb.ListSharesRequest, context: Any
+    ) -> pb.ListSharesResponse:
+        shares = await self._service.list_shares(caller_id(), request.dataset_id)
+        return pb.ListSharesResponse(shares=[share_pb(s) for s in shares])
+
+    async def DownloadSharedDataset(
+        self, request: pb.DownloadSharedDatasetRequest, context: Any
+    ) -> AsyncIterator[pb.DownloadSharedDatasetResponse]:
+        async for chunk in self._service.download_shared(request.token):
+            yield pb.DownloadSharedDatasetResponse(chunk=chunk)
 
     async def GetSharedDataset(
         self, request: pb.GetSharedDatasetRequest, context: Any

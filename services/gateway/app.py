@@ -25,6 +25,7 @@ from .routes import (
     auth,
     console,
     datasets,
+    docs,
     embeddings,
     health,
     models,
@@ -34,13 +35,13 @@ from .routes import (
     tasks,
     well_known,
 )
+from .routes.docs import DOCS_URL
 from .schemas.problems import add_problem_schema
 from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
 from .settings import GatewaySettings
 
 VERSION = "0.1.0"
 API_PREFIX = "/api/v1"
-DOCS_URL = "/docs"
 # Probes and scrapes every few seconds would bury the requests worth a trace.
 UNTRACED_URLS = "/healthz$,/readyz$,/metrics$"
 
@@ -55,6 +56,17 @@ unreadable file), `03` (processing failed), or a short word such as `not_found`.
 Every response carries an `X-Request-ID` header (send your own to correlate logs: up to 128
 letters, digits and `._:-`; anything else is replaced). Bodies other than uploads are limited
 to `GATEWAY_MAX_BODY_BYTES` (413).
+
+**Trying requests here (Authorize).** Pick one of the schemes in the Authorize dialog:
+
+- *OAuth2PasswordBearer*: `username` is your account's email and `password` its password;
+  leave `client_id` and `client_secret` empty (Inferlane has no OAuth clients; the token
+  endpoint ignores them) and keep "Client credentials location" as it is. Swagger UI then
+  sends `Authorization: Bearer <access token>` with every request.
+- *APIKeyHeader*: paste an API key (`ilk_…`, from `POST /api/v1/auth/api-keys`); it is sent
+  as `X-API-Key`. Scripts should prefer this.
+- *APIKeyCookie*: the console's session cookie; nothing to type while you are signed in to
+  the console in this browser (unsafe methods also need the `X-CSRF-Token` header).
 """
 
 # Resource routers (auth, datasets, models, tasks) are included here as they arrive.
@@ -90,14 +102,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version=VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=DOCS_URL,
-        redoc_url=None,  # one docs UI is enough, and ReDoc would need its own CSP exceptions
+        docs_url=None,  # routes/docs.py serves Swagger UI without a CDN or inline script
+        redoc_url=None,  # one docs UI is enough
         middleware=_middleware(settings),
     )
     app.state.settings = settings
     errors.install(app)
     app.include_router(health.router)
     app.include_router(well_known.router)
+    app.include_router(docs.router)
     app.include_router(api_router)
     app.include_router(embeddings.router)  # /v1/embeddings: where OpenAI clients look
     app.include_router(console.router)  # last: the API and /docs keep their paths

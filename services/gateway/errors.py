@@ -176,10 +176,24 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _say_where(errors: list[dict[str, Any]]) -> str:
+    """The detail names each field and what is wrong with it, so a client that prints only
+    `detail` (the CLI, a log line) still tells the person what to fix."""
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(p) for p in e["loc"] if p not in ("body", "path", "query", "header"))
+        parts.append(f"{where}: {e['msg']}" if where else e["msg"])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "Check the request: " + "; ".join(parts) + more + "."
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
     code = exc.code if isinstance(exc, ProblemException) else None
+    if exc.status_code == 404 and code is None and detail == "Not Found":
+        # No route matched, e.g. /tasks/abc (ids are UUIDs): say so instead of the bare phrase.
+        detail = "There is nothing at this address; check the path and any id in it."
     headers = exc.headers
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
@@ -210,7 +224,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     if any(e["type"] == "json_invalid" for e in errors):
         detail = "The request body is not valid JSON."
     else:
-        detail = "The request does not match the schema; see errors."
+        detail = _say_where(errors)
     return problem(
         422, instance=request.url.path, detail=detail, code=INVALID_INPUT, extra={"errors": errors}
     )

@@ -54,7 +54,10 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,
     auto_error=False,
-    description="An access token from /auth/token, or an API key (ilk_…).",
+    description=(
+        "An access token from /auth/token (username = your email; client_id and "
+        "client_secret stay empty), or an API key (ilk_…)."
+    ),
 )
 api_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 cookie_scheme = APIKeyCookie(

@@ -144,6 +144,9 @@ def _column(
         if spec.is_text:
             if not isinstance(value, str):
                 raise InvalidInput(f"row {index}: {name!r} must be a string", code="01")
+            if not value.strip():
+                # A model answers blank text with a confident-looking guess: refuse it instead.
+                raise InvalidInput(f"row {index}: {name!r} is empty or only spaces", code="01")
             if max_length is not None and len(value) > max_length:
                 raise InvalidInput(
                     f"row {index}: {name!r} is longer than {max_length} characters", code="01"

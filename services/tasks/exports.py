@@ -3,6 +3,15 @@
 CSV cells that come from users (input text, error messages) are defused against formula
 injection: a cell starting with = + - @ or a tab/CR gets a leading apostrophe, as OWASP
 recommends, so a spreadsheet shows the text instead of running it.
+
+Columns (documented in docs/exports.md, stable): `row` (1-based, as the console numbers rows),
+the input columns the model read, named as uploaded, then `prediction.label`,
+`prediction.score.<label>`… (or `prediction.output` for models that are not classifiers),
+`expected_label` (tasks with a label column), `model_version`, `error.code`, `error.message`.
+The prefixes keep the names of a file's own columns (a
+ground-truth `label`, say) free; an input column that takes one of these names itself is
+exported as `input.<name>`. JSONL nests the same names:
+{"row", "input": {…}, "prediction": {"label", "score": {…}} | "error": {…}}.
 """
 
 import csv
@@ -30,20 +39,26 @@ def defuse(value: Any) -> Any:
     return value
 
 
+ROW, ERROR_CODE, ERROR_MESSAGE = "row", "error.code", "error.message"
+EXPECTED_LABEL, MODEL_VERSION, CUSTOM_ID = "expected_label", "model_version", "custom_id"
+# Names, and the prefixes of names, we write.
+_OURS = (ROW, "prediction", "error", "input", EXPECTED_LABEL, MODEL_VERSION, CUSTOM_ID)
+
+
 def csv_header(task: Task) -> list[str]:
-    outputs = ["label", *task.labels] if task.labels else ["output"]
-    expected = ["expected_label"] if task.label_column else []
-    ids = ["custom_id"] if task.id_column else []
-    return [
-        "row_index",
-        *ids,
-        *task.input_columns,
-        *outputs,
-        *expected,
-        "model_version",
-        "error_code",
-        "error_message",
-    ]
+    if task.labels:
+        outputs = ["prediction.label", *(f"prediction.score.{label}" for label in task.labels)]
+    else:
+        outputs = ["prediction.output"]
+    inputs = [_input_header(c) for c in task.input_columns]
+    expected = [EXPECTED_LABEL] if task.label_column else []
+    ids = [CUSTOM_ID] if task.id_column else []
+    return [ROW, *ids, *inputs, *outputs, *expected, MODEL_VERSION, ERROR_CODE, ERROR_MESSAGE]
+
+
+def _input_header(column: str) -> str:
+    clashes = any(column == ours or column.startswith(f"{ours}.") for ours in _OURS)
+    return f"input.{column}" if clashes else column
 
 
 def csv_row(task: Task, result: Result) -> list[Any]:
@@ -56,7 +71,7 @@ def csv_row(task: Task, result: Result) -> list[Any]:
     expected = [defuse(result.expected_label or "")] if task.label_column else []
     ids = [defuse(result.custom_id or "")] if task.id_column else []
     return [
-        result.row_index,
+        result.row_index + 1,
         *ids,
         *inputs,
         *outputs,
@@ -71,18 +86,18 @@ def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
     if task.id_column:
         return batch_record(task, result)
     record: dict[str, Any] = {
-        "row_index": result.row_index,
+        ROW: result.row_index + 1,
         "input": result.input,
-        "model_version": task.version,
+        MODEL_VERSION: task.version,
     }
     if task.label_column:
-        record["expected_label"] = result.expected_label
+        record[EXPECTED_LABEL] = result.expected_label
     if result.error_code is not None:
         record["error"] = {"code": result.error_code, "message": result.error_message}
     elif result.label is not None:
-        record |= {"label": result.label, "scores": result.scores or {}}
+        record["prediction"] = {"label": result.label, "score": result.scores or {}}
     else:
-        record["output"] = result.raw
+        record["prediction"] = {"output": result.raw}
     return record
 
 
@@ -93,18 +108,18 @@ def batch_record(task: Task, result: Result) -> dict[str, Any]:
         response = None
         error = {"code": result.error_code, "message": result.error_message}
     else:
-        body: dict[str, Any] = {"model": task.model, "model_version": task.version}
+        body: dict[str, Any] = {"model": task.model, MODEL_VERSION: task.version}
         if result.label is not None:
-            body |= {"label": result.label, "scores": result.scores or {}}
+            body["prediction"] = {"label": result.label, "score": result.scores or {}}
         else:
-            body["output"] = result.raw
+            body["prediction"] = {"output": result.raw}
         if task.label_column:
-            body["expected_label"] = result.expected_label
+            body[EXPECTED_LABEL] = result.expected_label
         response, error = {"status_code": 200, "body": body}, None
     return {
         "id": f"{task.id}-{result.row_index}",
-        "custom_id": result.custom_id,
-        "row_index": result.row_index,
+        CUSTOM_ID: result.custom_id,
+        ROW: result.row_index + 1,
         "response": response,
         "error": error,
     }

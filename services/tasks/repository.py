@@ -159,8 +159,8 @@ async def transition(
     if not task_ids:
         return []
     stamp = domain.TIMESTAMP_OF.get(target)
-    if stamp is not None:
-        values[stamp] = func.coalesce(tasks.c[stamp], func.now())
+    if stamp is not None:  # the caller's instant when it gives one, else the database's
+        values[stamp] = func.coalesce(tasks.c[stamp], values.get(stamp, func.now()))
     if target is Status.RUNNING:  # a worker may win the race with the relay's `queued`
         values["queued_at"] = func.coalesce(tasks.c.queued_at, func.now())
     stmt = (

@@ -138,7 +138,10 @@ class TaskSearch:
         (name,) = model.inputs
         if problem := row_problem(model, {name: query.text}):
             raise InvalidInput(problem, code="01")
-        (prediction,) = await self._peers.predict(task.model, [{name: query.text}], None)
+        # The version the task ran, so the query lands in the same space as the rows.
+        (prediction,) = await self._peers.predict(
+            task.model, [{name: query.text}], None, task.version
+        )
         return vectors.literal(prediction.embedding.vector)
 
     async def _other_columns(self, task: Task, rows: list[int]) -> dict[int, dict[str, Any]]:

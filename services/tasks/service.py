@@ -183,7 +183,7 @@ class TasksService:
             "model": model.name,
             "status": Status.ACCEPTED.value,
             "labels": model.labels,
-            "version": model.version(spec.version),
+            "version": model.version(spec.version) or None,
         }
         if isinstance(spec, SingleSpec):
             row = {name: spec.input.get(name) for name in model.inputs}

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.browser import browser, context, page, shots  # noqa: F401 (fixtures)
 from tests.support.platform import Platform, running_platform
 from tests.support.servers import Triton
 

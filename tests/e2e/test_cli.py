@@ -7,29 +7,19 @@ import re
 import signal
 import stat
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 from inferlane.client import Client
+from tests.support.cli import COMMAND, run
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 ROWS = 10
-_SCRIPT = Path(sys.executable).with_name("inferlane")
-COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "inferlane.cli"]
-
-
-def run(config_dir: Path, url: str, *args: str, input: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERLANE_")}
-    env |= {"INFERLANE_CONFIG_DIR": str(config_dir), "INFERLANE_URL": url, "COLUMNS": "200"}
-    return subprocess.run(
-        [*COMMAND, *args], env=env, input=input, capture_output=True, text=True, timeout=180
-    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +52,8 @@ def test_login_stores_an_api_key_readable_only_by_the_user(platform, account, si
 def test_wrong_password_exits_3_with_a_readable_message(platform, account, tmp_path):
     done = run(tmp_path, platform.url, "login", "--email", account, "--password", "wrong pass!!")
     assert done.returncode == 3
-    assert "Unauthorized" in done.stderr and "Traceback" not in done.stderr
+    assert "Invalid email or password." in done.stderr and "Traceback" not in done.stderr
+    assert "Unauthorized" not in done.stderr and "inferlane login" not in done.stderr
     assert not (tmp_path / "config.json").exists()
 
 
@@ -102,8 +93,8 @@ def test_upload_submit_follow_list_and_export(platform, signed_in, tmp_path):
     assert exported.returncode == 0, exported.stderr
     with out.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["row_index"]) for r in rows] == list(range(ROWS))
-    assert all(r["label"] in ("positive", "negative", "neutral") for r in rows)
+    assert [int(r["row"]) for r in rows] == list(range(1, ROWS + 1))
+    assert all(r["prediction.label"] in ("positive", "negative", "neutral") for r in rows)
 
     page = json.loads(
         run(signed_in, platform.url, "tasks", "results", task_id, "--limit", "3", "--json").stdout
@@ -130,7 +121,7 @@ def test_models_list_json_parses(platform, signed_in):
 def test_unknown_task_exits_4(platform, signed_in):
     done = run(signed_in, platform.url, "tasks", "show", str(uuid.uuid4()))
     assert done.returncode == 4
-    assert "Not Found" in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: No such task.") and "Traceback" not in done.stderr
 
 
 def test_missing_file_is_a_usage_error(platform, signed_in, tmp_path):

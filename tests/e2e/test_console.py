@@ -1,120 +1,37 @@
-"""The web console in headless Chromium against the whole running platform.
-
-Chromium is Debian's (/usr/bin/chromium); Playwright only drives it and never downloads one.
-Screenshots of the main pages go to $INFERLANE_SCREENSHOT_DIR, else to the test's temp dir.
-"""
+"""The web console in headless Chromium against the whole running platform (fixtures and
+shared steps: tests/support/browser.py)."""
 
 import csv
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from inferlane.client import Client
 from tests.support import search_reviews
-from tests.support.cli_reviews import fresh_email, reviews_csv
+from tests.support.browser import (
+    DASH,
+    PASSWORD,
+    TIMEOUT_MS,
+    VIEWPORT,
+    register,
+    screenshot,
+    upload,
+)
+from tests.support.cli_reviews import reviews_csv
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1200, "height": 800}
-PASSWORD = "correct horse battery staple"
-REPO = Path(__file__).resolve().parents[2]
 ROWS = 36
-DOCS_SHOTS = {"task.png", "datasets.png"}  # committed in docs/screenshots/ for the README
-TIMEOUT_MS = 60_000
-DASH = "\u2013"  # the page writes ranges with an en dash
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def context(browser: Browser, platform: Platform) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=platform.url, viewport=VIEWPORT, accept_downloads=True)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    # A CSP refusal (an inline style or script slipped in) is only a console message.
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    yield page
-    assert errors == [], errors  # a script error is a bug even if the test got through
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = os.environ.get("INFERLANE_SCREENSHOT_DIR")
-    folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def screenshot(page: Page, folder: Path, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=folder / name)
-    if name in DOCS_SHOTS and os.environ.get("INFERLANE_UPDATE_DOCS_SCREENSHOTS"):
-        shutil.copyfile(folder / name, REPO / "docs" / "screenshots" / name)
 
 
 @pytest.fixture(scope="module")
 def reviews_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A few dozen real reviews (text and label), or made-up ones without the shared data."""
     return reviews_csv(tmp_path_factory.mktemp("upload") / "reviews.csv", rows=ROWS)
-
-
-def register(page: Page) -> str:
-    email = fresh_email("console")
-    page.goto("/register")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Datasets", level=1)).to_be_visible()
-    expect(page.get_by_text(email)).to_be_visible()
-    return email
-
-
-def upload(page: Page, file: Path) -> str:
-    """Upload on the datasets page; returns the new dataset's id."""
-    page.get_by_label("File").set_input_files(file)
-    page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_text(f"Uploaded {file.name}: {ROWS} rows.")).to_be_visible()
-    link = page.get_by_role("link", name=file.name).first
-    expect(link).to_be_visible()
-    href = link.get_attribute("href")
-    assert href is not None and href.startswith("/datasets/")
-    return href.removeprefix("/datasets/")
 
 
 def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
@@ -124,7 +41,7 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     screenshot(page, shots, "signin.png")
     register(page)
-    dataset_id = upload(page, reviews_file)
+    dataset_id = upload(page, reviews_file, ROWS)
     screenshot(page, shots, "datasets.png")
 
     page.get_by_role("link", name=reviews_file.name).first.click()
@@ -143,6 +60,8 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     expect(page.get_by_label("Dataset")).to_have_value(dataset_id)
     expect(page.get_by_label("Column to read")).to_have_value("text")
     expect(page.get_by_label("Model")).to_have_value("sentiment")
+    expect(page.get_by_label("Version")).to_have_value("")  # the newest ready one
+    expect(page.get_by_label("Label column")).to_have_value("")  # no evaluation
     page.get_by_role("button", name="Start task").click()
 
     expect(page.get_by_role("heading", name="Task ")).to_be_visible()
@@ -151,12 +70,14 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     expect(progress).to_have_attribute("value", str(ROWS))
     expect(progress).to_have_attribute("max", str(ROWS))
     expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("ready")
+    expect(page.locator("#task-version")).to_have_text(re.compile(r"^\d+$"))
     chart = page.get_by_role("img", name="Rows per label", exact=False)
     expect(chart).to_be_visible()
     assert chart.locator("rect.chart-bar").count() >= 2
     results = page.locator("table.results")
     expect(results.locator("tbody tr")).to_have_count(20)
     expect(results.get_by_role("caption")).to_have_text(f"Rows 1{DASH}20")
+    expect(results.locator("tbody tr td.num").first).to_have_text("1")  # as the caption
     screenshot(page, shots, "task.png")
     page.get_by_role("button", name="Next page").click()
     expect(results.get_by_role("caption")).to_have_text(f"Rows 21{DASH}{ROWS}")
@@ -170,7 +91,9 @@ def test_batch_over_an_uploaded_csv_shows_progress_chart_and_exports(
     assert saved.suffix == ".csv"
     exported = list(csv.DictReader(saved.open(encoding="utf-8")))
     assert len(exported) == ROWS
-    assert {r["label"] for r in exported} <= {"positive", "neutral", "negative"}
+    assert {r["prediction.label"] for r in exported} <= {"positive", "neutral", "negative"}
+    assert [r["row"] for r in exported] == [str(n) for n in range(1, ROWS + 1)]
+    assert "label" not in exported[0]  # the file's own `label` column is not overwritten
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
     row = page.get_by_role("row").filter(has=page.get_by_text("sentiment"))
@@ -201,7 +124,7 @@ def test_another_user_sees_none_of_the_first_users_datasets(
     try:
         owner = first.new_page()
         register(owner)
-        dataset_id = upload(owner, reviews_file)
+        dataset_id = upload(owner, reviews_file, ROWS)
 
         other = second.new_page()
         register(other)
@@ -224,7 +147,7 @@ def test_api_errors_read_as_sentences(page: Page) -> None:
     page.get_by_label("Password").fill("not the right password")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("invalid email or password")
+    expect(alert).to_have_text("Invalid email or password.")  # the sentence, no HTTP phrase
     expect(alert).not_to_contain_text('"detail"')
 
     page.get_by_label("Password").fill(PASSWORD)
@@ -247,7 +170,7 @@ def test_api_errors_read_as_sentences(page: Page) -> None:
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
 
-def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
+def test_an_evaluating_task_started_from_the_form_shows_its_figures_and_confusion_matrix(
     page: Page, platform: Platform, shots: Path, tmp_path: Path
 ) -> None:
     email = register(page)
@@ -255,11 +178,14 @@ def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
     labelled.write_bytes(labelled_csv())
     with Client(platform.url) as client:
         client.login(email, PASSWORD)
-        task = client.evaluate(labelled, model="sentiment", label_column="label", version="1")
-    assert task.status == "ready"
-    page.goto(f"/tasks/{task.id}")
-    expect(page.locator("#task-version")).to_have_text("1")
+        dataset = client.upload_dataset(labelled)
+    page.goto(f"/tasks/new?dataset={dataset.id}")
+    expect(page.get_by_role("heading", name="New batch task")).to_be_visible()
+    page.get_by_label("Version").select_option("1")
+    page.get_by_label("Label column").select_option("label")
+    page.get_by_role("button", name="Start task").click()
     expect(page.get_by_role("heading", name="Evaluation against")).to_be_visible()
+    expect(page.locator("#task-version")).to_have_text("1")
     expect(page.get_by_text(f"Accuracy {ACCURACY:.3f} · macro-F1 {MACRO_F1:.3f}")).to_be_visible()
     matrix = page.locator("table.confusion tbody tr")
     expect(matrix).to_have_count(3)
@@ -267,7 +193,8 @@ def test_an_evaluating_task_shows_its_version_figures_and_confusion_matrix(
         cells = matrix.nth(i).locator("td")
         expect(cells).to_have_text([*map(str, expected), str(sum(expected))])
     expect(page.locator("table.confusion td.diagonal")).to_have_count(3)
-    screenshot(page, shots, "evaluation.png")
+    page.locator("table.confusion").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "evaluation.png", full_page=True)
 
 
 def test_a_finished_embedding_task_has_a_search_box_with_similarities(
@@ -293,7 +220,7 @@ def test_a_finished_embedding_task_has_a_search_box_with_similarities(
     expect(found.get_by_role("caption")).to_have_text("3 nearest rows")
     expect(found.locator("tbody tr").first).to_contain_text(search_reviews.GROUPS[0][0])
     rows = [int(cell) for cell in found.locator("tbody tr td:first-child").all_inner_texts()]
-    assert sorted(rows) == [0, 1, 2]
+    assert sorted(rows) == [1, 2, 3]  # numbered from 1, as the result pages are
     similarities = [float(s) for s in found.locator("td.similarity").all_inner_texts()]
     assert similarities == sorted(similarities, reverse=True) and similarities[-1] > 0.5
     screenshot(page, shots, "search.png")

@@ -79,6 +79,6 @@ def test_a_task_completes_when_the_whole_stack_is_killed_at_once_and_started_aga
             assert exported.status_code == 200, exported.text
     finally:
         stop(launcher)
-    rows = [json.loads(line)["row_index"] for line in exported.text.splitlines() if line]
+    rows = [json.loads(line)["row"] - 1 for line in exported.text.splitlines() if line]
     assert sorted(rows) == list(range(ROWS))
     assert all(a <= b for a, b in itertools.pairwise(seen)), seen

@@ -57,7 +57,8 @@ def macro_f1(truth: list[str], predicted: list[str]) -> float:
 )
 def test_sentiment_dev_macro_f1_through_triton_matches_its_model_card(client):
     """Catches a broken artefact or a tokenizer mismatch: the served model must score what it
-    scored when it was trained, through the very path users take."""
+    scored when it was trained, through the very path users take. Version 1 here; v2 has
+    the same check against its own card in test_sentiment_v2_in_triton.py."""
     with DEV_CSV.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     predicted: list[str] = []
@@ -65,7 +66,9 @@ def test_sentiment_dev_macro_f1_through_triton_matches_its_model_card(client):
         batch = [r["text"] for r in rows[start : start + 128]]
         predicted += [
             LABELS[i]
-            for i in infer_text(client, "sentiment", "PROBABILITIES", batch).argmax(axis=1)
+            for i in infer_text(
+                client, "sentiment", "PROBABILITIES", batch, model_version="1"
+            ).argmax(axis=1)
         ]
     card = json.loads((MODEL_REPOSITORY / "sentiment" / "1" / "metrics.json").read_text())
     score = macro_f1([r["label"] for r in rows], predicted)

@@ -77,8 +77,8 @@ def test_sync_client_uploads_submits_follows_and_exports(platform, api_key, tmp_
         assert size == target.stat().st_size
         with target.open(newline="", encoding="utf-8") as exported:
             table = list(csv.DictReader(exported))
-        assert [int(r["row_index"]) for r in table] == list(range(ROWS))
-        assert {"row_index", "label"} <= set(table[0])
+        assert [int(r["row"]) for r in table] == list(range(1, ROWS + 1))
+        assert {"row", "prediction.label"} <= set(table[0])
         assert list(target.parent.iterdir()) == [target]  # no partial file left behind
 
         with pytest.raises(Conflict):
@@ -111,7 +111,7 @@ async def test_async_client_analyses_and_runs_a_batch(platform, api_key, tmp_pat
         target = tmp_path / "results.jsonl"
         await client.export_results(task.id, target, format="jsonl")
         lines = [json.loads(line) for line in target.read_text().splitlines()]
-        assert [line["row_index"] for line in lines] == [0, 1, 2, 3]
+        assert [line["row"] for line in lines] == [1, 2, 3, 4]
 
         other = await client.upload_dataset(reviews_csv(tmp_path / "gone.csv", rows=2))
         await client.delete_dataset(other.id)

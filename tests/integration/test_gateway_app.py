@@ -1,5 +1,6 @@
 """The gateway in-process with every peer down: edges, problem details, headers, readiness."""
 
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -311,12 +312,20 @@ async def test_security_headers_on_every_response(client: httpx.AsyncClient, pat
     assert headers["cross-origin-opener-policy"] == "same-origin"
 
 
-async def test_docs_page_alone_may_load_swagger_from_its_cdn(client: httpx.AsyncClient) -> None:
+async def test_docs_page_loads_swagger_from_the_gateway_alone(client: httpx.AsyncClient) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     csp = response.headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in csp
-    assert "frame-ancestors 'none'" in csp
+    assert csp == "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    assert "http" not in response.text.replace('href="/openapi.json"', "")  # no CDN
+    assert "<script>" not in response.text  # every script is a file (no inline script)
+    for asset in re.findall(r'(?:src|href)="(/docs/assets/[\w.-]+)"', response.text):
+        served = await client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.headers["content-security-policy"] == csp
+    bundle = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert "SwaggerUIBundle" in bundle.text
+    assert (await client.get("/docs/assets/..%2Fcore.py")).status_code == 404
 
 
 async def test_healthz_is_ok_while_peers_are_down(client: httpx.AsyncClient) -> None:

@@ -44,6 +44,7 @@ DATASET_FIELDS = {
     "columns",
     "text_column",
     "created_at",
+    "source_encoding",
 }
 REVIEWS = (
     b"text,stars,verified,date\n"
@@ -301,6 +302,23 @@ async def test_upload_reads_back_metadata_rows_and_the_same_bytes(
     )
 
 
+async def test_a_windows_1252_csv_is_converted_to_utf8_and_says_so(
+    api: httpx.AsyncClient, alice: Session
+) -> None:
+    text = "text,label\n\u201cLovely\u201d caf\xe9 cr\xe8me dress \u2013 50 \u20ac,positive\n"
+    response = await upload(api, alice, "windows.csv", text.encode("cp1252"))
+    assert response.status_code == 201, response.text
+    dataset = response.json()
+    assert dataset["source_encoding"] == "cp1252"
+    assert dataset["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    rows = await api.get(f"{DATASETS}/{dataset['id']}/rows", headers=alice.headers)
+    assert (
+        rows.json()["items"][0]["text"]
+        == "\u201cLovely\u201d caf\xe9 cr\xe8me dress \u2013 50 \u20ac"
+    )
+    assert (await download(api, alice, dataset["id"])).content == text.encode()  # UTF-8 now
+
+
 async def test_inferred_column_types_come_through(api: httpx.AsyncClient, alice: Session) -> None:
     dataset = await uploaded(api, alice, "reviews.csv", REVIEWS)
     assert dataset["columns"] == [
@@ -358,7 +376,7 @@ async def test_name_field_before_the_file_names_the_dataset(
     ("filename", "data", "words"),
     [
         ("empty.csv", b"", ["empty"]),
-        ("latin1.csv", "text\ncaf\xe9 cr\xe8me\n".encode("latin-1"), ["utf-8", "byte 8", "line 2"]),
+        ("noise.csv", b"text\n" + bytes(range(0x80, 0x100)) * 20, ["utf-8", "confidence"]),
         ("image.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), ["binary"]),
         ("header.csv", b"text,stars\n", ["no rows"]),
         ("ragged.csv", b"a,b\n1,2\n3,4,5\n", ["line 3"]),
@@ -369,7 +387,7 @@ async def test_name_field_before_the_file_names_the_dataset(
     ],
     ids=[
         "empty",
-        "latin-1",
+        "undecidable-encoding",
         "binary",
         "header-only",
         "ragged",

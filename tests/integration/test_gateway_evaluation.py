@@ -9,12 +9,20 @@ from typing import Any
 import pytest
 
 from tests.integration.test_gateway_auth import assert_problem
-from tests.integration.test_gateway_tasks import Api, api, create, single, sse_events, upload_batch
+from tests.integration.test_gateway_tasks import (
+    Api,
+    api,
+    create,
+    idle,
+    single,
+    sse_events,
+    upload_batch,
+)
 from tests.support.gateway_tasks import TASKS, wait_until_finished
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
 
 pytestmark = pytest.mark.slow
-__all__ = ["api"]  # the fixture, shared with test_gateway_tasks
+__all__ = ["api", "idle"]  # the fixtures, shared with test_gateway_tasks
 
 
 async def test_an_evaluating_task_scores_the_model_like_a_hand_count(api: Api) -> None:
@@ -98,3 +106,14 @@ async def test_unknown_version_404_and_bad_label_column_422(api: Api) -> None:
     assert "stars" in str(refused["detail"])
     fields = {"model": "diabetes-progression", "label_column": "label"}
     assert_problem(await upload_batch(api, me, labelled_csv(), fields), 422, "01")
+
+
+async def test_a_cancelled_evaluating_task_is_scored_on_the_rows_it_kept(idle: Api) -> None:
+    me = await idle.user()
+    fields = {"model": "sentiment", "column": "review", "label_column": "label"}
+    task = (await upload_batch(idle, me, labelled_csv(), fields)).json()
+    assert task["summary"]["evaluation"] is None  # only once it has finished
+    cancelled = await idle.http.post(f"{TASKS}/{task['id']}/cancel", headers=me.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    evaluation = cancelled.json()["summary"]["evaluation"]
+    assert evaluation["evaluated"] == 0 and evaluation["confusion_matrix"] == [[0] * 3] * 3

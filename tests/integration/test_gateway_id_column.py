@@ -67,16 +67,16 @@ async def test_a_named_id_column_comes_back_beside_every_row(api: Api) -> None:
     assert "error" in page["items"][1]  # a failed row keeps its id too
 
     table = list(csv.reader(io.StringIO(await _export(api, me.headers, task["id"], "csv"))))
-    assert table[0][:3] == ["row_index", "custom_id", "review"]
+    assert table[0][:3] == ["row", "custom_id", "review"]
     assert [row[1] for row in table[1:]] == ["a-17", "b-2", "c-9"]
 
     lines = (await _export(api, me.headers, task["id"], "jsonl")).splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["custom_id"] for r in records] == ["a-17", "b-2", "c-9"]
     assert records[0]["response"]["status_code"] == 200
-    assert records[0]["response"]["body"]["label"] == "positive"
+    assert records[0]["response"]["body"]["prediction"]["label"] == "positive"
     assert records[1]["response"] is None and records[1]["error"]["code"] == "01"
-    assert records[2]["response"]["body"]["label"] == "negative"
+    assert records[2]["response"]["body"]["prediction"]["label"] == "negative"
 
 
 async def test_a_batch_file_reads_its_bodies_and_keeps_its_custom_ids(api: Api) -> None:
@@ -91,8 +91,8 @@ async def test_a_batch_file_reads_its_bodies_and_keeps_its_custom_ids(api: Api) 
     assert (task["column"], task["id_column"]) == ("body", "custom_id")
     lines = (await _export(api, me.headers, task["id"], "jsonl")).splitlines()
     by_id = {r["custom_id"]: r for r in map(json.loads, lines)}
-    assert by_id["a-17"]["response"]["body"]["label"] == "positive"
-    assert by_id["c-9"]["response"]["body"]["label"] == "negative"
+    assert by_id["a-17"]["response"]["body"]["prediction"]["label"] == "positive"
+    assert by_id["c-9"]["response"]["body"]["prediction"]["label"] == "negative"
     assert by_id["b-2"]["error"]["code"] == "01"  # an empty text, failed alone
 
 

@@ -233,7 +233,7 @@ async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
     )
     table = list(csv.reader(io.StringIO(exported.text)))
     header, body = table[0], table[1:]
-    assert header[0] == "row_index" and "review" in header and "label" in header
+    assert header[0] == "row" and "review" in header and "prediction.label" in header
     assert len(body) == rows
     cell = body[-1][header.index("review")]
     assert cell == "'" + FORMULA, cell  # defused: a spreadsheet shows it, does not run it
@@ -242,7 +242,7 @@ async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
     assert lines.headers["content-type"] == "application/x-ndjson"
     assert lines.headers["content-disposition"].endswith(f'task-{task["id"]}.jsonl"')
     records = [json.loads(line) for line in lines.text.splitlines() if line]
-    assert [r["row_index"] for r in records] == list(range(rows))
+    assert [r["row"] for r in records] == list(range(1, rows + 1))
 
 
 async def test_batch_from_a_dataset_with_a_sample_limit(api: Api) -> None:
@@ -466,7 +466,9 @@ async def test_bad_query_values_are_422(idle: Api) -> None:
     for query in ("format=xlsx", "limit=0", "format=", f"limit={2**63}"):
         response = await idle.http.get(f"{TASKS}/{task['id']}/results?{query}", headers=me.headers)
         assert_problem(response, 422, "01")
-    assert_problem(await idle.http.get(f"{TASKS}?status=done", headers=me.headers), 422, "01")
+    bad_status = await idle.http.get(f"{TASKS}?status=done", headers=me.headers)
+    assert_problem(bad_status, 422, "01")
+    assert bad_status.json()["detail"].startswith("Check the request: status: Input should be")
     assert_problem(await idle.http.get(f"{TASKS}/not-a-uuid", headers=me.headers), 404, "not_found")
 
 

@@ -3,7 +3,6 @@
 import grpc
 import pytest
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc
 from tests.integration.test_inference_service import failure, rows, start_inference
@@ -92,10 +91,6 @@ async def test_a_version_folder_triton_does_not_serve_is_a_conflict(stub, caller
         late.rmdir()
 
 
-@pytest.mark.skipif(
-    not (MODEL_REPOSITORY / "sentiment" / "2").is_dir(),
-    reason="sentiment/2 is not shipped yet (branch issue-15m adds it)",
-)
 async def test_shipped_versions_answer_differently(start_process, auth_server, triton, caller):
     inference = await start_inference(start_process, auth_server, triton.url)
     async with grpc.aio.insecure_channel(inference.address) as channel:

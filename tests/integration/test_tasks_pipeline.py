@@ -120,21 +120,24 @@ async def test_exports_stream_csv_and_jsonl_in_row_order_defused(channels):
     exported = await calls.export(tasks, me.metadata, created.id, types.EXPORT_FORMAT_CSV)
     table = list(csv.reader(io.StringIO(exported.decode())))
     assert table[0] == [
-        "row_index",
+        "row",
         "review",
-        "label",
-        "negative",
-        "neutral",
-        "positive",
-        "error_code",
-        "error_message",
+        "prediction.label",
+        "prediction.score.negative",
+        "prediction.score.neutral",
+        "prediction.score.positive",
+        "model_version",
+        "error.code",
+        "error.message",
     ]
-    assert [row[0] for row in table[1:]] == ["0", "1"]
+    assert [row[0] for row in table[1:]] == ["1", "2"]
+    assert {row[6] for row in table[1:]} == {created.version} and created.version
     assert table[1][1] == '\'=HYPERLINK("http://evil")'
     lines = (
         await calls.export(tasks, me.metadata, created.id, types.EXPORT_FORMAT_JSONL)
     ).splitlines()
     records = [json.loads(line) for line in lines]
-    assert [r["row_index"] for r in records] == [0, 1]
-    assert records[1]["input"] == {"review": "great product"} and records[1]["label"]
+    assert [r["row"] for r in records] == [1, 2]
+    assert records[1]["input"] == {"review": "great product"} and records[1]["prediction"]["label"]
+    assert {r["model_version"] for r in records} == {created.version}
     assert records[0]["input"]["review"].startswith("=HYPERLINK")  # JSON is not defused

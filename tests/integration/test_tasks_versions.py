@@ -8,7 +8,7 @@ import tritonclient.grpc as triton_grpc
 from inferlane.common.errors import DOMAIN_CODE_KEY
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from tests.integration.test_model_versions import versioned_triton
-from tests.integration.test_tasks_service import failure, trailer
+from tests.integration.test_tasks_service import channels, failure, trailer
 from tests.support import task_calls as calls
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
@@ -16,7 +16,8 @@ from tests.support.labelled_reviews import labelled_csv
 from tests.support.task_stack import build_worker, start_task_stack, worker_settings
 
 pytestmark = pytest.mark.slow
-__all__ = ["versioned_triton"]  # the module's Triton, shared with test_model_versions
+# Fixtures shared: `channels` (on this module's `stack`), the two-version Triton.
+__all__ = ["channels", "versioned_triton"]
 
 
 @pytest.fixture
@@ -30,16 +31,6 @@ async def stack(own_nats, start_process, migrated_db, versioned_triton, tmp_path
         workers=0,
         model_repository=versioned_triton.model_repository,
     )
-
-
-@pytest.fixture
-async def channels(stack):
-    async with (
-        stack.channel(stack.auth) as auth,
-        stack.channel(stack.datasets) as datasets,
-        stack.channel(stack.tasks) as tasks,
-    ):
-        yield auth, datasets, tasks
 
 
 def inferences(triton_url: str, version: str) -> int:

@@ -1,5 +1,8 @@
 """Pure rules of the tasks service: transitions, chunk plans, exports, fingerprints, limits."""
 
+import csv
+import io
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -115,10 +118,11 @@ async def test_csv_export_defuses_formulas_and_keeps_numbers():
     text = (await _collect(_task(version="2"), results, "csv")).decode()
     lines = text.splitlines()
     assert lines[0] == (
-        "row_index,review,label,negative,neutral,positive,model_version,error_code,error_message"
+        "row,review,prediction.label,prediction.score.negative,prediction.score.neutral,"
+        "prediction.score.positive,model_version,error.code,error.message"
     )
-    assert lines[1] == "0,'=1+1,positive,0.100000,0.200000,0.700000,2,,"
-    assert lines[2] == "1,'-sold out,,,,,2,01,'@bad"
+    assert lines[1] == "1,'=1+1,positive,0.100000,0.200000,0.700000,2,,"
+    assert lines[2] == "2,'-sold out,,,,,2,01,'@bad"
 
 
 async def test_exports_of_an_evaluating_task_carry_the_expected_label_and_version():
@@ -128,12 +132,36 @@ async def test_exports_of_an_evaluating_task_carry_the_expected_label_and_versio
         Result(1, {"review": "meh"}, error_code="01", error_message="bad", expected_label=None),
     ]
     lines = (await _collect(task, results, "csv")).decode().splitlines()
-    assert lines[0].endswith("positive,expected_label,model_version,error_code,error_message")
+    assert lines[0].endswith("positive,expected_label,model_version,error.code,error.message")
     assert lines[1].endswith(",'+Positive,1,,") and lines[2].endswith(",,1,01,bad")
     jsonl = (await _collect(task, results, "jsonl")).splitlines()
     first, second = (orjson.loads(line) for line in jsonl)
     assert first["model_version"] == "1" and first["expected_label"] == "+Positive"
     assert second["expected_label"] is None and second["error"]["code"] == "01"
+
+
+async def test_export_keeps_the_files_own_columns_beside_the_prediction():
+    task = _task(input_columns=["review", "label", "row", "error.code"])
+    result = Result(
+        0,
+        {"review": "nice", "label": "negative", "row": "r-7", "error.code": "x"},
+        "positive",
+        {"negative": 0.1, "neutral": 0.2, "positive": 0.7},
+    )
+    table = list(csv.DictReader(io.StringIO((await _collect(task, [result], "csv")).decode())))
+    assert table[0]["label"] == "negative"  # the ground truth survives
+    assert table[0]["prediction.label"] == "positive"
+    assert (table[0]["row"], table[0]["input.row"], table[0]["input.error.code"]) == (
+        "1",
+        "r-7",
+        "x",
+    )
+    line = json.loads(await _collect(task, [result], "jsonl"))
+    assert line["row"] == 1 and line["input"]["label"] == "negative"
+    assert line["prediction"] == {
+        "label": "positive",
+        "score": {"negative": 0.1, "neutral": 0.2, "positive": 0.7},
+    }
 
 
 async def test_export_streams_in_bounded_pieces():

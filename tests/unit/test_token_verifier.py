@@ -236,3 +236,80 @@ async def test_keys_from_jwks_ignores_keys_without_kid_and_refuses_other_key_typ
     assert set(keys_from_jwks([jwk, {**jwk, "kid": ""}])) == {KEY.kid}
     with pytest.raises(ValueError):
         keys_from_jwks([{"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}])
+
+
+class Moving:
+    """A verifier whose clock and known keys a test can change."""
+
+    def __init__(self, max_cached: int = 10_000) -> None:
+        self.now = NOW
+        self.known = keys_from_jwks([KEY.jwk])
+        self.subject = TokenVerifier(
+            self.lookup,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            clock=lambda: self.now,
+            max_cached=max_cached,
+        )
+
+    async def lookup(self, kid: str):
+        return self.known.get(kid)
+
+
+@pytest.fixture
+def counted_decodes(monkeypatch):
+    calls = []
+    real = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+async def test_an_accepted_token_is_checked_in_full_once(counted_decodes):
+    moving = Moving()
+    token = signed(claims())
+
+    first = await moving.subject.access(token)
+    again = await moving.subject.access(token)
+
+    assert again == first
+    assert len(counted_decodes) == 1
+
+
+async def test_a_remembered_token_still_expires(counted_decodes):
+    moving = Moving()
+    token = signed(claims(exp=int((NOW + timedelta(minutes=1)).timestamp())))
+    await moving.subject.access(token)
+
+    moving.now = NOW + timedelta(minutes=1, seconds=6)  # past exp + the 5 s leeway
+    with pytest.raises(InvalidToken, match="expired"):
+        await moving.subject.access(token)
+
+
+async def test_a_remembered_token_of_a_key_rotated_out_is_refused():
+    moving = Moving()
+    token = signed(claims())
+    await moving.subject.access(token)
+
+    moving.known = keys_from_jwks([RETIRED.jwk])  # the JWKS no longer lists KEY
+    with pytest.raises(InvalidToken, match="unknown signing key"):
+        await moving.subject.access(token)
+
+
+async def test_a_refused_token_is_not_remembered(counted_decodes):
+    moving = Moving()
+    token = signed(claims(role="root"))
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await moving.subject.access(token)
+    assert len(counted_decodes) == 2
+
+
+async def test_the_remembered_tokens_are_bounded(counted_decodes):
+    moving = Moving(max_cached=2)
+    tokens = [signed(claims()) for _ in range(3)]
+    for token in tokens:
+        await moving.subject.access(token)
+    await moving.subject.access(tokens[2])  # kept: the newest
+    assert len(counted_decodes) == 3
+    await moving.subject.access(tokens[0])  # dropped as the oldest: checked again
+    assert len(counted_decodes) == 4

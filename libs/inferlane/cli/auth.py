@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from inferlane.client import Client, User
+from inferlane.client import AuthenticationError, Client, User
 
-from . import config, output, session
+from . import config, exits, output, session
 
 Json = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 Email = Annotated[str, typer.Option(prompt=True, help="Your email address.")]
@@ -50,7 +50,11 @@ def login(
         else:
             email = email or typer.prompt("Email")
             password = password or typer.prompt("Password", hide_input=True)
-            client.login(email, password)
+            try:
+                client.login(email, password)
+            except AuthenticationError as exc:
+                output.problem(exc, signing_in=True)
+                raise typer.Exit(exits.AUTH) from None
             user = client.me()
             created = client.create_api_key(f"inferlane CLI on {socket.gethostname()}"[:100])
             api_key, key_id = created.secret, str(created.id)

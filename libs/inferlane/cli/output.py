@@ -56,11 +56,15 @@ def next_page(cursor: str | None) -> None:
         err.print(f"[dim]More: --cursor {cursor}[/dim]")
 
 
-def problem(exc: InferlaneError) -> None:
-    """The error as a person reads it: title, detail, and the request id to quote."""
+def problem(exc: InferlaneError, *, signing_in: bool = False) -> None:
+    """The error as a person reads it: the sentence first (the HTTP status only after it, for
+    whoever debugs), and the request id to quote. `signing_in`: the command was the sign-in
+    itself, so suggesting `inferlane login` would send the person in a circle."""
     if isinstance(exc, ApiError):
-        err.print(f"[bold red]Error:[/bold red] {exc.title} ({exc.status}): {exc.detail}")
-        if exc.status == 401:
+        err.print(
+            f"[bold red]Error:[/bold red] {sentence(exc.detail)} [dim](HTTP {exc.status})[/dim]"
+        )
+        if exc.status == 401 and not signing_in:
             err.print("Sign in with `inferlane login`, or set INFERLANE_API_KEY.")
         if exc.retry_after is not None:
             err.print(f"Retry after {exc.retry_after:g} s.")
@@ -68,6 +72,15 @@ def problem(exc: InferlaneError) -> None:
             err.print(f"[dim]request id: {exc.request_id}[/dim]")
     else:
         err.print(f"[bold red]Error:[/bold red] {exc}")
+
+
+def sentence(text: str) -> str:
+    """ "invalid email or password" → "Invalid email or password."."""
+    text = text.strip()
+    if not text:
+        return "The request failed."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def percent(value: float) -> str:

@@ -188,7 +188,7 @@ def results(
         ["row", "input", "label", "score / error"],
         (
             (
-                r.row_index,
+                r.row_index + 1,  # numbered from 1, like exports and the console
                 _clip(" ".join(str(v) for v in r.input.values())),
                 r.label,
                 r.error.message if r.error else f"{max(r.scores.values()):.3f}" if r.scores else "",

@@ -1,7 +1,6 @@
 """The asyncio client: the same calls as `Client`, awaited."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -403,15 +402,8 @@ class AsyncClient:
         """Run `model` over a labelled file (uploaded) or one of your datasets (its id), wait
         for the task, and return it: `task.evaluation` holds accuracy, macro-F1, per-label
         figures and the confusion matrix against `label_column` (None if the task failed)."""
-        options: dict[str, Any] = {
-            "column": column,
-            "version": version,
-            "label_column": label_column,
-        }
-        if isinstance(source, uuid.UUID) or calls.is_dataset_id(source):
-            task = await self.submit_batch(model, str(source), **options)
-        else:
-            task = await self.submit_batch_file(source, model, progress=progress, **options)
+        call = calls.evaluate(source, model, label_column, version, column, progress)
+        task = await self.send(call)
         return await self.wait(task.id)
 
     async def analyse(self, text: str, *, model: str = "sentiment") -> Task:

@@ -209,10 +209,24 @@ def _batch_options(
     return {key: value for key, value in options.items() if value is not None}
 
 
-def is_dataset_id(source: "Id | Path") -> bool:
-    """`evaluate` takes a file or a dataset: a UUID that names no file here is a dataset."""
-    if isinstance(source, uuid.UUID):
-        return True
+def evaluate(
+    source: Id | Path,
+    model: str,
+    label_column: str,
+    version: str | None,
+    column: str | None,
+    progress: ProgressCallback | None,
+) -> Call[Task]:
+    """A batch task that evaluates `model` against `label_column`: over one of your datasets
+    when `source` is its id (a UUID that names no file here), else over the file uploaded."""
+    if isinstance(source, uuid.UUID) or _names_no_file(source):
+        return submit_batch(model, str(source), column, None, None, version, label_column)
+    return submit_batch_file(
+        Path(source), model, column, None, None, progress, version, label_column
+    )
+
+
+def _names_no_file(source: str | Path) -> bool:
     if isinstance(source, Path) or Path(source).exists():
         return False
     try:

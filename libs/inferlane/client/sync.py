@@ -1,7 +1,6 @@
 """The blocking client, for scripts."""
 
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -397,15 +396,8 @@ class Client:
         """Run `model` over a labelled file (uploaded) or one of your datasets (its id), wait
         for the task, and return it: `task.evaluation` holds accuracy, macro-F1, per-label
         figures and the confusion matrix against `label_column` (None if the task failed)."""
-        options: dict[str, Any] = {
-            "column": column,
-            "version": version,
-            "label_column": label_column,
-        }
-        if isinstance(source, uuid.UUID) or calls.is_dataset_id(source):
-            task = self.submit_batch(model, str(source), **options)
-        else:
-            task = self.submit_batch_file(source, model, progress=progress, **options)
+        call = calls.evaluate(source, model, label_column, version, column, progress)
+        task = self.send(call)
         return self.wait(task.id)
 
     def analyse(self, text: str, *, model: str = "sentiment") -> Task:

@@ -23,7 +23,7 @@ MEDIA_TYPES = {
 # Files change with the code, not per release: the browser revalidates (ETag) every time.
 CACHE = {"Cache-Control": "no-cache"}
 ASSETS = {p.name: p for p in STATIC_DIR.iterdir() if p.suffix in MEDIA_TYPES and p != INDEX}
-SECTIONS = ("signin", "register", "datasets", "tasks", "analyse")
+SECTIONS = ("signin", "register", "datasets", "tasks", "analyse", "shared")
 
 router = APIRouter(include_in_schema=False)
 

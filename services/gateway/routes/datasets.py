@@ -21,6 +21,8 @@ from ..schemas.datasets import (
     Rows,
     Share,
     ShareCreate,
+    ShareLink,
+    ShareList,
     row,
 )
 from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
@@ -271,6 +273,17 @@ async def create_share(
         token=share.token,
         url=str(request.url_for("get_shared_dataset", token=share.token)),
         expires_at=utc(share.expires_at),
+    )
+
+
+@router.get("/{dataset_id:uuid}/shares", responses=problems(401, 403, 404, 422))
+async def list_shares(dataset_id: uuid.UUID, caller: CurrentUser, stub: DatasetsStub) -> ShareList:
+    """The share links of your dataset that still work (not revoked, not expired), to revoke."""
+    reply = await stub.ListShares(
+        pb.ListSharesRequest(dataset_id=str(dataset_id)), timeout=RPC_TIMEOUT
+    )
+    return ShareList(
+        items=[ShareLink(id=uuid.UUID(s.id), expires_at=utc(s.expires_at)) for s in reply.shares]
     )
 
 

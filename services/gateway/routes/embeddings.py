@@ -12,8 +12,6 @@ from inferlane.inference.v1 import inference_types_pb2 as types
 
 from ..deps import CurrentUser, InferenceStub, JsonBody
 from ..schemas.embeddings import (
-    MAX_INPUT_CHARS,
-    MAX_INPUTS,
     EmbeddingsRequest,
     EmbeddingsResponse,
     encode,
@@ -39,11 +37,7 @@ async def create_embeddings(
     """Embed one text or a list of texts (OpenAI's embeddings API). 404: no such model; 422
     (code 01): not an embedding model, more than 64 texts, an empty text or one over 512
     characters, or `dimensions` other than the model's."""
-    texts = body.texts()
-    if not 1 <= len(texts) <= MAX_INPUTS:
-        raise invalid(f"input must hold 1 to {MAX_INPUTS} texts")
-    if any(not t or len(t) > MAX_INPUT_CHARS for t in texts):
-        raise invalid(f"each input must be 1 to {MAX_INPUT_CHARS} characters")
+    texts = body.texts()  # counts and lengths are checked by the schema (422, code 01)
     model = (await stub.GetModel(pb.GetModelRequest(name=body.model), timeout=RPC_TIMEOUT)).model
     if model.kind != types.MODEL_KIND_TEXT_EMBEDDING or len(model.inputs) != 1:
         raise invalid(f"{body.model} is not an embedding model")

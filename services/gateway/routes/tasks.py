@@ -357,7 +357,15 @@ async def get_results(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
-    """Your task's results, ordered by `row_index`: a page of JSON, or a CSV/JSONL file."""
+    """Your task's results, ordered by `row_index`: a page of JSON, or a CSV/JSONL file.
+
+    A page's `row_index` counts from 0; the files number rows from 1 in a `row` column, as the
+    console does. CSV columns: `row`, the input columns as uploaded, `prediction.label`,
+    `prediction.score.<label>`… (`prediction.output` for models that are not classifiers),
+    `error.code`, `error.message`; JSONL nests the same names (`input`, `prediction`, `error`).
+    The prefixes keep the file's own columns, such as a ground-truth `label`, beside the
+    prediction; an input column named like one of them is exported as `input.<name>`.
+    """
     if export is not None:
         return await _export(task_id, export, stub)
     reply = await stub.ListResults(

@@ -74,6 +74,11 @@ class Dataset(BaseModel):
         description="When the dataset is deleted (a deployment's opt-in, DATASETS_TTL_SECONDS);"
         " null: kept until you delete it.",
     )
+    source_encoding: str | None = Field(
+        default=None,
+        description="The encoding the file was converted to UTF-8 from (e.g. `cp1252`, what "
+        "spreadsheets on Windows save as CSV); null when it was UTF-8. Downloads are UTF-8.",
+    )
 
     @classmethod
     def from_pb(cls, dataset: datasets_types_pb2.Dataset) -> "Dataset":
@@ -88,6 +93,7 @@ class Dataset(BaseModel):
             text_column=dataset.text_column or None,
             created_at=utc(dataset.created_at),
             expires_at=optional_utc(dataset, "expires_at"),
+            source_encoding=dataset.source_encoding or None,
         )
 
 
@@ -119,6 +125,17 @@ class Share(BaseModel):
     token: str = Field(description="The credential in the link; shown only now.")
     url: str = Field(description="The public link: GET it without signing in.")
     expires_at: datetime
+
+
+class ShareLink(BaseModel):
+    """A working link of one of your datasets (its token was shown only when it was made)."""
+
+    id: uuid.UUID
+    expires_at: datetime
+
+
+class ShareList(BaseModel):
+    items: list[ShareLink] = Field(description="Links that still work, newest first.")
 
 
 class SharedDataset(BaseModel):

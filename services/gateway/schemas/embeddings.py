@@ -6,7 +6,7 @@ alone: 401 AuthenticationError, 404 NotFoundError, 422 UnprocessableEntityError.
 
 import base64
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -16,11 +16,12 @@ MAX_INPUTS = 64  # as many as one predict call (MAX_PREDICT_ROWS)
 MAX_INPUT_CHARS = 512  # the text models' limit
 
 _WORDS = BertPreTokenizer()
+Text = Annotated[str, Field(min_length=1, max_length=MAX_INPUT_CHARS)]
 
 
 class EmbeddingsRequest(BaseModel):
     model: str = Field(examples=["embedding"], description="An embedding model's name.")
-    input: str | list[str] = Field(
+    input: Text | Annotated[list[Text], Field(min_length=1, max_length=MAX_INPUTS)] = Field(
         description=f"One text, or a list of 1 to {MAX_INPUTS}, each 1 to {MAX_INPUT_CHARS} "
         "characters (token arrays are not accepted).",
         examples=["zipper broke after a week"],

@@ -26,16 +26,23 @@ class TextBackend:
         parameters = json.loads(args["model_config"]).get("parameters", {})
         # A file at the repository root: Triton loads only folders as models.
         shared = parameters.get("shared_encoder", {}).get("string_value")
-        self.runtime, self.model = device.load_text_model(
+        self.runtime, self.model = self.load(
             model_dir / args["model_version"],
-            self.ONNX_OUTPUT,
             args["model_instance_kind"],
             int(args.get("model_instance_device_id") or 0),
-            shared_encoder=model_dir.parent / shared if shared else None,
+            model_dir.parent / shared if shared else None,
         )
         pb_utils.Logger.log_info(
             f"{args['model_name']}: runtime {self.runtime.value}, numpy {np.__version__} "
             f"from {np.__file__}"
+        )
+
+    def load(
+        self, version_dir: Path, instance_kind: str, device_id: int, shared_encoder: Path | None
+    ) -> tuple[device.Runtime, device.TextRuntime]:
+        """The runtime for this instance and the model in it (a version may override this)."""
+        return device.load_text_model(
+            version_dir, self.ONNX_OUTPUT, instance_kind, device_id, shared_encoder
         )
 
     def execute(self, requests: list[Any]) -> list[Any]:

@@ -8,10 +8,11 @@ truncation to the model's max length, padding to the longest text of the batch) 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +179,25 @@ class EmbeddingGraph(nn.Module):
         return nn.functional.normalize(pooled, p=2.0, dim=1)
 
 
-def export_onnx(module: nn.Module, path: Path, output_name: str) -> None:
-    """torch.onnx.export (TorchScript exporter) with dynamic batch and sequence axes."""
+def read_labelled(path: Path, labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Texts and label indices (into `labels`) of a `text,label` CSV."""
+    texts, indices = [], []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            texts.append(row["text"])
+            indices.append(list(labels).index(row["label"]))
+    return texts, np.asarray(indices, dtype=np.int64)
+
+
+def export_onnx(
+    module: nn.Module,
+    path: Path,
+    output_name: str,
+    first_input: str = "input_ids",
+    prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> None:
+    """torch.onnx.export (TorchScript exporter) with dynamic batch and sequence axes. The graph
+    takes `first_input` (token ids, or what `prepare` makes of them) and `attention_mask`."""
     module = module.cpu().eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]], dtype=torch.long)
@@ -188,12 +206,12 @@ def export_onnx(module: nn.Module, path: Path, output_name: str) -> None:
     with torch.no_grad():
         torch.onnx.export(
             module,
-            (ids, mask),
+            (prepare(ids) if prepare else ids, mask),
             str(path),
-            input_names=["input_ids", "attention_mask"],
+            input_names=[first_input, "attention_mask"],
             output_names=[output_name],
             dynamic_axes={
-                "input_ids": dynamic,
+                first_input: dynamic,
                 "attention_mask": dynamic,
                 output_name: {0: "batch"},
             },

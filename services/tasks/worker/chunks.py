@@ -42,6 +42,7 @@ from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
+from services.tasks.worker.coalesce import SingleRows
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +101,8 @@ class ChunkRunner:
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._predict_rows = predict_rows
+        # Concurrent single tasks of one owner share Predict calls (coalesce.py).
+        self._singles = SingleRows(peers.predict, predict_rows)
         # Batch chunks run a few at a time, so a task's chunks finish one after another
         # (steady progress) and single tasks, which skip this, are not stuck behind them.
         self._batch_slots = asyncio.Semaphore(batch_chunks)
@@ -135,9 +138,11 @@ class ChunkRunner:
 
     async def _process(self, task: Task, chunk: Chunk, delivery: Delivery) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
-        # short, so it starts in the transaction that finishes it (one commit less). A batch
-        # chunk's start is in the audit trail before its work: a crash then shows there.
+        # short, so it starts in the transaction that finishes it (one commit less), stamped
+        # with when this worker took it up (the database's now() there would be the end). A
+        # batch chunk's start is in the audit trail before its work: a crash then shows there.
         starting = task.status is not Status.RUNNING
+        picked_up = self._clock()
         about = _chunk_details(chunk, delivery.attempt)
         if task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
@@ -149,7 +154,7 @@ class ChunkRunner:
         results = await self._results(task, chunk, delivery.predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
-                await repository.transition(conn, [task.id], Status.RUNNING)
+                await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
             counted = await repository.complete_chunk(
                 conn,
                 chunk,
@@ -265,6 +270,9 @@ class ChunkRunner:
         fail with code 03: retrying cannot bring it back."""
         model, version = task.model, task.version
         try:
+            if task.type is TaskType.SINGLE and len(feeds) == 1:
+                owner = str(task.owner_id)
+                return [await self._singles.predict(owner, model, feeds[0], metadata, version)]
             return list(await self._peers.predict(model, feeds, metadata, version))
         except grpc.aio.AioRpcError as exc:
             if version and exc.code() in _VERSION_GONE:

@@ -26,7 +26,9 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
             "TASKS_WORKER_SERVICE_KEY is not set: the worker needs a service account's API key"
             " (auth's AUTH_SERVICE_ACCOUNTS) to read datasets for task owners"
         )
-    engine = make_engine(settings.database_url, pool_size=settings.concurrency + 2)
+    # A chunk holds a connection only to read and to store, not while the model runs: many
+    # single tasks in flight share a few connections.
+    engine = make_engine(settings.database_url, pool_size=min(settings.concurrency, 32) + 2)
     nats = NatsConnection(settings.nats_url, name="tasks-worker")
     nats.start()
     auth, datasets, inference = (

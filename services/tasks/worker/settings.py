@@ -25,10 +25,10 @@ class WorkerSettings(ServiceSettings):
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )
     concurrency: int = Field(
-        32,
+        256,
         gt=0,
         description="Work messages one worker process takes at once. Many single tasks in "
-        "flight let Triton's dynamic batcher merge them.",
+        "flight let Triton's dynamic batcher merge them (up to its batch of 256).",
     )
     batch_chunks: int = Field(
         4,

@@ -1,7 +1,7 @@
 """Opt-in dataset expiry: when the janitor deletes a dataset (DATASETS_TTL_SECONDS).
 
 Revision ID: 0006
-Revises: 0004 (0005 on a branch that adds it; merge then sets down_revision "0005")
+Revises: 0005
 Create Date: 2026-12-05
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -9,23 +9,27 @@ export class ApiError extends Error {
     super(describe(problem, retryAfter));
     this.status = status;
     this.code = problem.code ?? null;
-    this.title = problem.title || (status ? `Error ${status}` : "Network error");
+    // The message leads: an HTTP phrase ("Unprocessable Entity") tells a person nothing, so
+    // only errors the console words itself (network, not found) carry a title.
+    this.title = status ? null : problem.title;
+    this.httpTitle = problem.title || (status ? `Error ${status}` : "Network error");
     this.requestId = problem.request_id ?? null;
   }
 }
 
 function describe(problem, retryAfter) {
-  let text = problem.detail || problem.title || "The request failed.";
-  if (Array.isArray(problem.errors) && problem.errors.length) {
-    const fields = problem.errors.map((e) => {
-      const where = (e.loc ?? []).filter((part) => part !== "body" && part !== "query");
-      return where.length ? `${where.join(".")}: ${e.msg}` : e.msg;
-    });
-    text = `${text} ${fields.join("; ")}`;
-  }
+  let text = sentence(problem.detail || problem.title || "The request failed.");
   if (retryAfter) text += ` Try again in ${retryAfter} s.`;
   if (problem.status >= 500 && problem.request_id) text += ` (request id ${problem.request_id})`;
   return text;
+}
+
+/** "invalid email or password" → "Invalid email or password." */
+function sentence(text) {
+  const trimmed = String(text).trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 }
 
 function csrfToken() {

@@ -2,6 +2,7 @@
 
 import { ApiError, signOut } from "./api.js";
 import { registerView, signInView } from "./auth.js";
+import { sharedView } from "./shared.js";
 import { analyseView } from "./analyse.js";
 import { datasetView, datasetsView } from "./datasets.js";
 import { h, replace } from "./dom.js";
@@ -19,6 +20,7 @@ const ROUTES = [
   { path: /^\/tasks\/new$/, view: newTaskView },
   { path: /^\/tasks\/([^/]+)$/, view: taskView },
   { path: /^\/analyse$/, view: analyseView },
+  { path: /^\/shared\/([^/]+)$/, view: sharedView, open: true }, // signed in or not
 ];
 const HOME = "/datasets";
 
@@ -49,7 +51,7 @@ async function render(moved = false) {
   cleanup = null;
   const { pathname, search } = window.location;
   const route = ROUTES.find((r) => r.path.test(pathname));
-  if (route && !route.public && !session.user) {
+  if (route && !route.public && !route.open && !session.user) {
     const next = pathname === "/" ? "" : `?next=${encodeURIComponent(pathname + search)}`;
     return navigate(`/signin${next}`, { replace: true });
   }
@@ -108,7 +110,7 @@ async function boot() {
     await signedIn();
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) {
-      replace(main, h("div", { class: "error", role: "alert" }, h("strong", {}, error.title), " ", error.message));
+      replace(main, h("div", { class: "error", role: "alert" }, error.title ? [h("strong", {}, error.title), " "] : null, error.message));
       return;
     }
   }

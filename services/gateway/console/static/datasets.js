@@ -2,6 +2,7 @@
 
 import { api, upload } from "./api.js";
 import { busy, bytes, errorBox, field, h, replace, when } from "./dom.js";
+import { previewTable } from "./preview.js";
 import { flash, navigate } from "./shell.js";
 
 const PAGE = 20;
@@ -118,9 +119,45 @@ export async function datasetsView(root) {
   }
 }
 
+/** The dataset's working links, each with Revoke; refreshed after a link is made. */
+function shareList(dataset, error) {
+  const list = h("div", { class: "share-list" });
+  const base = `/datasets/${dataset.id}/shares`;
+  list.refresh = async () => {
+    let links;
+    try {
+      links = (await api(base)).items;
+    } catch (problem) {
+      error.show(problem);
+      return;
+    }
+    if (!links.length) {
+      replace(list, h("p", { class: "empty" }, "No working share links."));
+      return;
+    }
+    replace(list, h("ul", { class: "links", "aria-label": "Working share links" }, links.map((link) => {
+      const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
+      revoke.addEventListener("click", async () => {
+        error.clear();
+        try {
+          await busy(revoke, () => api(`${base}/${link.id}`, { method: "DELETE" }), "Revoking…");
+          flash("Link revoked: it no longer opens the dataset.");
+          await list.refresh();
+        } catch (problem) {
+          error.show(problem);
+        }
+      });
+      return h("li", { class: "row" }, h("span", {}, `Link expiring ${when(link.expires_at)}`), revoke);
+    })));
+  };
+  list.refresh();
+  return list;
+}
+
 function sharePanel(dataset) {
   const panel = h("div", { class: "share", "aria-live": "polite" });
   const error = errorBox();
+  const links = shareList(dataset, error);
   const button = h("button", { type: "button" }, "Create share link");
   button.addEventListener("click", async () => {
     error.clear();
@@ -140,11 +177,13 @@ function sharePanel(dataset) {
       });
       replace(panel, field(`Read-only link, no sign-in needed; expires ${when(share.expires_at)}`, url),
         h("div", { class: "row" }, copy, copied));
+      button.textContent = "Create another link";
+      await links.refresh();
     } catch (problem) {
       error.show(problem);
     }
   });
-  return h("div", {}, h("div", { class: "row" }, button), error, panel);
+  return h("div", {}, h("div", { class: "row" }, button), error, panel, h("h3", {}, "Working links"), links);
 }
 
 function deleteControl(dataset) {
@@ -172,17 +211,6 @@ function deleteControl(dataset) {
   });
   area.append(ask);
   return h("div", {}, area, error);
-}
-
-function previewTable(dataset) {
-  if (!dataset.preview.length) return h("p", { class: "empty" }, "The dataset has no rows.");
-  const names = dataset.columns.map((c) => c.name);
-  return h("div", { class: "table-wrap" }, h("table", { class: "preview" },
-    h("caption", {}, `First ${dataset.preview.length} of ${dataset.rows.toLocaleString()} rows`),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "#"), names.map((n) => h("th", { scope: "col" }, n)))),
-    h("tbody", {}, dataset.preview.map((r, i) =>
-      h("tr", {}, h("td", { class: "num" }, i + 1), names.map((n) => h("td", {}, r[n] === null || r[n] === undefined ? "" : String(r[n])))))),
-  ));
 }
 
 export async function datasetView(root, { params: [id] }) {

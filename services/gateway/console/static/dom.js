@@ -85,7 +85,8 @@ export function field(labelText, control, hint) {
 export function errorBox() {
   const box = h("div", { class: "error", role: "alert", hidden: true });
   box.show = (error) => {
-    replace(box, h("strong", {}, error.title ?? "Something went wrong"), " ", error.message);
+    // The human sentence first; a title only where the console wrote one itself.
+    replace(box, error.title ? [h("strong", {}, error.title), " "] : null, error.message);
     box.hidden = false;
   };
   box.clear = () => {

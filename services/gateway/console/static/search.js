@@ -7,7 +7,7 @@ const MAX_CHARS = 512;
 
 function hitRow(hit) {
   return h("tr", {},
-    h("td", { class: "num" }, hit.row_index),
+    h("td", { class: "num" }, hit.row_index + 1), // rows are numbered from 1 on every page
     h("td", { class: "num similarity" }, hit.similarity.toFixed(3)),
     h("td", { class: "text" }, hit.text));
 }

@@ -31,7 +31,7 @@ function resultRow(r) {
     const text = JSON.stringify(r.output);
     outcome = [h("td", {}, "—"), h("td", { class: "scores" }, text.length > 120 ? `${text.slice(0, 120)}…` : text)];
   }
-  return h("tr", {}, h("td", { class: "num" }, r.row_index), h("td", { class: "text" }, inputText(r.input)), outcome);
+  return h("tr", {}, h("td", { class: "num" }, r.row_index + 1), h("td", { class: "text" }, inputText(r.input)), outcome);
 }
 
 /** Results a page at a time; the cursors seen so far make "Previous" possible. */
@@ -99,13 +99,26 @@ export async function taskView(root, { params: [id] }) {
   const cancel = h("button", { type: "button", class: "danger" }, "Cancel task");
   const outcome = h("div");
   const facts = h("dl", { class: "facts" });
-  cancel.addEventListener("click", async () => {
+  const cancelArea = h("div", { class: "row" }, cancel);
+  // Cancelling cannot be undone: one more click, as for deleting a dataset.
+  cancel.addEventListener("click", () => {
     cancelError.clear();
-    try {
-      update(await busy(cancel, () => api(`/tasks/${task.id}/cancel`, { method: "POST" }), "Cancelling…"));
-    } catch (problem) {
-      cancelError.show(problem);
-    }
+    const yes = h("button", { type: "button", class: "danger" }, "Yes, cancel it");
+    const no = h("button", { type: "button" }, "Keep it running");
+    yes.addEventListener("click", async () => {
+      try {
+        update(await busy(yes, () => api(`/tasks/${task.id}/cancel`, { method: "POST" }), "Cancelling…"));
+        replace(cancelArea, cancel);
+      } catch (problem) {
+        cancelError.show(problem);
+      }
+    });
+    no.addEventListener("click", () => {
+      replace(cancelArea, cancel);
+      cancel.focus();
+    });
+    replace(cancelArea, h("span", {}, "Cancel this task? Rows not yet done will not be run."), yes, no);
+    no.focus();
   });
 
   function showProgress(progress) {
@@ -137,7 +150,7 @@ export async function taskView(root, { params: [id] }) {
       task.expires_at ? [h("dt", {}, "Results kept until"), h("dd", { id: "task-expires" }, when(task.expires_at))] : null);
     showProgress(task.progress);
     const finished = FINISHED.has(task.status);
-    cancel.hidden = finished;
+    cancelArea.hidden = finished;
     if (finished && !shownOutcome) {
       shownOutcome = true;
       showOutcome();
@@ -149,19 +162,24 @@ export async function taskView(root, { params: [id] }) {
     if (task.status === "error" && task.error) {
       parts.push(h("div", { class: "error", role: "alert" }, h("strong", {}, `Failed (code ${task.error.code}).`), " ", task.error.message));
     }
-    if (task.status === "cancelled") parts.push(h("p", { class: "notice" }, "This task was cancelled; rows done before that are kept."));
+    const done = task.progress.done;
+    if (task.status === "cancelled") {
+      parts.push(h("p", { class: "notice" }, done > 0
+        ? `This task was cancelled after ${done.toLocaleString()} of ${task.progress.total.toLocaleString()} rows; their results are kept below.`
+        : "This task was cancelled before any row was done, so it has no results."));
+    }
     if (task.summary && task.type === "single") {
       parts.push(h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Result"),
         h("p", { class: "verdict" }, "Label: ", h("span", { class: `label label-${task.summary.label}` }, task.summary.label ?? "—")),
         Object.keys(task.summary.scores ?? {}).length ? scoreChart(task.summary.scores) : null));
-    } else if (task.summary && Object.keys(task.summary.counts ?? {}).length) {
+    } else if (task.summary && Object.values(task.summary.counts ?? {}).some((n) => n > 0)) {
       parts.push(h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Labels"),
         labelChart(task.summary),
         task.summary.failed ? h("p", { class: "hint" }, `${task.summary.failed.toLocaleString()} rows failed.`) : null));
     }
     if (task.summary?.evaluation) parts.push(evaluationView(task.summary.evaluation));
     if (searchable(task)) parts.push(searchBox(task));
-    if (task.status !== "error" || task.progress.done > 0) {
+    if (done > 0) { // nothing to export or page through otherwise
       parts.push(h("section", { "aria-labelledby": "downloads-title" }, h("h2", { id: "downloads-title" }, "Export"), downloads(task)));
       parts.push(resultsTable(task));
     }
@@ -175,7 +193,7 @@ export async function taskView(root, { params: [id] }) {
     status,
     facts,
     h("section", { class: "card", "aria-labelledby": "progress-title" },
-      h("h2", { id: "progress-title" }, "Progress"), bar, barText, h("div", { class: "row" }, cancel), cancelError),
+      h("h2", { id: "progress-title" }, "Progress"), bar, barText, cancelArea, cancelError),
     outcome);
   update(task);
   return FINISHED.has(task.status) ? null : follow(task.id, update, showProgress);

@@ -20,6 +20,7 @@ function taskRow(t) {
     h("th", { scope: "row" }, h("a", { href: `/tasks/${t.id}`, "data-spa": true }, `Task ${t.id.slice(0, 8)}`)),
     h("td", {}, t.type),
     h("td", {}, t.model),
+    h("td", {}, t.version ?? "—"),
     h("td", {}, badge(t.status)),
     h("td", { class: "num" }, progressText(t.progress)),
     h("td", {}, when(t.created_at)),
@@ -47,7 +48,7 @@ export async function tasksView(root, { query }) {
       }
       tbody = h("tbody");
       replace(list, h("div", { class: "table-wrap" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["Task", "Type", "Model", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Task", "Type", "Model", "Version", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
         tbody)));
     }
     tbody.append(...page.items.map(taskRow));
@@ -79,6 +80,21 @@ export async function tasksView(root, { query }) {
   await show();
 }
 
+/** The model's versions, newest first, each with its card's macro-F1; "" is the default. */
+function versionOptions(select, model) {
+  const versions = model ? model.versions ?? [] : [];
+  replace(select,
+    h("option", { value: "" }, model ? `newest ready (${model.version})` : "newest ready"),
+    versions.map((v) => h("option", { value: v.version },
+      `${v.version}${v.card ? ` (macro-F1 ${v.card.macro_f1.toFixed(3)})` : ""}${v.ready ? "" : " not ready"}`)));
+}
+
+/** "" (no evaluation) or one of the dataset's columns holding expected labels. */
+function labelOptions(select, dataset) {
+  replace(select, h("option", { value: "" }, "none: no evaluation"),
+    (dataset ? dataset.columns : []).map((c) => h("option", { value: c.name }, c.name)));
+}
+
 function columnOptions(select, dataset) {
   const columns = dataset ? dataset.columns : [];
   replace(select, columns.map((c) =>
@@ -108,16 +124,27 @@ export async function newTaskView(root, { query }) {
     h("option", { value: d.id, selected: d.id === wanted }, `${d.name} (${d.rows.toLocaleString()} rows)`)));
   const column = h("select", { name: "column" });
   const limit = h("input", { type: "number", name: "limit", min: 1, step: 1, inputmode: "numeric", placeholder: "all rows" });
+  const version = h("select", { name: "version" });
+  const labels = h("select", { name: "label_column" });
   const byId = (id) => datasets.items.find((d) => d.id === id);
+  const modelNamed = (name) => models.items.find((m) => m.name === name);
   columnOptions(column, byId(dataset.value));
-  dataset.addEventListener("change", () => columnOptions(column, byId(dataset.value)));
+  versionOptions(version, modelNamed(model.value));
+  labelOptions(labels, byId(dataset.value));
+  dataset.addEventListener("change", () => {
+    columnOptions(column, byId(dataset.value));
+    labelOptions(labels, byId(dataset.value));
+  });
+  model.addEventListener("change", () => versionOptions(version, modelNamed(model.value)));
   const error = errorBox();
   const button = h("button", { type: "submit", class: "primary" }, "Start task");
   let key = idempotencyKey();
   const form = h("form", { class: "card" },
     field("Model", model),
+    field("Version", version, "The task keeps the version it starts with."),
     field("Dataset", dataset),
     field("Column to read", column, "The detected text column is chosen for you."),
+    field("Label column (optional)", labels, "Expected labels: the task then scores the model (accuracy, F1, confusion matrix)."),
     field("Sample size (optional)", limit, "Only the first N rows; leave empty for every row."),
     error,
     button);
@@ -126,6 +153,8 @@ export async function newTaskView(root, { query }) {
     error.clear();
     const body = { type: "batch", model: model.value, dataset_id: dataset.value, column: column.value || null };
     if (limit.value) body.limit = Number(limit.value);
+    if (version.value) body.version = version.value;
+    if (labels.value) body.label_column = labels.value;
     try {
       const task = await busy(button, () => api("/tasks", { method: "POST", json: body, headers: key }), "Starting…");
       navigate(`/tasks/${task.id}`);

@@ -1,7 +1,7 @@
 """One pgvector embedding per row of an embedding batch task, for similar-row search.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-05
 """
 
