@@ -20,6 +20,7 @@ class Dataset:
     preview: list[dict[str, Any]]
     blob_key: str
     created_at: datetime
+    expires_at: datetime | None = None  # then the janitor deletes it; None: kept
     source_encoding: str | None = None  # set when the upload was converted to UTF-8
 
     @property

@@ -1,5 +1,7 @@
 """Wiring of the datasets process: database, blob store, events, servicer, health."""
 
+from datetime import timedelta
+
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
 from inferlane.common.auth.remote import interceptor, remote_keys
@@ -10,6 +12,7 @@ from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.common.migrations import schema_check
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from services.datasets.blobstore import LocalBlobStore
+from services.datasets.expiry import DatasetJanitor
 from services.datasets.leases import LeaseConsumer
 from services.datasets.service import DatasetsService
 from services.datasets.servicer import PUBLIC_METHODS, SERVICE_NAME, DatasetsServicer
@@ -48,6 +51,14 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
         limits=settings.limits(),
         clock=clock,
         on_event=events.notify,
+        ttl=timedelta(seconds=settings.ttl_seconds) if settings.ttl_seconds else None,
+    )
+    janitor = DatasetJanitor(
+        engine,
+        store,
+        interval_seconds=settings.janitor_interval_seconds,
+        batch=settings.janitor_batch,
+        clock=clock,
     )
     return GrpcProcess(
         name="datasets",
@@ -64,6 +75,6 @@ async def build(settings: DatasetsSettings, clock: Clock = utc_now) -> GrpcProce
             "schema": schema_check(engine, "datasets"),
         },
         auth=interceptor(keys, PUBLIC_METHODS),
-        background=[events.run, lease_consumer.run],
-        on_stop=[events.close, lease_consumer.close, keys.close, engine.dispose],
+        background=[events.run, lease_consumer.run, janitor.run],
+        on_stop=[janitor.close, events.close, lease_consumer.close, keys.close, engine.dispose],
     )

@@ -12,10 +12,10 @@ from services.datasets.domain import Dataset
 from services.datasets.tables import datasets, shares
 
 # Every column but the row index, which only reads need (and only one checkpoint of it).
-_DATASET = [column for column in datasets.c if column.key != "row_offsets"]
+COLUMNS = [column for column in datasets.c if column.key != "row_offsets"]
 
 
-def _dataset(row: Any) -> Dataset:
+def dataset_of(row: Any) -> Dataset:
     return Dataset(
         row.id,
         row.owner_id,
@@ -29,21 +29,22 @@ def _dataset(row: Any) -> Dataset:
         row.preview,
         row.blob_key,
         row.created_at,
+        row.expires_at,
         row.source_encoding,
     )
 
 
 async def insert_dataset(conn: AsyncConnection, values: dict[str, Any]) -> Dataset:
-    row = (await conn.execute(insert(datasets).values(**values).returning(*_DATASET))).one()
-    return _dataset(row)
+    row = (await conn.execute(insert(datasets).values(**values).returning(*COLUMNS))).one()
+    return dataset_of(row)
 
 
 async def get_owned(
     conn: AsyncConnection, owner_id: uuid.UUID, dataset_id: uuid.UUID
 ) -> Dataset | None:
-    stmt = select(*_DATASET).where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
+    stmt = select(*COLUMNS).where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
     row = (await conn.execute(stmt)).first()
-    return _dataset(row) if row else None
+    return dataset_of(row) if row else None
 
 
 async def list_owned(
@@ -51,12 +52,12 @@ async def list_owned(
 ) -> list[Dataset]:
     after = after_cursor(datasets.c.created_at, datasets.c.id, cursor)
     stmt = (
-        select(*_DATASET)
+        select(*COLUMNS)
         .where(datasets.c.owner_id == owner_id, after)
         .order_by(datasets.c.created_at.desc(), datasets.c.id.desc())
         .limit(limit)
     )
-    return [_dataset(r) for r in await conn.execute(stmt)]
+    return [dataset_of(r) for r in await conn.execute(stmt)]
 
 
 async def delete_owned(
@@ -65,10 +66,10 @@ async def delete_owned(
     stmt = (
         delete(datasets)
         .where(datasets.c.id == dataset_id, datasets.c.owner_id == owner_id)
-        .returning(*_DATASET)
+        .returning(*COLUMNS)
     )
     row = (await conn.execute(stmt)).first()
-    return _dataset(row) if row else None
+    return dataset_of(row) if row else None
 
 
 # Checkpoint k is row k * every, so the one that serves `start` is picked in SQL: a read fetches
@@ -151,9 +152,9 @@ async def working_shares(
 
 async def find_share(conn: AsyncConnection, token_sha256: str) -> tuple[Any, Dataset] | None:
     stmt = (
-        select(shares.c.expires_at, shares.c.revoked_at, *_DATASET)
+        select(shares.c.expires_at, shares.c.revoked_at, *COLUMNS)
         .join(datasets, datasets.c.id == shares.c.dataset_id)
         .where(shares.c.token_sha256 == token_sha256)
     )
     row = (await conn.execute(stmt)).first()
-    return (row, _dataset(row)) if row else None
+    return (row, dataset_of(row)) if row else None

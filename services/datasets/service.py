@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,7 +47,9 @@ class DatasetsService:
         limits: Limits = DEFAULT_LIMITS,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
+        ttl: timedelta | None = None,
     ) -> None:
+        self._ttl = ttl  # None: datasets are kept until deleted
         self._engine = engine
         self._store = store
         self._max_upload_bytes = max_upload_bytes
@@ -83,6 +85,7 @@ class DatasetsService:
             "preview": _jsonable(found.preview),
             "blob_key": key,
             "row_offsets": found.row_index.to_json() if found.row_index is not None else None,
+            "expires_at": self._clock() + self._ttl if self._ttl else None,
             "source_encoding": source_encoding,
         }
         try:
@@ -179,11 +182,7 @@ class DatasetsService:
             dataset = await repository.delete_owned(conn, owner_id, key)
             if dataset is None:
                 raise NotFound("no such dataset")
-            event = events_pb2.DatasetDeleted(
-                event_id=str(uuid.uuid4()), owner_id=str(owner_id), dataset_id=str(dataset.id)
-            )
-            event.occurred_at.FromDatetime(self._clock())
-            await enqueue(conn, outbox, DATASET_DELETED, event.SerializeToString())
+            await enqueue_deleted(conn, dataset, self._clock())
         self._store.delete(
             dataset.blob_key
         )  # after the commit: a crash leaves an orphan, not a hole
@@ -277,3 +276,12 @@ def _jsonable(value: Any) -> Any:
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+async def enqueue_deleted(conn: Any, dataset: Dataset, now: datetime) -> None:
+    """The dataset-deleted event, in the transaction that deleted it."""
+    event = events_pb2.DatasetDeleted(
+        event_id=str(uuid.uuid4()), owner_id=str(dataset.owner_id), dataset_id=str(dataset.id)
+    )
+    event.occurred_at.FromDatetime(now)
+    await enqueue(conn, outbox, DATASET_DELETED, event.SerializeToString())

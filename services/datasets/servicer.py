@@ -52,6 +52,8 @@ def dataset_pb(dataset: Dataset) -> datasets_types_pb2.Dataset:
         source_encoding=dataset.source_encoding or "",
     )
     message.created_at.FromDatetime(dataset.created_at)
+    if dataset.expires_at is not None:
+        message.expires_at.FromDatetime(dataset.expires_at)
     return message
 
 

@@ -44,6 +44,19 @@ class DatasetsSettings(ServiceSettings):
         description="Largest single value (a CSV cell, a JSON string).",
     )
 
+    ttl_seconds: int | None = Field(
+        None,
+        gt=0,
+        description="Opt-in expiry: seconds after upload a dataset is deleted (unless a "
+        "running task reads it then: it goes once the task ends). Unset: kept until deleted.",
+    )
+    janitor_interval_seconds: float = Field(
+        60.0, gt=0, description="Pause between two sweeps of the dataset expiry janitor."
+    )
+    janitor_batch: int = Field(
+        50, gt=0, description="Datasets the expiry janitor deletes per transaction."
+    )
+
     def limits(self) -> Limits:
         return Limits(
             max_nesting_depth=self.max_nesting_depth,

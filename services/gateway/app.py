@@ -31,6 +31,7 @@ from .routes import (
     models,
     search,
     shared,
+    task_audit,
     tasks,
     well_known,
 )
@@ -78,6 +79,7 @@ api_router.include_router(shared.router)
 api_router.include_router(models.router)
 api_router.include_router(tasks.router)
 api_router.include_router(search.router)
+api_router.include_router(task_audit.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:

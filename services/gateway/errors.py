@@ -62,6 +62,7 @@ _GRPC_TO_HTTP = {
 UNAVAILABLE_RETRY = 5
 # FAILED_PRECONDITION with this domain code: it existed but is no longer available (410).
 GONE = "gone"
+EXPIRED = "expired"  # a task whose results the retention janitor deleted
 
 
 class ProblemResponse(JSONResponse):
@@ -117,7 +118,10 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
     code = exc.code()
     status = _GRPC_TO_HTTP.get(code, 500)
     trailers = _trailers(exc)
-    if code == grpc.StatusCode.FAILED_PRECONDITION and trailers.get(DOMAIN_CODE_KEY) == GONE:
+    if code == grpc.StatusCode.FAILED_PRECONDITION and trailers.get(DOMAIN_CODE_KEY) in (
+        GONE,
+        EXPIRED,
+    ):
         status = 410
     headers: dict[str, str] = {}
     if status == 401:

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inferlane.common import request_id
 from inferlane.common.auth import principal
+from inferlane.common.grpc.client import bind_client
 
 from . import errors
 from .metrics import DURATION, REQUESTS, UNMATCHED
@@ -69,6 +70,9 @@ class RequestContextMiddleware:
         structlog.contextvars.clear_contextvars()  # nothing from an earlier request on this task
         principal.bind(None)  # the auth dependency binds this request's caller, if any
         request_id.bind(rid)
+        # Printable ASCII only: it travels as gRPC metadata, which takes nothing else.
+        agent = Headers(scope=scope).get("user-agent", "")
+        bind_client("".join(c for c in agent if " " <= c <= "~") or None)
         start = time.perf_counter()
         status = 500  # if the app dies before answering, the server sends a 500
 

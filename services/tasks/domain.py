@@ -92,6 +92,14 @@ class Task:
     finished_at: datetime | None = None
     version: str | None = None  # the model version it runs; None on tasks from before versions
     label_column: str | None = None  # set on a batch task that evaluates the model
+    id_column: str | None = None  # the caller's own row ids, carried into every result
+    expires_at: datetime | None = None  # its results go then; None: kept (older tasks)
+    expired_at: datetime | None = None  # set once they went: reading them is 410 `expired`
+
+    @property
+    def reads_records(self) -> bool:
+        """Whether its worker reads whole records (more than the one input column)."""
+        return bool(self.label_column or self.id_column)
 
     @property
     def is_terminal(self) -> bool:
@@ -108,6 +116,7 @@ class Result:
     error_code: str | None = None
     error_message: str | None = None
     expected_label: str | None = None  # from the task's label column, when it has one
+    custom_id: str | None = None  # from the task's id column, when it has one
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,9 @@ def defuse(value: Any) -> Any:
 
 
 ROW, ERROR_CODE, ERROR_MESSAGE = "row", "error.code", "error.message"
-EXPECTED_LABEL, MODEL_VERSION = "expected_label", "model_version"
+EXPECTED_LABEL, MODEL_VERSION, CUSTOM_ID = "expected_label", "model_version", "custom_id"
 # Names, and the prefixes of names, we write.
-_OURS = (ROW, "prediction", "error", "input", EXPECTED_LABEL, MODEL_VERSION)
+_OURS = (ROW, "prediction", "error", "input", EXPECTED_LABEL, MODEL_VERSION, CUSTOM_ID)
 
 
 def csv_header(task: Task) -> list[str]:
@@ -52,7 +52,8 @@ def csv_header(task: Task) -> list[str]:
         outputs = ["prediction.output"]
     inputs = [_input_header(c) for c in task.input_columns]
     expected = [EXPECTED_LABEL] if task.label_column else []
-    return [ROW, *inputs, *outputs, *expected, MODEL_VERSION, ERROR_CODE, ERROR_MESSAGE]
+    ids = [CUSTOM_ID] if task.id_column else []
+    return [ROW, *ids, *inputs, *outputs, *expected, MODEL_VERSION, ERROR_CODE, ERROR_MESSAGE]
 
 
 def _input_header(column: str) -> str:
@@ -68,8 +69,10 @@ def csv_row(task: Task, result: Result) -> list[Any]:
     else:
         outputs = [orjson.dumps(result.raw).decode() if result.raw is not None else ""]
     expected = [defuse(result.expected_label or "")] if task.label_column else []
+    ids = [defuse(result.custom_id or "")] if task.id_column else []
     return [
         result.row_index + 1,
+        *ids,
         *inputs,
         *outputs,
         *expected,
@@ -80,6 +83,8 @@ def csv_row(task: Task, result: Result) -> list[Any]:
 
 
 def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
+    if task.id_column:
+        return batch_record(task, result)
     record: dict[str, Any] = {
         ROW: result.row_index + 1,
         "input": result.input,
@@ -94,6 +99,30 @@ def jsonl_record(task: Task, result: Result) -> dict[str, Any]:
     else:
         record["prediction"] = {"output": result.raw}
     return record
+
+
+def batch_record(task: Task, result: Result) -> dict[str, Any]:
+    """The common batch output line (OpenAI Batch's shape): `custom_id` and the response, or
+    the error, so files made for other batch APIs join back the same way."""
+    if result.error_code is not None:
+        response = None
+        error = {"code": result.error_code, "message": result.error_message}
+    else:
+        body: dict[str, Any] = {"model": task.model, MODEL_VERSION: task.version}
+        if result.label is not None:
+            body["prediction"] = {"label": result.label, "score": result.scores or {}}
+        else:
+            body["prediction"] = {"output": result.raw}
+        if task.label_column:
+            body[EXPECTED_LABEL] = result.expected_label
+        response, error = {"status_code": 200, "body": body}, None
+    return {
+        "id": f"{task.id}-{result.row_index}",
+        CUSTOM_ID: result.custom_id,
+        ROW: result.row_index + 1,
+        "response": response,
+        "error": error,
+    }
 
 
 def check_format(fmt: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common.outbox import enqueue
-from services.tasks import messages, repository
+from services.tasks import audit, messages, repository
 from services.tasks.domain import Result, Status, Task, TaskType
 from services.tasks.tables import outbox
 
@@ -20,7 +20,8 @@ from services.tasks.tables import outbox
 async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) -> None:
     """Relay hook: the tasks whose work just reached the queue are queued now."""
     task_ids = {uuid.UUID(h[messages.TASK_HEADER]) for h in published if messages.TASK_HEADER in h}
-    await repository.transition(conn, sorted(task_ids), Status.QUEUED)
+    moved = await repository.transition(conn, sorted(task_ids), Status.QUEUED)
+    await audit.record(conn, [t.id for t in moved], audit.QUEUED)
 
 
 async def finish(
@@ -33,6 +34,8 @@ async def finish(
     if not moved:
         return None
     await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved[0], now))
+    p = moved[0].progress
+    await audit.record(conn, task.id, audit.READY, done=p.done, failed=p.failed)
     return moved[0]
 
 
@@ -45,14 +48,18 @@ async def fail(
     if not moved:
         return None
     await enqueue(conn, outbox, messages.FAILED, messages.failed(moved[0], code, reason, now))
+    await audit.record(conn, task.id, audit.FAILED, code=code, reason=reason)
     return moved[0]
 
 
-async def cancel(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
+async def cancel(
+    conn: AsyncConnection, task: Task, now: datetime, who: audit.Who = audit.NOBODY
+) -> Task | None:
     moved = await repository.transition(conn, [task.id], Status.CANCELLED)
     if not moved:
         return None
     await enqueue(conn, outbox, messages.CANCELLED, messages.cancelled(moved[0], now))
+    await audit.record(conn, task.id, audit.CANCELLED, who)
     return moved[0]
 
 

@@ -11,6 +11,7 @@ from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from services.tasks import lifecycle
 from services.tasks.metrics import GaugeSampler
 from services.tasks.peers import Peers
+from services.tasks.retention import Janitor
 from services.tasks.search import TaskSearch
 from services.tasks.service import Limits, TasksService
 from services.tasks.servicer import SERVICE_NAME, TasksServicer
@@ -64,8 +65,14 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             max_active_per_user=settings.max_active_per_user,
             create_rate_per_second=settings.create_rate_per_second,
             create_burst=settings.create_burst,
+            ttl_seconds=settings.ttl_seconds,
+            max_ttl_seconds=settings.max_ttl_seconds,
         ),
         on_event=events.notify,
+    )
+
+    janitor = Janitor(
+        engine, interval_seconds=settings.janitor_interval_seconds, batch=settings.janitor_batch
     )
 
     async def close_channels() -> None:
@@ -88,8 +95,9 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         auth=interceptor(keys),
-        background=[events.run, gauges.run],
+        background=[events.run, gauges.run, janitor.run],
         on_stop=[
+            janitor.close,
             events.close,
             gauges.close,
             close_channels,

@@ -60,6 +60,9 @@ def _task(row: Any) -> Task:
         finished_at=row.finished_at,
         version=row.version,
         label_column=row.label_column,
+        id_column=row.id_column,
+        expires_at=row.expires_at,
+        expired_at=row.expired_at,
     )
 
 
@@ -73,6 +76,7 @@ def _result(row: Any) -> Result:
         row.error_code,
         row.error_message,
         row.expected_label,
+        row.custom_id,
     )
 
 
@@ -232,6 +236,7 @@ async def complete_chunk(
                 "error_code": r.error_code,
                 "error_message": r.error_message,
                 "expected_label": r.expected_label,
+                "custom_id": r.custom_id,
             }
             for r in results
         ]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.errors import Conflict, InvalidInput, NotFound
-from services.tasks import repository, vectors
+from services.tasks import repository, retention, vectors
 from services.tasks.domain import Status, Task, TaskType
 from services.tasks.models import EMBEDDING, row_problem
 from services.tasks.peers import Peers
@@ -74,6 +74,7 @@ class TaskSearch:
             task = await repository.get_owned(conn, owner_id, parse_id(task_id, "task"))
             if task is None:
                 raise NotFound("no such task")
+            retention.check_live(task)
             labels = await self._label_filter(conn, owner_id, task, query)
         await self._check_searchable(task)
         vector = await self._query_vector(task, query)

@@ -19,7 +19,17 @@ from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
-from services.tasks import evaluation, exports, lifecycle, messages, metrics, repository
+from services.tasks import (
+    audit,
+    batch_shape,
+    evaluation,
+    exports,
+    lifecycle,
+    messages,
+    metrics,
+    repository,
+    retention,
+)
 from services.tasks.domain import (
     BatchSummary,
     DeadLetter,
@@ -48,6 +58,8 @@ class Limits:
     create_rate_per_second: float = 20.0
     create_burst: int = 40
     retry_after_seconds: float = 5.0
+    ttl_seconds: int = 30 * 86400  # results kept after creation, unless the task asks
+    max_ttl_seconds: int = 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,11 @@ class TasksService:
         )
 
     async def create(
-        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, idempotency_key: str | None
+        self,
+        owner_id: uuid.UUID,
+        spec: SingleSpec | BatchSpec,
+        idempotency_key: str | None,
+        who: audit.Who = audit.NOBODY,
     ) -> TaskView:
         await self._rate.take(str(owner_id), "tasks created")
         sha256 = None
@@ -96,11 +112,18 @@ class TasksService:
                 return replay
         model = await self._peers.model(spec.model)
         values = await self._values(owner_id, spec, model)
-        values.update(idempotency_key=idempotency_key or None, request_hash=request_hash)
+        now = self._clock()
+        values.update(
+            idempotency_key=idempotency_key or None,
+            request_hash=request_hash,
+            created_at=now,  # from the same clock as expires_at: exactly ttl apart
+            expires_at=retention.expires_at(
+                now, spec.ttl_seconds, self._limits.ttl_seconds, self._limits.max_ttl_seconds
+            ),
+        )
         task_id = values["id"]
         chunks = plan_chunks(task_id, values["total"], self._limits.chunk_rows)
         values["chunks_total"] = len(chunks)
-        now = self._clock()
         try:
             async with self._engine.begin() as conn:
                 if (
@@ -113,6 +136,17 @@ class TasksService:
                         retry_after=self._limits.retry_after_seconds,
                     )
                 task = await repository.insert_task(conn, values, chunks)
+                await audit.record(
+                    conn,
+                    task.id,
+                    audit.CREATED,
+                    who,
+                    type=task.type.value,
+                    model=task.model,
+                    version=task.version,
+                    rows=task.progress.total,
+                    chunks=len(chunks),
+                )
                 await enqueue(conn, outbox, messages.CREATED, messages.created(task, now))
                 headers = {messages.TASK_HEADER: str(task.id)}
                 for chunk in chunks:
@@ -167,8 +201,10 @@ class TasksService:
         if spec.limit is not None and spec.limit < 1:
             raise InvalidInput("limit must be at least 1", code="01")
         dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        batch_file = batch_shape.is_batch_file(dataset.columns)
         if model.is_text:
-            column = spec.column or dataset.text_column
+            default = batch_shape.BODY_COLUMN if batch_file else dataset.text_column
+            column = spec.column or default
             if column is None:
                 raise InvalidInput("the dataset has no text column; name one", code="01")
             if column not in dataset.columns:
@@ -192,6 +228,9 @@ class TasksService:
                 raise InvalidInput(
                     f"the dataset has no label column {spec.label_column!r}", code="01"
                 )
+        id_column = spec.id_column or (batch_shape.ID_COLUMN if batch_file else None)
+        if id_column is not None and id_column not in dataset.columns:
+            raise InvalidInput(f"the dataset has no id column {id_column!r}", code="01")
         total = dataset.rows if spec.limit is None else min(dataset.rows, spec.limit)
         if total == 0:
             raise InvalidInput("the dataset has no rows", code="01")
@@ -201,6 +240,7 @@ class TasksService:
             "column_name": column,
             "row_limit": spec.limit,
             "label_column": spec.label_column,
+            "id_column": id_column,
             "input_columns": input_columns,
             "total": total,
         }
@@ -234,13 +274,15 @@ class TasksService:
         token = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
         return views, token
 
-    async def cancel(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
+    async def cancel(
+        self, owner_id: uuid.UUID, task_id: str, who: audit.Who = audit.NOBODY
+    ) -> TaskView:
         now = self._clock()
         async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
             if task.is_terminal:
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
-            cancelled = await lifecycle.cancel(conn, task, now)
+            cancelled = await lifecycle.cancel(conn, task, now, who)
             if cancelled is None:  # it finished while we looked
                 task = await self._owned(conn, owner_id, task_id)
                 raise Conflict(f"the task is already {task.status}", code="task_finished")
@@ -257,18 +299,21 @@ class TasksService:
         after = _decode_row_token(page_token) if page_token else -1
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
+            retention.check_live(task)
             found = await repository.results_page(conn, task.id, after, limit + 1)
         page = found[:limit]
         token = _encode_row_token(page[-1].row_index) if len(found) > limit else None
         return task, page, token
 
     async def export(
-        self, owner_id: uuid.UUID, task_id: str, fmt: str
+        self, owner_id: uuid.UUID, task_id: str, fmt: str, who: audit.Who = audit.NOBODY
     ) -> tuple[Task, AsyncIterator[bytes]]:
         """The task is checked before the first byte, so a 404 is still a clean error."""
         exports.check_format(fmt)
-        async with self._engine.connect() as conn:
+        async with self._engine.begin() as conn:
             task = await self._owned(conn, owner_id, task_id)
+            retention.check_live(task)
+            await audit.record(conn, task.id, audit.EXPORTED, who, format=fmt)
         rows = repository.stream_results(self._engine, task.id)
         return task, exports.encode(task, rows, fmt)
 
@@ -298,7 +343,26 @@ class TasksService:
         more = len(found) > limit
         return page, Cursor(page[-1].dead_at, page[-1].id).encode() if more else None
 
-    async def replay_dead_letter(self, letter_id: str) -> DeadLetter:
+    async def audit_trail(
+        self, caller: uuid.UUID, is_admin: bool, task_id: str, limit: int, page_token: str
+    ) -> tuple[list[audit.Entry], str | None]:
+        """A task's trail, oldest first. Admins read any task's; others only their own."""
+        limit = clamp_limit(limit)
+        after = _decode_row_token(page_token) if page_token else 0
+        async with self._engine.connect() as conn:
+            task_uuid = parse_id(task_id, "task")
+            found = await (
+                repository.get(conn, task_uuid)
+                if is_admin
+                else repository.get_owned(conn, caller, task_uuid)
+            )
+            if found is None:
+                raise NotFound("no such task")
+            entries = await audit.page(conn, task_uuid, after, limit + 1)
+        page = entries[:limit]
+        return page, _encode_row_token(page[-1].seq) if len(entries) > limit else None
+
+    async def replay_dead_letter(self, letter_id: str, who: audit.Who = audit.NOBODY) -> DeadLetter:
         """Resume the letter's task: back to queued, work re-sent for every chunk not yet
         counted (a chunk that did finish is skipped by the worker, so re-sending is safe)."""
         now = self._clock()
@@ -326,6 +390,7 @@ class TasksService:
             for chunk in await repository.incomplete_chunks(conn, task.id):
                 await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
             await repository.mark_replayed(conn, task.id, now)
+            await audit.record(conn, task.id, audit.RESUMED, who, dead_letter_id=str(letter.id))
             # The failure released the task's dataset lease; this takes it again.
             await enqueue(conn, outbox, messages.RESUMED, messages.resumed(task, now))
             letter = await repository.get_dead_letter(conn, letter.id)
@@ -346,7 +411,9 @@ async def _view(conn: Any, task: Task) -> TaskView:
     if task.type is not TaskType.BATCH:
         return TaskView(task, None)
     batch = await repository.batch_summary(conn, task)
-    scored = await evaluation.evaluate(conn, task) if task.is_terminal else None
+    # An expired task's results are gone: no figures rather than figures over nothing.
+    live = task.is_terminal and task.expired_at is None
+    scored = await evaluation.evaluate(conn, task) if live else None
     return TaskView(task, batch, scored)
 
 

@@ -9,9 +9,11 @@ from google.protobuf import json_format
 
 from inferlane.common.auth import principal
 from inferlane.common.errors import InvalidInput
+from inferlane.common.grpc.client import CLIENT_HEADER
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks import audit
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.evaluation import Evaluation
 from services.tasks.search import SearchQuery, SearchResult, TaskSearch
@@ -19,6 +21,7 @@ from services.tasks.service import TasksService, TaskView
 from services.tasks.specs import BatchSpec, SingleSpec
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TasksService"].full_name
+MAX_CLIENT_CHARS = 200
 
 _STATUS = {
     Status.ACCEPTED: types.TASK_STATUS_ACCEPTED,
@@ -54,6 +57,7 @@ def task_pb(view: TaskView) -> types.Task:
         column=task.column or "",
         version=task.version or "",
         label_column=task.label_column or "",
+        id_column=task.id_column or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit
@@ -81,6 +85,7 @@ def task_pb(view: TaskView) -> types.Task:
     _stamp(message.queued_at, task.queued_at)
     _stamp(message.started_at, task.started_at)
     _stamp(message.finished_at, task.finished_at)
+    _stamp(message.expires_at, task.expires_at)
     return message
 
 
@@ -109,7 +114,9 @@ def evaluation_pb(evaluation: Evaluation) -> types.Evaluation:
 
 def result_pb(result: Result) -> types.TaskResult:
     message = types.TaskResult(
-        row_index=result.row_index, expected_label=result.expected_label or ""
+        row_index=result.row_index,
+        expected_label=result.expected_label or "",
+        custom_id=result.custom_id or "",
     )
     json_format.ParseDict(result.input, message.input)
     if result.error_code is not None:
@@ -144,6 +151,21 @@ def caller_id() -> uuid.UUID:
     return uuid.UUID(principal.current().user_id)
 
 
+def who(context: Any) -> audit.Who:
+    """The caller for the audit trail, with the client program the gateway names (the
+    browser's or script's User-Agent), else the gRPC caller's own."""
+    metadata = dict(context.invocation_metadata() or ())
+    client = metadata.get(CLIENT_HEADER) or metadata.get("user-agent")
+    return audit.caller(client[:MAX_CLIENT_CHARS] if isinstance(client, str) else None)
+
+
+def audit_entry_pb(entry: audit.Entry) -> types.AuditEntry:
+    message = types.AuditEntry(event=entry.event, actor_id=str(entry.actor_id or ""))
+    _stamp(message.occurred_at, entry.at)
+    json_format.ParseDict(entry.details, message.details)
+    return message
+
+
 def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
     which = request.WhichOneof("spec")
     if which == "single":
@@ -151,6 +173,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             model=request.single.model,
             input=json_format.MessageToDict(request.single.input),
             version=request.single.version or None,
+            ttl_seconds=_ttl(request.single),
         )
     if which == "batch":
         b = request.batch
@@ -162,8 +185,14 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             match_by_content=b.match_dataset_by_content,
             version=b.version or None,
             label_column=b.label_column or None,
+            id_column=b.id_column or None,
+            ttl_seconds=_ttl(b),
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
+
+
+def _ttl(spec: pb.SingleTaskSpec | pb.BatchTaskSpec) -> int | None:
+    return spec.ttl_seconds if spec.HasField("ttl_seconds") else None
 
 
 def search_query_of(request: pb.SearchTaskRequest) -> SearchQuery:
@@ -206,7 +235,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.CreateTaskRequest, context: Any
     ) -> pb.CreateTaskResponse:
         view = await self._service.create(
-            caller_id(), spec_of(request), request.idempotency_key or None
+            caller_id(), spec_of(request), request.idempotency_key or None, who(context)
         )
         return pb.CreateTaskResponse(task=task_pb(view))
 
@@ -229,7 +258,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.CancelTaskRequest, context: Any
     ) -> pb.CancelTaskResponse:
         return pb.CancelTaskResponse(
-            task=task_pb(await self._service.cancel(caller_id(), request.task_id))
+            task=task_pb(await self._service.cancel(caller_id(), request.task_id, who(context)))
         )
 
     async def WatchTask(
@@ -255,7 +284,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         fmt = _FORMAT.get(request.format)
         if fmt is None:
             raise InvalidInput("format must be csv or jsonl", code="01")
-        _, chunks = await self._service.export(caller_id(), request.task_id, fmt)
+        _, chunks = await self._service.export(caller_id(), request.task_id, fmt, who(context))
         async for chunk in chunks:
             yield pb.ExportResultsResponse(chunk=chunk)
 
@@ -274,7 +303,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self, request: pb.ReplayDeadLetterRequest, context: Any
     ) -> pb.ReplayDeadLetterResponse:
         principal.require_admin()
-        letter = await self._service.replay_dead_letter(request.dead_letter_id)
+        letter = await self._service.replay_dead_letter(request.dead_letter_id, who(context))
         return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))
 
     async def SearchTask(
@@ -282,3 +311,18 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
     ) -> pb.SearchTaskResponse:
         found = await self._search.search(caller_id(), request.task_id, search_query_of(request))
         return search_pb(found)
+
+    async def GetTaskAudit(
+        self, request: pb.GetTaskAuditRequest, context: Any
+    ) -> pb.GetTaskAuditResponse:
+        caller = principal.current()
+        entries, token = await self._service.audit_trail(
+            uuid.UUID(caller.user_id),
+            caller.is_admin,
+            request.task_id,
+            request.page_size,
+            request.page_token,
+        )
+        return pb.GetTaskAuditResponse(
+            entries=[audit_entry_pb(e) for e in entries], next_page_token=token or ""
+        )

@@ -31,3 +31,18 @@ class TasksSettings(ServiceSettings):
     watch_poll_seconds: float = Field(
         1.0, gt=0, description="Longest wait between two looks at a watched task."
     )
+    ttl_seconds: int = Field(
+        30 * 86400,
+        gt=0,
+        description="Seconds a task's results, exports and vectors are kept after creation "
+        "when the task does not say (its summary stays after).",
+    )
+    max_ttl_seconds: int = Field(
+        365 * 86400, gt=0, description="Most seconds a task may ask to keep its results."
+    )
+    janitor_interval_seconds: float = Field(
+        60.0, gt=0, description="Pause between two sweeps of the retention janitor."
+    )
+    janitor_batch: int = Field(
+        50, gt=0, description="Tasks the retention janitor expires per transaction."
+    )

@@ -14,6 +14,7 @@ class SingleSpec:
     model: str
     input: dict[str, Any]
     version: str | None = None  # None: the model's default, resolved and recorded at creation
+    ttl_seconds: int | None = None  # None: the server's default retention
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,11 @@ class BatchSpec:
     match_by_content: bool = False
     version: str | None = None
     label_column: str | None = None  # expected labels: the task evaluates the model
+    id_column: str | None = None  # the caller's own row ids, carried into every result
+    ttl_seconds: int | None = None  # None: the server's default retention
 
 
-_OPTIONAL = frozenset({"version", "label_column"})
+_OPTIONAL = frozenset({"version", "label_column", "id_column", "ttl_seconds"})
 
 
 def fingerprint(spec: SingleSpec | BatchSpec, dataset_sha256: str | None = None) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -41,6 +42,7 @@ tasks = Table(
     Column("row_limit", BigInteger),
     Column("version", String(32)),  # the model version, fixed at creation
     Column("label_column", String(1024)),  # expected labels of an evaluating batch task
+    Column("id_column", String(1024)),  # the caller's own row ids, carried into results
     Column("labels", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("input_columns", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("total", BigInteger, nullable=False),
@@ -57,6 +59,8 @@ tasks = Table(
     Column("queued_at", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),  # when the janitor deletes its results
+    Column("expired_at", DateTime(timezone=True)),  # when it did
     CheckConstraint(
         "status IN ('accepted', 'queued', 'running', 'ready', 'error', 'cancelled')",
         name="ck_tasks_status",
@@ -67,6 +71,11 @@ Index(
     "ix_tasks_owner_active",
     tasks.c.owner_id,
     postgresql_where=text("status IN ('accepted', 'queued', 'running')"),
+)
+Index(
+    "ix_tasks_expiring",
+    tasks.c.expires_at,
+    postgresql_where=text("expired_at IS NULL AND expires_at IS NOT NULL"),
 )
 Index(
     "ux_tasks_owner_idempotency_key",
@@ -111,6 +120,7 @@ task_results = Table(
     Column("error_code", String(8)),
     Column("error_message", Text),
     Column("expected_label", Text),  # as read from the task's label column
+    Column("custom_id", Text),  # as read from the task's id column
 )
 
 # One vector per successful row of an embedding batch task, written by the transaction that
@@ -132,6 +142,20 @@ task_label_counts = Table(
     Column("label", String(128), primary_key=True),
     Column("count", BigInteger, nullable=False),
 )
+
+# Append-only (a trigger refuses UPDATE and DELETE): see services/tasks/audit.py. No foreign
+# key: a trail outlives its task, and a task may still be deleted.
+task_audit = Table(
+    "task_audit",
+    metadata,
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("task_id", UUID(as_uuid=True), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("actor_id", UUID(as_uuid=True)),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+)
+Index("ix_task_audit_task_seq", task_audit.c.task_id, task_audit.c.seq)
 
 dead_letters = Table(
     "dead_letters",

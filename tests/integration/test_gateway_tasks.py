@@ -499,6 +499,8 @@ async def test_the_openapi_document_describes_the_task_routes(idle: Api) -> None
     assert "409" in paths[f"{TASKS}/{{task_id}}/cancel"]["post"]["responses"]
     results = paths[f"{TASKS}/{{task_id}}/results"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv", "application/x-ndjson"} <= set(results)
+    assert "410" in paths[f"{TASKS}/{{task_id}}/results"]["get"]["responses"]  # expired
+    assert "200" in paths[f"{TASKS}/{{task_id}}/audit"]["get"]["responses"]
     events = paths[f"{TASKS}/{{task_id}}/events"]["get"]["responses"]["200"]["content"]
     assert "text/event-stream" in events
     assert "multipart/form-data" in paths[f"{TASKS}/batch-file"]["post"]["requestBody"]["content"]

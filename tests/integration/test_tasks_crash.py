@@ -44,7 +44,12 @@ def stack_of(own_nats, start_process, migrated_db, triton, tmp_path):
 
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_no_row(stack_of, migrated_db, tmp_path):
-    stack = await stack_of(workers=0)
+    await batch_through_a_killed_worker(await stack_of(workers=0), migrated_db, tmp_path)
+
+
+async def batch_through_a_killed_worker(stack, migrated_db, tmp_path):
+    """A batch whose worker is killed (-9) mid-way and a second one finishes, every row
+    stored once: (tasks channel, owner, task)."""
     settings = stack.settings["worker"]
     first = await procs.worker(tmp_path / "worker-1.log", settings, **QUICK_REDELIVERY).start()
     try:
@@ -58,6 +63,7 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_no_row(stack_of, migr
         await assert_exactly_once(migrated_db, tasks, me, task.id, ROWS)
     finally:
         second.server.stop()
+    return tasks, me, task
 
 
 async def test_relay_killed_between_publish_and_mark_sent_publishes_each_message_once(

@@ -113,3 +113,18 @@ async def export(channel, metadata, task_id: str, fmt: int) -> bytes:
 
 def status_name(task: Any) -> str:
     return types.TaskStatus.Name(task.status)
+
+
+async def audit_trail(channel, metadata, task_id: str, page_size: int = 100) -> list[Any]:
+    """Every entry of a task's audit trail, oldest first, page by page."""
+    entries: list[Any] = []
+    token = ""
+    while True:
+        reply = await stub(channel).GetTaskAudit(
+            pb.GetTaskAuditRequest(task_id=task_id, page_size=page_size, page_token=token),
+            metadata=metadata,
+        )
+        entries.extend(reply.entries)
+        token = reply.next_page_token
+        if not token:
+            return entries

@@ -27,7 +27,7 @@ from services.tasks.worker.settings import WorkerSettings
 from tests.integration.conftest import fast
 
 Starter = Callable[[Callable[[Any], Awaitable[GrpcProcess]], Any], Awaitable[GrpcProcess]]
-TASK_TABLES = "tasks.tasks, tasks.outbox, tasks.dead_letters"
+TASK_TABLES = "tasks.tasks, tasks.outbox, tasks.dead_letters, tasks.task_audit"
 
 
 async def clean_tasks_schema(database_url: str) -> None:

@@ -99,3 +99,10 @@ def test_no_429_without_a_usable_retry_after(trailer: str | None) -> None:
     assert response.status_code == 413
     assert "retry-after" not in response.headers
     assert "larger than max" not in json.dumps(body_of(response))
+
+
+@pytest.mark.parametrize("domain_code", ["gone", "expired"])
+def test_no_longer_available_is_410_with_its_own_code(domain_code: str) -> None:
+    error = rpc_error(C.FAILED_PRECONDITION, "results expired", **{DOMAIN_CODE_KEY: domain_code})
+    response = from_grpc(error, "/api/v1/tasks/1/results")
+    assert (response.status_code, body_of(response)["code"]) == (410, domain_code)

@@ -1,4 +1,4 @@
-"""`inferlane tasks …` and `inferlane analyse`: submit, follow live, list, show, results,
+"""`inferlane tasks …` and `inferlane analyse`: submit, follow live, list, show, results, audit,
 cancel."""
 
 from pathlib import Path
@@ -224,3 +224,26 @@ def analyse(
     with session.client() as client, output.err.status("Analysing…"):
         task = client.wait(client.submit_single(model, {"text": text}).id)
     finish(task, json)
+
+
+@app.command()
+def audit(task_id: str, limit: Limit = None, cursor: Cursor = None, json: Json = False) -> None:
+    """A task's audit trail, oldest first: who created it and how, its chunks' tries, its end."""
+    with session.client() as client:
+        page = client.task_audit(task_id, limit=limit, cursor=cursor)
+    if json:
+        output.emit_json(page)
+        return
+    output.table(
+        ["when", "event", "by", "details"],
+        (
+            (
+                e.occurred_at.isoformat(timespec="seconds"),
+                e.event,
+                str(e.actor_id or ""),
+                _clip(", ".join(f"{k}={v}" for k, v in e.details.items())),
+            )
+            for e in page.items
+        ),
+    )
+    output.next_page(page.next_cursor)

@@ -29,6 +29,7 @@ from .errors import (
 from .models import (
     ApiKey,
     ApiKeyCreated,
+    AuditEntry,
     BatchSummary,
     Dataset,
     DatasetDetail,
@@ -58,6 +59,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyCreated",
     "AsyncClient",
+    "AuditEntry",
     "AuthenticationError",
     "BatchSummary",
     "Client",

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from .models import (
     ApiKey,
     ApiKeyCreated,
+    AuditEntry,
     Dataset,
     DatasetDetail,
     ModelInfo,
@@ -179,12 +180,10 @@ def submit_batch(
     idempotency_key: str | None,
     version: str | None = None,
     label_column: str | None = None,
+    id_column: str | None = None,
 ) -> Call[Task]:
     body: dict[str, Any] = {"type": "batch", "model": model, "dataset_id": str(dataset_id)}
-    optional = {"column": column, "limit": limit, "version": version}
-    body |= {key: value for key, value in optional.items() if value is not None}
-    if label_column is not None:
-        body["label_column"] = label_column
+    body |= _batch_options(column, limit, version, label_column, id_column)
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -197,13 +196,32 @@ def submit_batch_file(
     progress: ProgressCallback | None,
     version: str | None = None,
     label_column: str | None = None,
+    id_column: str | None = None,
 ) -> Call[Task]:
     fields = {"model": model}
-    optional = {"column": column, "limit": limit, "version": version, "label_column": label_column}
-    fields |= {key: str(value) for key, value in optional.items() if value is not None}
+    options = _batch_options(column, limit, version, label_column, id_column)
+    fields |= {key: str(value) for key, value in options.items()}
     upload = Upload(path, fields, progress)
     headers = _idempotent(idempotency_key)
     return Call("POST", "/tasks/batch-file", _model(Task), upload=upload, headers=headers)
+
+
+def _batch_options(
+    column: str | None,
+    limit: int | None,
+    version: str | None,
+    label_column: str | None,
+    id_column: str | None,
+) -> dict[str, Any]:
+    """The batch options that are set."""
+    options = {
+        "column": column,
+        "limit": limit,
+        "version": version,
+        "label_column": label_column,
+        "id_column": id_column,
+    }
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def evaluate(
@@ -251,6 +269,11 @@ def cancel_task(task_id: Id) -> Call[Task]:
 def task_results(task_id: Id, limit: int | None, cursor: str | None) -> Call[Page[ResultRow]]:
     params = _page(limit, cursor)
     return Call("GET", f"/tasks/{task_id}/results", _model(Page[ResultRow]), params=params)
+
+
+def task_audit(task_id: Id, limit: int | None, cursor: str | None) -> Call[Page[AuditEntry]]:
+    params = _page(limit, cursor)
+    return Call("GET", f"/tasks/{task_id}/audit", _model(Page[AuditEntry]), params=params)
 
 
 def search(

@@ -193,10 +193,12 @@ class Task(Model):
     limit: int | None = None
     version: str | None = None
     label_column: str | None = None
+    id_column: str | None = None
     created_at: datetime
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    expires_at: datetime | None = None  # then its results go (410 `expired`); summary stays
 
     @property
     def finished(self) -> bool:
@@ -219,6 +221,16 @@ class ResultRow(Model):
     output: dict[str, Any] | None = None
     error: TaskError | None = None
     expected_label: str | None = None
+    custom_id: str | None = None  # the row's value in the task's id column
+
+
+class AuditEntry(Model):
+    """One thing that happened to a task: `event`, when, who (`actor_id`) and `details`."""
+
+    event: str
+    occurred_at: datetime
+    actor_id: uuid.UUID | None = None
+    details: dict[str, Any] = {}
 
 
 class SearchHit(Model):

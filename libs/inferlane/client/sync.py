@@ -28,6 +28,7 @@ from .errors import TransportError
 from .models import (
     ApiKey,
     ApiKeyCreated,
+    AuditEntry,
     Dataset,
     DatasetDetail,
     ExportFormat,
@@ -239,11 +240,12 @@ class Client:
         limit: int | None = None,
         version: str | None = None,
         label_column: str | None = None,
+        id_column: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
         return self.send(
             calls.submit_batch(
-                model, dataset_id, column, limit, idempotency_key, version, label_column
+                model, dataset_id, column, limit, idempotency_key, version, label_column, id_column
             )
         )
 
@@ -256,12 +258,21 @@ class Client:
         limit: int | None = None,
         version: str | None = None,
         label_column: str | None = None,
+        id_column: str | None = None,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> Task:
         """Upload a file and start a batch over it in one call."""
         call = calls.submit_batch_file(
-            Path(path), model, column, limit, idempotency_key, progress, version, label_column
+            Path(path),
+            model,
+            column,
+            limit,
+            idempotency_key,
+            progress,
+            version,
+            label_column,
+            id_column,
         )
         return self.send(call)
 
@@ -295,6 +306,12 @@ class Client:
         """The k rows of a finished embedding task nearest to `query` (or to row `row_index`)."""
         call = calls.search(task_id, query, row_index, k, min_similarity, label_task_id, labels)
         return self.send(call)
+
+    def task_audit(
+        self, task_id: Id, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[AuditEntry]:
+        """A page of the task's audit trail, oldest first (admins: any task's)."""
+        return self.send(calls.task_audit(task_id, limit, cursor))
 
     def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None

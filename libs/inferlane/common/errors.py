@@ -61,8 +61,8 @@ class Gone(DomainError):
 
     status = grpc.StatusCode.FAILED_PRECONDITION
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code="gone")
+    def __init__(self, message: str, code: str = "gone") -> None:
+        super().__init__(message, code=code)
 
 
 class Unavailable(DomainError):

@@ -24,7 +24,7 @@ _NOT_SEARCHABLE: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/{task_id:uuid}/search",
     dependencies=[JsonBody],
-    responses={**problems(401, 403, 404, 415, 422, 503), **_NOT_SEARCHABLE},
+    responses={**problems(401, 403, 404, 410, 415, 422, 503), **_NOT_SEARCHABLE},
 )
 async def search_task(
     task_id: uuid.UUID, body: SearchRequest, caller: CurrentUser, stub: TasksStub

@@ -20,6 +20,7 @@ from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
     EXPORT_TO_PB,
+    ID_COLUMN_DESCRIPTION,
     LABEL_COLUMN_DESCRIPTION,
     MAX_COLUMN_CHARS,
     MAX_VERSION_CHARS,
@@ -46,7 +47,7 @@ log = structlog.get_logger("inferlane.gateway.tasks")
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 MODEL_FIELD, COLUMN_FIELD, LIMIT_FIELD = "model", "column", "limit"
-VERSION_FIELD, LABEL_COLUMN_FIELD = "version", "label_column"
+VERSION_FIELD, LABEL_COLUMN_FIELD, ID_COLUMN_FIELD = "version", "label_column", "id_column"
 EXPORT_MEDIA_TYPES: dict[ExportFormat, str] = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson",
@@ -197,6 +198,11 @@ BATCH_FILE_BODY: dict[str, Any] = {
                             "maxLength": MAX_COLUMN_CHARS,
                             "description": LABEL_COLUMN_DESCRIPTION,
                         },
+                        ID_COLUMN_FIELD: {
+                            "type": "string",
+                            "maxLength": MAX_COLUMN_CHARS,
+                            "description": ID_COLUMN_DESCRIPTION,
+                        },
                         FILE_FIELD: UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"][
                             "schema"
                         ]["properties"][FILE_FIELD],
@@ -249,6 +255,7 @@ async def create_batch_from_file(
             limit,
             version=form.fields.get(VERSION_FIELD, "").strip() or None,
             label_column=form.fields.get(LABEL_COLUMN_FIELD, "").strip() or None,
+            id_column=form.fields.get(ID_COLUMN_FIELD, "").strip() or None,
         )
         spec.match_dataset_by_content = True  # a retried upload is a new dataset, same bytes
         reply = await stub.CreateTask(
@@ -333,7 +340,7 @@ async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) 
 @router.get(
     "/{task_id:uuid}/results",
     response_model=ResultPage,
-    responses={**_EXPORT_OK, **problems(401, 404, 422)},
+    responses={**_EXPORT_OK, **problems(401, 404, 410, 422)},
 )
 async def get_results(
     task_id: uuid.UUID,

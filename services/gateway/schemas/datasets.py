@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inferlane.datasets.v1 import datasets_service_pb2, datasets_types_pb2
 
-from .common import utc
+from .common import optional_utc, utc
 
 Format = Literal["csv", "tsv", "json", "jsonl"]
 ColumnType = Literal["string", "integer", "float", "boolean", "datetime"]
@@ -69,6 +69,11 @@ class Dataset(BaseModel):
     columns: list[Column] = Field(description="In file order, with inferred types.")
     text_column: str | None = Field(description="The column most likely to hold text.")
     created_at: datetime
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the dataset is deleted (a deployment's opt-in, DATASETS_TTL_SECONDS);"
+        " null: kept until you delete it.",
+    )
     source_encoding: str | None = Field(
         default=None,
         description="The encoding the file was converted to UTF-8 from (e.g. `cp1252`, what "
@@ -87,6 +92,7 @@ class Dataset(BaseModel):
             columns=[Column(name=c.name, type=TYPE_FROM_PB[c.type]) for c in dataset.columns],
             text_column=dataset.text_column or None,
             created_at=utc(dataset.created_at),
+            expires_at=optional_utc(dataset, "expires_at"),
             source_encoding=dataset.source_encoding or None,
         )
 

@@ -13,6 +13,8 @@ _DESCRIPTIONS = {
     403: "Signed in, but not allowed (or the CSRF token is missing or wrong).",
     404: "No such resource, or it belongs to someone else.",
     409: "Conflicts with the current state (e.g. the email is taken).",
+    410: "It existed but is no longer available (an expired share link: code `gone`; a task "
+    "whose results retention deleted: code `expired`).",
     413: "The body is larger than the gateway's limit (GATEWAY_MAX_BODY_BYTES).",
     415: "The body must be JSON.",
     422: "The input is invalid (code 01).",

@@ -23,6 +23,16 @@ LABEL_COLUMN_DESCRIPTION = (
     "Column of expected labels: the task then evaluates the model (classifiers only), and its "
     "summary carries `evaluation` once it has finished. 422 (code 01) if the dataset lacks it."
 )
+ID_COLUMN_DESCRIPTION = (
+    "Column of your own row ids: every result and export carries its value as `custom_id` "
+    "beside `row_index`. Default: `custom_id` when the dataset is a batch file (`custom_id` and "
+    "`body` per line, as for OpenAI Batch). 422 (code 01) if the dataset lacks it."
+)
+TTL_DESCRIPTION = (
+    "Seconds to keep the results (and exports, vectors) after creation; default: the server's "
+    "(TASKS_TTL_SECONDS). Afterwards they are deleted and reading them is a 410 (code "
+    "`expired`); the task and its summary stay."
+)
 VERSION_DESCRIPTION = (
     "Model version to run (see GET /models/{name}); default: the newest ready one. The task "
     "records the version it runs. 404: no such version; 409: not served now."
@@ -100,6 +110,8 @@ class SingleTaskCreate(BaseModel):
         default=None, min_length=1, max_length=MAX_VERSION_CHARS, description=VERSION_DESCRIPTION
     )
 
+    ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
+
     @field_validator("input")
     @classmethod
     def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +123,8 @@ class SingleTaskCreate(BaseModel):
             input=ParseDict(self.input, struct_pb2.Struct()),
             version=self.version or "",
         )
+        if self.ttl_seconds is not None:
+            single.ttl_seconds = self.ttl_seconds
         return tasks_service_pb2.CreateTaskRequest(
             single=single, idempotency_key=idempotency_key or ""
         )
@@ -139,6 +153,10 @@ class BatchTaskCreate(BaseModel):
         max_length=MAX_COLUMN_CHARS,
         description=LABEL_COLUMN_DESCRIPTION,
     )
+    id_column: str | None = Field(
+        default=None, min_length=1, max_length=MAX_COLUMN_CHARS, description=ID_COLUMN_DESCRIPTION
+    )
+    ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         return tasks_service_pb2.CreateTaskRequest(
@@ -149,6 +167,8 @@ class BatchTaskCreate(BaseModel):
                 self.limit,
                 version=self.version,
                 label_column=self.label_column,
+                id_column=self.id_column,
+                ttl_seconds=self.ttl_seconds,
             ),
             idempotency_key=idempotency_key or "",
         )
@@ -182,6 +202,8 @@ def batch_spec(
     *,
     version: str | None = None,
     label_column: str | None = None,
+    id_column: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> tasks_service_pb2.BatchTaskSpec:
     spec = tasks_service_pb2.BatchTaskSpec(
         model=model,
@@ -189,9 +211,12 @@ def batch_spec(
         column=column or "",
         version=version or "",
         label_column=label_column or "",
+        id_column=id_column or "",
     )
     if limit is not None:
         spec.limit = limit
+    if ttl_seconds is not None:
+        spec.ttl_seconds = ttl_seconds
     return spec
 
 
@@ -310,10 +335,18 @@ class Task(BaseModel):
     label_column: str | None = Field(
         default=None, description="Batch tasks that evaluate: the column of expected labels."
     )
+    id_column: str | None = Field(
+        default=None, description="Batch tasks: the column of your own row ids (`custom_id`)."
+    )
     created_at: datetime
     queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the results, exports and vectors are deleted (then 410, code "
+        "`expired`; the task and its summary stay). Null: kept.",
+    )
     links: TaskLinks
 
     @classmethod
@@ -332,10 +365,12 @@ class Task(BaseModel):
             limit=task.limit if task.HasField("limit") else None,
             version=task.version or None,
             label_column=task.label_column or None,
+            id_column=task.id_column or None,
             created_at=utc(task.created_at),
             queued_at=optional_utc(task, "queued_at"),
             started_at=optional_utc(task, "started_at"),
             finished_at=optional_utc(task, "finished_at"),
+            expires_at=optional_utc(task, "expires_at"),
             links=TaskLinks(
                 self=path,
                 events=f"{path}/events",
@@ -379,10 +414,14 @@ class TaskPage(BaseModel):
 # -- results ---------------------------------------------------------------------------------
 
 
+CUSTOM_ID_DESCRIPTION = "The row's value in the task's `id_column`; null without one."
+
+
 class Prediction(BaseModel):
     """A classifier's prediction for one row."""
 
     row_index: int
+    custom_id: str | None = Field(default=None, description=CUSTOM_ID_DESCRIPTION)
     input: dict[str, Any]
     label: str
     scores: dict[str, float]
@@ -395,6 +434,7 @@ class Output(BaseModel):
     """A non-classifier model's output for one row (embedding, regression value, …)."""
 
     row_index: int
+    custom_id: str | None = Field(default=None, description=CUSTOM_ID_DESCRIPTION)
     input: dict[str, Any]
     output: dict[str, Any]
 
@@ -403,6 +443,7 @@ class FailedRow(BaseModel):
     """A row that failed, and why."""
 
     row_index: int
+    custom_id: str | None = Field(default=None, description=CUSTOM_ID_DESCRIPTION)
     input: dict[str, Any]
     error: TaskError
 
@@ -412,21 +453,29 @@ Result = Prediction | Output | FailedRow
 
 def result_from_pb(result: tasks_types_pb2.TaskResult) -> Result:
     inputs = whole_numbers(MessageToDict(result.input))
+    custom_id = result.custom_id or None
     if result.WhichOneof("outcome") == "error":
         return FailedRow(
-            row_index=result.row_index, input=inputs, error=TaskError.from_pb(result.error)
+            row_index=result.row_index,
+            custom_id=custom_id,
+            input=inputs,
+            error=TaskError.from_pb(result.error),
         )
     output = result.output
     if output.label:
         return Prediction(
             row_index=result.row_index,
+            custom_id=custom_id,
             input=inputs,
             label=output.label,
             scores=dict(output.scores),
             expected_label=result.expected_label or None,
         )
     return Output(
-        row_index=result.row_index, input=inputs, output=whole_numbers(MessageToDict(output.raw))
+        row_index=result.row_index,
+        custom_id=custom_id,
+        input=inputs,
+        output=whole_numbers(MessageToDict(output.raw)),
     )
 
 

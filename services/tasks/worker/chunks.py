@@ -26,7 +26,8 @@ from inferlane.common.grpc.peer_errors import is_transient
 from inferlane.common.outbox import enqueue
 from inferlane.events.v1 import events_pb2
 from inferlane.inference.v1 import inference_types_pb2
-from services.tasks import lifecycle, messages, metrics, repository
+from services.tasks import audit, lifecycle, messages, metrics, repository
+from services.tasks.batch_shape import cell_text, text_of
 from services.tasks.domain import (
     INVALID_INPUT,
     PROCESSING_FAILED,
@@ -131,21 +132,26 @@ class ChunkRunner:
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
-            return await self._process(task, chunk, delivery.predicted)
+            return await self._process(task, chunk, delivery)
         async with self._batch_slots:
-            return await self._process(task, chunk, delivery.predicted)
+            return await self._process(task, chunk, delivery)
 
-    async def _process(self, task: Task, chunk: Chunk, predicted: dict[int, Result]) -> Outcome:
+    async def _process(self, task: Task, chunk: Chunk, delivery: Delivery) -> Outcome:
         # A batch shows `running` while its first chunk runs; a single task's one chunk is
         # short, so it starts in the transaction that finishes it (one commit less), stamped
-        # with when this worker took it up (the database's now() there would be the end).
+        # with when this worker took it up (the database's now() there would be the end). A
+        # batch chunk's start is in the audit trail before its work: a crash then shows there.
         starting = task.status is not Status.RUNNING
         picked_up = self._clock()
-        if starting and task.type is TaskType.BATCH:
+        about = _chunk_details(chunk, delivery.attempt)
+        if task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
-                await repository.transition(conn, [task.id], Status.RUNNING)
-            self._on_progress(task, True)
-        results = await self._results(task, chunk, predicted)
+                if starting:
+                    await repository.transition(conn, [task.id], Status.RUNNING)
+                await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
+            if starting:
+                self._on_progress(task, True)
+        results = await self._results(task, chunk, delivery.predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
                 await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
@@ -156,6 +162,13 @@ class ChunkRunner:
                 store_vectors=self._vector_indexes is not None and task.type is TaskType.BATCH,
             )
             updated, all_counted = counted or (None, False)
+            if counted is not None:
+                if task.type is TaskType.SINGLE:
+                    await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
+                failed = sum(1 for r in results if r.error_code is not None)
+                await audit.record(
+                    conn, task.id, audit.CHUNK_FINISHED, **about, rows=len(results), failed=failed
+                )
             finished = (
                 await lifecycle.finish(conn, updated, self._clock(), results)
                 if updated is not None and all_counted and updated.status is Status.RUNNING
@@ -178,11 +191,14 @@ class ChunkRunner:
         try:
             metadata = await self._credentials(str(task.owner_id))
             model = await self._peers.model(task.model, metadata)
-            inputs, expected = await self._inputs(task, chunk, metadata)
+            inputs, beside = await self._inputs(task, chunk, metadata)
             results = await self._predict_all(task, model, inputs, metadata, predicted)
-            if task.label_column is None:
+            if not beside:
                 return results
-            return [replace(r, expected_label=expected.get(r.row_index)) for r in results]
+            return [
+                replace(r, expected_label=beside[r.row_index][0], custom_id=beside[r.row_index][1])
+                for r in results
+            ]
         except grpc.aio.AioRpcError as exc:
             if is_transient(exc):
                 raise Transient(f"{exc.code().name}: {exc.details()}") from exc
@@ -194,24 +210,24 @@ class ChunkRunner:
 
     async def _inputs(
         self, task: Task, chunk: Chunk, metadata: Metadata
-    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, str | None]]:
+    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, tuple[str | None, str | None]]]:
         """(row_index, the row as the task's input columns) for every row of the chunk, and
-        each row's expected label when the task evaluates (then whole records are read)."""
+        what each result carries beside its prediction (expected label, the caller's row id)
+        when the task names those columns (then whole records are read)."""
         if task.type is TaskType.SINGLE:
             return [(0, dict(task.input or {}))], {}
         assert task.dataset_id is not None
-        column = None if task.label_column else task.column
+        column = None if task.reads_records else task.column
         rows = await self._peers.read_rows(
             str(task.dataset_id), column, chunk.start, chunk.end, metadata
         )
         if column is not None:
             return [(i, {column: value}) for i, value in rows], {}
-        expected = (
-            {i: label_text(record.get(task.label_column)) for i, record in rows}
-            if task.label_column
-            else {}
-        )
-        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], expected
+        beside = {
+            i: (_cell(record, task.label_column), _cell(record, task.id_column))
+            for i, record in rows
+        }
+        return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], beside
 
     async def _predict_all(
         self,
@@ -275,6 +291,23 @@ class ChunkRunner:
                 out.append(RowError(INVALID_INPUT, exc.details() or "the model refused this row"))
         return out
 
+    async def note_retry(self, delivery: Delivery, reason: str, retry_in: float) -> None:
+        """The trail's entry for a try that failed and will be repeated; best effort: the
+        database may well be what failed."""
+        work = delivery.work
+        try:
+            async with self._engine.begin() as conn:
+                await audit.record(
+                    conn,
+                    uuid.UUID(work.task_id),
+                    audit.CHUNK_RETRIED,
+                    **_chunk_details(work, delivery.attempt),
+                    reason=reason,
+                    retry_in_seconds=round(retry_in, 2),
+                )
+        except DBAPIError as exc:
+            log.warning("retry not in the audit trail", task_id=work.task_id, error=str(exc.orig))
+
     async def dead_letter(self, delivery: Delivery, reason: str) -> Outcome:
         work = delivery.work
         task_id = uuid.UUID(work.task_id)
@@ -294,6 +327,14 @@ class ChunkRunner:
                 dead_at=now,
             )
             await repository.insert_dead_letter(conn, letter)
+            await audit.record(
+                conn,
+                task.id,
+                audit.CHUNK_DEAD_LETTERED,
+                **_chunk_details(work, delivery.attempt),
+                reason=reason,
+                dead_letter_id=str(letter.id),
+            )
             # Nats-Msg-Id is the outbox row id, so the dead-letter stream holds it once.
             await enqueue(conn, outbox, messages.dead_subject(task.id), delivery.payload)
             failed = await lifecycle.fail(conn, task, PROCESSING_FAILED, reason, now)
@@ -307,21 +348,21 @@ class ChunkRunner:
         return Outcome.DEAD
 
 
+def _chunk_details(chunk: Chunk | events_pb2.TaskWork, attempt: int) -> dict[str, Any]:
+    index = chunk.index if isinstance(chunk, Chunk) else chunk.chunk_index
+    return {"chunk": index, "attempt": attempt, "worker": audit.WORKER}
+
+
+def _cell(record: dict[str, Any], column: str | None) -> str | None:
+    return cell_text(record.get(column)) if column else None
+
+
 def _model_input(task: Task, model: ModelInfo, stored: dict[str, Any]) -> dict[str, Any]:
     """A text model's one input takes the task's column; tabular inputs keep their names."""
     if model.is_text and task.type is TaskType.BATCH:
         (name,) = model.inputs
-        return {name: stored.get(task.column or "")}
+        return {name: text_of(stored.get(task.column or ""))}
     return stored
-
-
-def label_text(value: Any) -> str | None:
-    """An expected label as text: JSON numbers as written (1, not 1.0); None stays None."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _result(

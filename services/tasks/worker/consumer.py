@@ -186,6 +186,7 @@ class WorkConsumer:
                     delivery,
                     f"gave up after {budget.failures} tries in {self._budget:.0f} s: {reason}",
                 )
+            await self._runner.note_retry(delivery, reason, delay)
             log.warning(
                 "chunk failed; will retry",
                 task_id=work.task_id,

@@ -3,6 +3,7 @@ to the next service, with a client span per call."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import grpc
@@ -11,6 +12,15 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from inferlane.common import request_id, tracing
 from inferlane.common.auth import principal
 
+# The program behind the request (the gateway passes on its caller's User-Agent), for audit
+# trails; bound per request like the request id.
+CLIENT_HEADER = "x-inferlane-client"
+_client: ContextVar[str | None] = ContextVar("client", default=None)
+
+
+def bind_client(user_agent: str | None) -> None:
+    _client.set(user_agent[:200] if user_agent else None)
+
 
 def _outgoing(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
     """Add the current request id, the current caller's token (with, for a service account
@@ -18,9 +28,12 @@ def _outgoing(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails
     rid = request_id.current()
     caller = principal.current_or_none()
     trace_headers = tracing.inject()
-    if rid is None and caller is None and not trace_headers:
+    client = _client.get()
+    if rid is None and caller is None and not trace_headers and client is None:
         return details
     metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    if client is not None and CLIENT_HEADER not in metadata:
+        metadata.add(CLIENT_HEADER, client)
     if rid is not None and request_id.HEADER not in metadata:
         metadata.add(request_id.HEADER, rid)
     if caller is not None and "authorization" not in metadata:

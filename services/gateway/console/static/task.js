@@ -1,6 +1,7 @@
 // One task: live progress over Server-Sent Events, the label chart, paged results, exports.
 
 import { api } from "./api.js";
+import { auditTrail } from "./audit.js";
 import { badge, busy, errorBox, h, replace, when } from "./dom.js";
 import { labelChart, scoreChart } from "./chart.js";
 import { evaluationView } from "./confusion.js";
@@ -146,9 +147,11 @@ export async function taskView(root, { params: [id] }) {
       task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, "open dataset"))] : null,
       task.column ? [h("dt", {}, "Column"), h("dd", {}, task.column)] : null,
       task.label_column ? [h("dt", {}, "Label column"), h("dd", {}, task.label_column)] : null,
+      task.id_column ? [h("dt", {}, "Your row ids"), h("dd", {}, task.id_column)] : null,
       task.limit ? [h("dt", {}, "Sample"), h("dd", {}, `first ${task.limit.toLocaleString()} rows`)] : null,
       h("dt", {}, "Created"), h("dd", {}, when(task.created_at)),
-      h("dt", {}, "Finished"), h("dd", {}, when(task.finished_at)));
+      h("dt", {}, "Finished"), h("dd", {}, when(task.finished_at)),
+      task.expires_at ? [h("dt", {}, "Results kept until"), h("dd", { id: "task-expires" }, when(task.expires_at))] : null);
     showProgress(task.progress);
     const finished = FINISHED.has(task.status);
     cancelArea.hidden = finished;
@@ -184,6 +187,7 @@ export async function taskView(root, { params: [id] }) {
       parts.push(h("section", { "aria-labelledby": "downloads-title" }, h("h2", { id: "downloads-title" }, "Export"), downloads(task)));
       parts.push(resultsTable(task));
     }
+    parts.push(auditTrail(task));
     replace(outcome, parts);
   }
 

@@ -1,0 +1,92 @@
+"""A task's audit trail: one append-only row per thing that happened to it, and who did it.
+
+Rows are written in the transaction of the change they describe (created, queued, a chunk
+finished, cancelled, ...), beside the outbox event of that change, so the trail holds an entry
+exactly when the change happened, even across crashes. The table refuses UPDATE and DELETE
+(migration 0007's trigger). Read newest last, paged by the row's sequence number.
+"""
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from inferlane.common import request_id
+from inferlane.common.auth import principal
+from services.tasks.tables import task_audit
+
+CREATED, QUEUED, RESUMED = "created", "queued", "resumed"
+CHUNK_STARTED, CHUNK_FINISHED = "chunk_started", "chunk_finished"
+CHUNK_RETRIED, CHUNK_DEAD_LETTERED = "chunk_retried", "chunk_dead_lettered"
+READY, FAILED, CANCELLED, EXPORTED = "ready", "error", "cancelled", "exported"
+WEBHOOK_DELIVERED, EXPIRED = "webhook_delivered", "expired"
+
+# This process, as a chunk's entries name their worker: host and pid tell replicas apart.
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    task_id: uuid.UUID
+    event: str
+    at: datetime
+    actor_id: uuid.UUID | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who asked for a change: the user, and how (request id, API key, client program)."""
+
+    actor_id: uuid.UUID | None
+    details: dict[str, Any]
+
+
+NOBODY = Who(None, {})
+
+
+def caller(client: str | None = None) -> Who:
+    """The caller of the current request: the user, how they signed in (an API key, a
+    service account acting for them), the request id, and the client program."""
+    found = principal.current_or_none()
+    details: dict[str, Any] = {"request_id": request_id.current(), "client": client or None}
+    if found is None:
+        return Who(None, details)
+    details |= {"api_key_id": found.api_key_id, "service_account": found.actor}
+    return Who(uuid.UUID(found.user_id), details)
+
+
+async def record(
+    conn: AsyncConnection,
+    task_ids: uuid.UUID | list[uuid.UUID],
+    event: str,
+    who: Who = NOBODY,
+    **details: Any,
+) -> None:
+    """Append one entry per task, in the caller's transaction (None details are left out)."""
+    ids = task_ids if isinstance(task_ids, list) else [task_ids]
+    if not ids:
+        return
+    clean = {k: v for k, v in (who.details | details).items() if v is not None}
+    actor_id = who.actor_id
+    await conn.execute(
+        insert(task_audit),
+        [{"task_id": i, "event": event, "actor_id": actor_id, "details": clean} for i in ids],
+    )
+
+
+async def page(conn: AsyncConnection, task_id: uuid.UUID, after: int, limit: int) -> list[Entry]:
+    a = task_audit.c
+    stmt = (
+        select(task_audit).where(a.task_id == task_id, a.seq > after).order_by(a.seq).limit(limit)
+    )
+    return [
+        Entry(r.seq, r.task_id, r.event, r.at, r.actor_id, dict(r.details))
+        for r in await conn.execute(stmt)
+    ]
