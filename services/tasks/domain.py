@@ -67,6 +67,8 @@ class Progress:
     done: int
     total: int
     failed: int
+    # When the task started running, for its rate; not part of what "progress changed" means.
+    started_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

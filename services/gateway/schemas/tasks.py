@@ -202,10 +202,24 @@ class Progress(BaseModel):
     done: int = Field(description="Rows processed, failed ones included.")
     total: int = Field(description="Rows to process (1 for a single task).")
     failed: int
+    rows_per_second: float = Field(
+        0.0, description="Rows per second since the task started running; 0 until known."
+    )
+    estimated_completion: datetime | None = Field(
+        None,
+        description="When the rest should be done at that rate; null until known and "
+        "on finished tasks.",
+    )
 
     @classmethod
     def from_pb(cls, progress: tasks_types_pb2.TaskProgress) -> "Progress":
-        return cls(done=progress.done, total=progress.total, failed=progress.failed)
+        return cls(
+            done=progress.done,
+            total=progress.total,
+            failed=progress.failed,
+            rows_per_second=progress.rows_per_second,
+            estimated_completion=optional_utc(progress, "estimated_completion"),
+        )
 
 
 class TaskError(BaseModel):
