@@ -5,7 +5,7 @@ import { badge, busy, errorBox, h, replace, when } from "./dom.js";
 import { labelChart, scoreChart } from "./chart.js";
 import { evaluationView } from "./confusion.js";
 import { searchable, searchBox } from "./search.js";
-import { progressText } from "./tasks.js";
+import { etaText, progressText } from "./tasks.js";
 
 const FINISHED = new Set(["ready", "error", "cancelled"]);
 const PAGE = 20;
@@ -132,7 +132,9 @@ export async function taskView(root, { params: [id] }) {
       bar.removeAttribute("value"); // indeterminate until the rows are counted
     }
     const failed = progress.failed ? `, ${progress.failed.toLocaleString()} failed` : "";
-    barText.textContent = progress.total ? `${progressText(progress)} rows${failed}` : "Waiting to start…";
+    const eta = etaText(progress);
+    const rate = eta ? ` · ${eta}` : "";
+    barText.textContent = progress.total ? `${progressText(progress)} rows${failed}${rate}` : "Waiting to start…";
   }
 
   let shownOutcome = false;

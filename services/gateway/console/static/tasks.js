@@ -19,6 +19,16 @@ export function progressText(progress) {
   return `${progress.done.toLocaleString()} / ${progress.total.toLocaleString()} (${share} %)`;
 }
 
+// "N rows/s, about M min left" while a running task has a rate; "" before that and after.
+export function etaText(progress, now = Date.now()) {
+  if (!progress.rows_per_second || !progress.estimated_completion) return "";
+  const rate = progress.rows_per_second;
+  const perSecond = rate >= 10 ? Math.round(rate).toLocaleString() : rate.toFixed(1);
+  const minutes = Math.round((Date.parse(progress.estimated_completion) - now) / 60000);
+  const left = minutes >= 1 ? `about ${minutes.toLocaleString()} min left` : "less than a minute left";
+  return `${perSecond} rows/s, ${left}`;
+}
+
 function taskRow(t) {
   return h(
     "tr",
