@@ -133,6 +133,8 @@ class Progress(Model):
     done: int
     total: int
     failed: int
+    rows_per_second: float = 0.0  # 0 until a running task has a rate
+    estimated_completion: datetime | None = None  # None until then and once finished
 
     @property
     def fraction(self) -> float:
