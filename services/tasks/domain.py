@@ -94,6 +94,7 @@ class Task:
     finished_at: datetime | None = None
     version: str | None = None  # the model version it runs; None on tasks from before versions
     label_column: str | None = None  # set on a batch task that evaluates the model
+    dataset_name: str | None = None  # for display; None on single tasks and older ones
 
     @property
     def is_terminal(self) -> bool:

@@ -60,6 +60,7 @@ def _task(row: Any) -> Task:
         finished_at=row.finished_at,
         version=row.version,
         label_column=row.label_column,
+        dataset_name=row.dataset_name,
     )
 
 

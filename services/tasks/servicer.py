@@ -61,6 +61,7 @@ def task_pb(view: TaskView) -> types.Task:
         column=task.column or "",
         version=task.version or "",
         label_column=task.label_column or "",
+        dataset_name=task.dataset_name or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit

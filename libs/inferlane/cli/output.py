@@ -151,10 +151,11 @@ def evaluation(e: Evaluation) -> None:
 def task_rows(tasks: Iterable[Task]) -> None:
     # No type column: one-off analyses are hidden unless asked for, and `tasks show` says it.
     table(
-        ["id", "model", "version", "status", "rows", "created"],
+        ["id", "dataset", "model", "version", "status", "rows", "created"],
         (
             (
                 t.id,
+                t.dataset_name or "",
                 t.model,
                 t.version or "",
                 t.status,

@@ -191,6 +191,7 @@ class Task(Model):
     summary: BatchSummary | SingleSummary | None = None
     error: TaskError | None = None
     dataset_id: uuid.UUID | None = None
+    dataset_name: str | None = None  # batch tasks: the dataset's name when created
     column: str | None = None
     limit: int | None = None
     version: str | None = None

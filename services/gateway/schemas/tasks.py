@@ -316,6 +316,9 @@ class Task(BaseModel):
     )
     error: TaskError | None = Field(description="Why the task failed; only when status is error.")
     dataset_id: uuid.UUID | None = Field(description="Batch tasks: the dataset read.")
+    dataset_name: str | None = Field(
+        default=None, description="Batch tasks: the dataset's name when the task was created."
+    )
     column: str | None = Field(description="Batch tasks: the column read.")
     limit: int | None = Field(description="Batch tasks: the row cap of a sample run.")
     version: str | None = Field(
@@ -342,6 +345,7 @@ class Task(BaseModel):
             summary=_summary(task),
             error=TaskError.from_pb(task.error) if task.HasField("error") else None,
             dataset_id=uuid.UUID(task.dataset_id) if task.dataset_id else None,
+            dataset_name=task.dataset_name or None,
             column=task.column or None,
             limit=task.limit if task.HasField("limit") else None,
             version=task.version or None,

@@ -71,7 +71,10 @@ function resultsTable(task) {
         : h("p", { class: "empty" }, "No results."),
       h("div", { class: "row pager" }, prev, next));
   }
-  replace(section, h("h2", { id: "results-title" }, "Results"), body);
+  replace(section, h("h2", { id: "results-title" }, "Results"),
+    h("p", { class: "hint", id: "scores-meaning" },
+      "Scores are the model's confidence in each label, from 0 to 1 (a row's scores add up to 1); its label is the one with the highest score."),
+    body);
   show(0);
   return section;
 }
@@ -145,7 +148,7 @@ export async function taskView(root, { params: [id] }) {
       h("dt", {}, "Model"), h("dd", {}, task.model),
       task.version ? [h("dt", {}, "Version"), h("dd", { id: "task-version" }, task.version)] : null,
       h("dt", {}, "Type"), h("dd", {}, task.type),
-      task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, "open dataset"))] : null,
+      task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, task.dataset_name ?? "open dataset"))] : null,
       task.column ? [h("dt", {}, "Column"), h("dd", {}, task.column)] : null,
       task.label_column ? [h("dt", {}, "Label column"), h("dd", {}, task.label_column)] : null,
       task.limit ? [h("dt", {}, "Sample"), h("dd", {}, `first ${task.limit.toLocaleString()} rows`)] : null,

@@ -34,6 +34,9 @@ function taskRow(t) {
     "tr",
     {},
     h("th", { scope: "row" }, h("a", { href: `/tasks/${t.id}`, "data-spa": true }, `Task ${t.id.slice(0, 8)}`)),
+    h("td", {}, t.dataset_id
+      ? h("a", { href: `/datasets/${t.dataset_id}`, "data-spa": true }, t.dataset_name ?? t.dataset_id.slice(0, 8))
+      : "—"),
     h("td", {}, t.type),
     h("td", {}, t.model),
     h("td", {}, t.version ?? "—"),
@@ -64,7 +67,7 @@ export async function tasksView(root, { query }) {
       }
       tbody = h("tbody");
       replace(list, h("div", { class: "table-wrap" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["Task", "Type", "Model", "Version", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Task", "Dataset", "Type", "Model", "Version", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
         tbody)));
     }
     tbody.append(...page.items.map(taskRow));
