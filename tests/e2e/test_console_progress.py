@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import register, upload
-from tests.support.task_calls import reviews_csv as made_up_reviews
+from tests.support.browser import start_long_task
 
 pytestmark = pytest.mark.slow
 BIG = 20_000  # rows: the task runs for a while on this CPU, so its rate is seen mid-run
@@ -16,12 +15,7 @@ RATE = re.compile(r"[\d,.]+ rows/s, (about [\d,]+ min|less than a minute) left")
 
 
 def test_a_running_task_shows_its_rate_and_time_left(page: Page, tmp_path: Path) -> None:
-    big = tmp_path / "big.csv"
-    big.write_bytes(made_up_reviews(BIG, column="text"))
-    register(page)
-    dataset_id = upload(page, big, BIG)
-    page.goto(f"/tasks/new?dataset={dataset_id}")
-    page.get_by_role("button", name="Start task").click()
+    start_long_task(page, tmp_path / "big.csv", BIG)
     text = page.locator("#progress-text")
     expect(text).to_contain_text(RATE, timeout=120_000)
     page.get_by_role("button", name="Cancel task").click()  # free the worker for other tests
