@@ -67,6 +67,8 @@ class Progress:
     done: int
     total: int
     failed: int
+    # When the task started running, for its rate; not part of what "progress changed" means.
+    started_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Task:
     id_column: str | None = None  # the caller's own row ids, carried into every result
     expires_at: datetime | None = None  # its results go then; None: kept (older tasks)
     expired_at: datetime | None = None  # set once they went: reading them is 410 `expired`
+    dataset_name: str | None = None  # for display; None on single tasks and older ones
 
     @property
     def reads_records(self) -> bool:

@@ -34,6 +34,7 @@ class DatasetInfo:
     columns: list[str]
     text_column: str | None
     sha256: str
+    name: str = ""
 
 
 class Peers:
@@ -85,7 +86,7 @@ class Peers:
             raise domain_error(exc, "GetDataset") from exc
         d = reply.dataset
         return DatasetInfo(
-            d.id, d.rows, [c.name for c in d.columns], d.text_column or None, d.sha256
+            d.id, d.rows, [c.name for c in d.columns], d.text_column or None, d.sha256, d.name
         )
 
     async def read_rows(

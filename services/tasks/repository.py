@@ -44,7 +44,7 @@ def _task(row: Any) -> Task:
         type=TaskType(row.type),
         model=row.model,
         status=Status(row.status),
-        progress=Progress(row.done, row.total, row.failed),
+        progress=Progress(row.done, row.total, row.failed, row.started_at),
         input=row.input,
         dataset_id=row.dataset_id,
         column=row.column_name,
@@ -63,6 +63,7 @@ def _task(row: Any) -> Task:
         id_column=row.id_column,
         expires_at=row.expires_at,
         expired_at=row.expired_at,
+        dataset_name=row.dataset_name,
     )
 
 

@@ -237,6 +237,7 @@ class TasksService:
         return base | {
             "type": TaskType.BATCH.value,
             "dataset_id": uuid.UUID(dataset.id),
+            "dataset_name": dataset.name,
             "column_name": column,
             "row_limit": spec.limit,
             "label_column": spec.label_column,

@@ -8,12 +8,13 @@ from typing import Any
 from google.protobuf import json_format
 
 from inferlane.common.auth import principal
+from inferlane.common.clock import utc_now
 from inferlane.common.errors import InvalidInput
 from inferlane.common.grpc.client import CLIENT_HEADER
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
-from services.tasks import audit
+from services.tasks import audit, eta
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.evaluation import Evaluation
 from services.tasks.search import SearchQuery, SearchResult, TaskSearch
@@ -41,8 +42,13 @@ def _stamp(target: Any, value: datetime | None) -> None:
         target.FromDatetime(value)
 
 
-def progress_pb(progress: Progress) -> types.TaskProgress:
-    return types.TaskProgress(done=progress.done, total=progress.total, failed=progress.failed)
+def progress_pb(progress: Progress, running: bool = True) -> types.TaskProgress:
+    message = types.TaskProgress(done=progress.done, total=progress.total, failed=progress.failed)
+    found = eta.estimate(progress, progress.started_at, utc_now()) if running else None
+    if found is not None:
+        message.rows_per_second = found.rows_per_second
+        message.estimated_completion.FromDatetime(found.completion)
+    return message
 
 
 def task_pb(view: TaskView) -> types.Task:
@@ -52,12 +58,13 @@ def task_pb(view: TaskView) -> types.Task:
         type=_TYPE[task.type],
         model=task.model,
         status=_STATUS[task.status],
-        progress=progress_pb(task.progress),
+        progress=progress_pb(task.progress, task.status == Status.RUNNING),
         dataset_id=str(task.dataset_id or ""),
         column=task.column or "",
         version=task.version or "",
         label_column=task.label_column or "",
         id_column=task.id_column or "",
+        dataset_name=task.dataset_name or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit

@@ -38,6 +38,7 @@ tasks = Table(
     Column("status", String(16), nullable=False),
     Column("input", JSONB),
     Column("dataset_id", UUID(as_uuid=True)),
+    Column("dataset_name", String(255)),  # for display: the name when the task was created
     Column("column_name", String(255)),
     Column("row_limit", BigInteger),
     Column("version", String(32)),  # the model version, fixed at creation

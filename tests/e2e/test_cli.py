@@ -85,6 +85,11 @@ def test_upload_submit_follow_list_and_export(platform, signed_in, tmp_path):
     tasks = json.loads(run(signed_in, platform.url, "tasks", "list", "--json").stdout)
     task = next(t for t in tasks["items"] if t["id"] == task_id)
     assert task["status"] == "ready" and task["progress"]["done"] == ROWS
+    assert task["dataset_name"] == "reviews.csv"
+    assert task["progress"]["estimated_completion"] is None  # finished: no estimate
+    table = run(signed_in, platform.url, "tasks", "list").stdout
+    row = next(line for line in table.splitlines() if task_id in line)
+    assert "reviews.csv" in row, table  # which dataset it ran over, on the task's own line
 
     out = tmp_path / "out.csv"
     exported = run(

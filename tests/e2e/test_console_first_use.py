@@ -6,10 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.support.browser import VIEWPORT, register, screenshot, upload
+from tests.support.browser import VIEWPORT, register, screenshot, start_long_task, upload
 from tests.support.cli_reviews import reviews_csv
 from tests.support.platform import Platform
-from tests.support.task_calls import reviews_csv as made_up_reviews
 
 pytestmark = pytest.mark.slow
 ROWS = 24
@@ -115,13 +114,7 @@ def test_a_share_link_opens_a_page_for_people_and_json_for_scripts(
 def test_cancel_asks_first_and_the_cancelled_page_tells_the_truth(
     page: Page, tmp_path: Path
 ) -> None:
-    big = tmp_path / "many.csv"
-    big.write_bytes(made_up_reviews(BIG, column="text"))
-    register(page)
-    dataset_id = upload(page, big, BIG)
-    page.goto(f"/tasks/new?dataset={dataset_id}")
-    page.get_by_role("button", name="Start task").click()
-    expect(page.get_by_role("heading", name="Task ")).to_be_visible()
+    start_long_task(page, tmp_path / "many.csv", BIG)
     page.get_by_role("button", name="Cancel task").click()
     page.get_by_role("button", name="Keep it running").click()  # a slip of the mouse: no harm
     expect(page.get_by_role("button", name="Cancel task")).to_be_visible()

@@ -34,10 +34,13 @@ TASK_FIELDS = {
     "summary",
     "error",
     "dataset_id",
+    "dataset_name",
     "column",
     "limit",
     "version",
     "label_column",
+    "id_column",
+    "expires_at",
     "created_at",
     "queued_at",
     "started_at",
@@ -164,7 +167,13 @@ async def test_single_task_is_accepted_then_ready_with_label_and_scores(api: Api
     assert done["status"] == "ready", done
     assert done["summary"]["label"] == "positive"
     assert set(done["summary"]["scores"]) == {"negative", "neutral", "positive"}
-    assert done["progress"] == {"done": 1, "total": 1, "failed": 0}
+    assert done["progress"] == {
+        "done": 1,
+        "total": 1,
+        "failed": 0,
+        "rows_per_second": 0.0,  # finished: no rate or estimate
+        "estimated_completion": None,
+    }
     assert done["finished_at"] is not None and done["started_at"] is not None
 
     results = (await api.http.get(f"{TASKS}/{task['id']}/results", headers=me.headers)).json()
@@ -201,7 +210,16 @@ async def test_batch_file_runs_with_events_pages_and_exports(api: Api) -> None:
     assert seen[0][0] == "task"
     assert any(name == "progress" for name, _ in seen), seen
     progress = [data for name, data in seen if name == "progress"]
-    assert set(progress[0]) == {"done", "total", "failed"}
+    assert set(progress[0]) == {
+        "done",
+        "total",
+        "failed",
+        "rows_per_second",
+        "estimated_completion",
+    }
+    for tick in progress:  # mid-run: a rate and a time to be done by (RFC 3339)
+        if 0 < tick["done"] < tick["total"]:
+            assert tick["rows_per_second"] > 0 and tick["estimated_completion"], tick
     last_name, last = seen[-1]
     assert last_name == "task" and last["status"] == "ready", seen[-1]
     assert sum(last["summary"]["counts"].values()) == rows  # the final event carries the summary

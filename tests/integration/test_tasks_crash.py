@@ -223,6 +223,16 @@ async def test_two_watchers_both_see_progress_and_the_ready_task(stack_of):
         kinds = [e.WhichOneof("event") for e in events]
         assert kinds[0] == "task" and "progress" in kinds, kinds
         assert events[-1].task.status == types.TASK_STATUS_READY
+        # A running task's progress has a rate and an ETA later than the event; a ready one none.
+        ticks = [e for e in events if e.WhichOneof("event") == "progress"]
+        running = [e for e in ticks if 0 < e.progress.done < e.progress.total]
+        assert running, [(e.progress.done, e.progress.total) for e in ticks]
+        for e in running:
+            assert e.progress.rows_per_second > 0, e
+            eta = e.progress.estimated_completion.ToDatetime()
+            assert e.progress.HasField("estimated_completion") and eta > e.occurred_at.ToDatetime()
+        final = events[-1].task.progress
+        assert final.rows_per_second == 0 and not final.HasField("estimated_completion")
 
 
 async def test_two_workers_share_one_task_and_store_each_row_once(stack_of, own_nats, migrated_db):

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.support.cli_reviews import fresh_email
 from tests.support.platform import Platform
+from tests.support.task_calls import reviews_csv as made_up_reviews
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,3 +105,14 @@ def upload(page: Page, file: Path, rows: int) -> str:
     href = link.get_attribute("href")
     assert href is not None and href.startswith("/datasets/")
     return href.removeprefix("/datasets/")
+
+
+def start_long_task(page: Page, file: Path, rows: int) -> None:
+    """Register, upload `rows` made-up reviews to `file` and start a batch task over them: on
+    this CPU it runs long enough to be watched (or cancelled) mid-run."""
+    file.write_bytes(made_up_reviews(rows, column="text"))
+    register(page)
+    dataset_id = upload(page, file, rows)
+    page.goto(f"/tasks/new?dataset={dataset_id}")
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_role("heading", name="Task ")).to_be_visible()

@@ -4,6 +4,7 @@
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from inferlane.client import ApiError, BatchSummary, InferlaneError, SingleSummary, Task
 from inferlane.client.models import Evaluation
+from inferlane.client.models import Progress as TaskProgress
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -149,10 +151,11 @@ def evaluation(e: Evaluation) -> None:
 def task_rows(tasks: Iterable[Task]) -> None:
     # No type column: one-off analyses are hidden unless asked for, and `tasks show` says it.
     table(
-        ["id", "model", "version", "status", "rows", "created"],
+        ["id", "dataset", "model", "version", "status", "rows", "created"],
         (
             (
                 t.id,
+                t.dataset_name or "",
                 t.model,
                 t.version or "",
                 t.status,
@@ -165,14 +168,28 @@ def task_rows(tasks: Iterable[Task]) -> None:
 
 
 def task_bar() -> Progress:
+    """Add tasks to it with an `eta` field (see eta_text)."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
+        TextColumn("{task.fields[eta]}"),
         console=err,
     )
+
+
+def eta_text(progress: TaskProgress, now: datetime | None = None) -> str:
+    """ "N rows/s, about M min left" while the task has a rate (the server's), else ""."""
+    if not progress.rows_per_second or progress.estimated_completion is None:
+        return ""
+    rate = progress.rows_per_second
+    per_second = f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
+    seconds = (progress.estimated_completion - (now or datetime.now(UTC))).total_seconds()
+    minutes = round(seconds / 60)
+    left = f"about {minutes:,} min left" if minutes >= 1 else "less than a minute left"
+    return f"{per_second} rows/s, {left}"
 
 
 def transfer_bar() -> Progress:

@@ -27,11 +27,16 @@ def follow(client: Client, task: Task) -> Task:
     try:
         with output.task_bar() as bar:
             job = bar.add_task(
-                _describe(task), total=task.progress.total or None, completed=task.progress.done
+                _describe(task),
+                total=task.progress.total or None,
+                completed=task.progress.done,
+                eta=output.eta_text(task.progress),
             )
             for event in client.watch(task.id):
                 if event.progress is not None:
-                    bar.update(job, completed=event.progress.done, total=event.progress.total)
+                    progress = event.progress
+                    eta = output.eta_text(progress)
+                    bar.update(job, completed=progress.done, total=progress.total, eta=eta)
                 if event.task is not None:
                     task = event.task
                     bar.update(
@@ -39,6 +44,7 @@ def follow(client: Client, task: Task) -> Task:
                         description=_describe(task),
                         completed=task.progress.done,
                         total=task.progress.total or None,
+                        eta=output.eta_text(task.progress),
                     )
     except KeyboardInterrupt:
         output.err.print(

@@ -133,6 +133,8 @@ class Progress(Model):
     done: int
     total: int
     failed: int
+    rows_per_second: float = 0.0  # 0 until a running task has a rate
+    estimated_completion: datetime | None = None  # None until then and once finished
 
     @property
     def fraction(self) -> float:
@@ -189,6 +191,7 @@ class Task(Model):
     summary: BatchSummary | SingleSummary | None = None
     error: TaskError | None = None
     dataset_id: uuid.UUID | None = None
+    dataset_name: str | None = None  # batch tasks: the dataset's name when created
     column: str | None = None
     limit: int | None = None
     version: str | None = None

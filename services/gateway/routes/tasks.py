@@ -116,7 +116,8 @@ SSE_EVENT_SCHEMA: dict[str, Any] = {
         "data": {
             "type": "string",
             "contentMediaType": "application/json",
-            "description": "task: the Task; progress: {done, total, failed}; error: {code}.",
+            "description": "task: the Task; progress: {done, total, failed, rows_per_second, "
+            "estimated_completion}; error: {code}.",
         },
         "id": {"type": "string"},
         "retry": {"type": "integer"},
@@ -125,7 +126,8 @@ SSE_EVENT_SCHEMA: dict[str, Any] = {
 _EVENTS_OK: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-Sent Events: `task` (the task JSON) first and after every "
-        "status change, `progress` (`{done, total, failed}`) while it runs; the stream ends "
+        "status change, `progress` (`{done, total, failed, rows_per_second, "
+        "estimated_completion}`) while it runs; the stream ends "
         "after a terminal status.",
         # Before OpenAPI 3.2, the schema of an event stream describes one event.
         "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
@@ -423,9 +425,7 @@ async def _events(call: Any) -> AsyncIterator[ServerSentEvent]:
                     return
             elif which == "progress":
                 progress = Progress.from_pb(event.progress)
-                yield ServerSentEvent(
-                    data=orjson.dumps(progress.model_dump()).decode(), event="progress"
-                )
+                yield ServerSentEvent(data=progress.model_dump_json(), event="progress")
     except grpc.aio.AioRpcError as exc:
         # Headers are gone: say so in the stream, then end it.
         log.warning("task watch ended", grpc_code=exc.code().name)

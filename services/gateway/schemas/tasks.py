@@ -227,10 +227,24 @@ class Progress(BaseModel):
     done: int = Field(description="Rows processed, failed ones included.")
     total: int = Field(description="Rows to process (1 for a single task).")
     failed: int
+    rows_per_second: float = Field(
+        0.0, description="Rows per second since the task started running; 0 until known."
+    )
+    estimated_completion: datetime | None = Field(
+        None,
+        description="When the rest should be done at that rate; null until known and "
+        "on finished tasks.",
+    )
 
     @classmethod
     def from_pb(cls, progress: tasks_types_pb2.TaskProgress) -> "Progress":
-        return cls(done=progress.done, total=progress.total, failed=progress.failed)
+        return cls(
+            done=progress.done,
+            total=progress.total,
+            failed=progress.failed,
+            rows_per_second=progress.rows_per_second,
+            estimated_completion=optional_utc(progress, "estimated_completion"),
+        )
 
 
 class TaskError(BaseModel):
@@ -327,6 +341,9 @@ class Task(BaseModel):
     )
     error: TaskError | None = Field(description="Why the task failed; only when status is error.")
     dataset_id: uuid.UUID | None = Field(description="Batch tasks: the dataset read.")
+    dataset_name: str | None = Field(
+        default=None, description="Batch tasks: the dataset's name when the task was created."
+    )
     column: str | None = Field(description="Batch tasks: the column read.")
     limit: int | None = Field(description="Batch tasks: the row cap of a sample run.")
     version: str | None = Field(
@@ -361,6 +378,7 @@ class Task(BaseModel):
             summary=_summary(task),
             error=TaskError.from_pb(task.error) if task.HasField("error") else None,
             dataset_id=uuid.UUID(task.dataset_id) if task.dataset_id else None,
+            dataset_name=task.dataset_name or None,
             column=task.column or None,
             limit=task.limit if task.HasField("limit") else None,
             version=task.version or None,

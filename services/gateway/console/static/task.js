@@ -6,7 +6,7 @@ import { badge, busy, errorBox, h, replace, when } from "./dom.js";
 import { labelChart, scoreChart } from "./chart.js";
 import { evaluationView } from "./confusion.js";
 import { searchable, searchBox } from "./search.js";
-import { progressText } from "./tasks.js";
+import { etaText, progressText } from "./tasks.js";
 
 const FINISHED = new Set(["ready", "error", "cancelled"]);
 const PAGE = 20;
@@ -72,7 +72,10 @@ function resultsTable(task) {
         : h("p", { class: "empty" }, "No results."),
       h("div", { class: "row pager" }, prev, next));
   }
-  replace(section, h("h2", { id: "results-title" }, "Results"), body);
+  replace(section, h("h2", { id: "results-title" }, "Results"),
+    h("p", { class: "hint", id: "scores-meaning" },
+      "Scores are the model's confidence in each label, from 0 to 1 (a row's scores add up to 1); its label is the one with the highest score."),
+    body);
   show(0);
   return section;
 }
@@ -133,7 +136,9 @@ export async function taskView(root, { params: [id] }) {
       bar.removeAttribute("value"); // indeterminate until the rows are counted
     }
     const failed = progress.failed ? `, ${progress.failed.toLocaleString()} failed` : "";
-    barText.textContent = progress.total ? `${progressText(progress)} rows${failed}` : "Waiting to start…";
+    const eta = etaText(progress);
+    const rate = eta ? ` · ${eta}` : "";
+    barText.textContent = progress.total ? `${progressText(progress)} rows${failed}${rate}` : "Waiting to start…";
   }
 
   let shownOutcome = false;
@@ -144,7 +149,7 @@ export async function taskView(root, { params: [id] }) {
       h("dt", {}, "Model"), h("dd", {}, task.model),
       task.version ? [h("dt", {}, "Version"), h("dd", { id: "task-version" }, task.version)] : null,
       h("dt", {}, "Type"), h("dd", {}, task.type),
-      task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, "open dataset"))] : null,
+      task.dataset_id ? [h("dt", {}, "Dataset"), h("dd", {}, h("a", { href: `/datasets/${task.dataset_id}`, "data-spa": true }, task.dataset_name ?? "open dataset"))] : null,
       task.column ? [h("dt", {}, "Column"), h("dd", {}, task.column)] : null,
       task.label_column ? [h("dt", {}, "Label column"), h("dd", {}, task.label_column)] : null,
       task.id_column ? [h("dt", {}, "Your row ids"), h("dd", {}, task.id_column)] : null,

@@ -19,11 +19,24 @@ export function progressText(progress) {
   return `${progress.done.toLocaleString()} / ${progress.total.toLocaleString()} (${share} %)`;
 }
 
+// "N rows/s, about M min left" while a running task has a rate; "" before that and after.
+export function etaText(progress, now = Date.now()) {
+  if (!progress.rows_per_second || !progress.estimated_completion) return "";
+  const rate = progress.rows_per_second;
+  const perSecond = rate >= 10 ? Math.round(rate).toLocaleString() : rate.toFixed(1);
+  const minutes = Math.round((Date.parse(progress.estimated_completion) - now) / 60000);
+  const left = minutes >= 1 ? `about ${minutes.toLocaleString()} min left` : "less than a minute left";
+  return `${perSecond} rows/s, ${left}`;
+}
+
 function taskRow(t) {
   return h(
     "tr",
     {},
     h("th", { scope: "row" }, h("a", { href: `/tasks/${t.id}`, "data-spa": true }, `Task ${t.id.slice(0, 8)}`)),
+    h("td", {}, t.dataset_id
+      ? h("a", { href: `/datasets/${t.dataset_id}`, "data-spa": true }, t.dataset_name ?? t.dataset_id.slice(0, 8))
+      : "—"),
     h("td", {}, t.type),
     h("td", {}, t.model),
     h("td", {}, t.version ?? "—"),
@@ -54,7 +67,7 @@ export async function tasksView(root, { query }) {
       }
       tbody = h("tbody");
       replace(list, h("div", { class: "table-wrap" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["Task", "Type", "Model", "Version", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Task", "Dataset", "Type", "Model", "Version", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
         tbody)));
     }
     tbody.append(...page.items.map(taskRow));
