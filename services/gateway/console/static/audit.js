@@ -37,7 +37,7 @@ export function auditTrail(task) {
   more.addEventListener("click", load);
   const section = h("section", { "aria-labelledby": "audit-title" });
   replace(section, h("h2", { id: "audit-title" }, "Audit trail"),
-    h("div", { class: "table-wrap" }, h("table", { class: "results", id: "audit-trail" },
+    h("div", { class: "table-wrap" }, h("table", { class: "audit", id: "audit-trail" },
       h("thead", {}, h("tr", {}, ["When", "Event", "By", "Details"].map((t) => h("th", { scope: "col" }, t)))),
       rows)),
     h("div", { class: "row pager" }, more), error);
