@@ -152,7 +152,8 @@ async def working_shares(
 
 async def find_share(conn: AsyncConnection, token_sha256: str) -> tuple[Any, Dataset] | None:
     stmt = (
-        select(shares.c.expires_at, shares.c.revoked_at, *COLUMNS)
+        # Labelled: datasets have an expires_at of their own, which the bare name would shadow.
+        select(shares.c.expires_at.label("share_expires_at"), shares.c.revoked_at, *COLUMNS)
         .join(datasets, datasets.c.id == shares.c.dataset_id)
         .where(shares.c.token_sha256 == token_sha256)
     )

@@ -234,9 +234,9 @@ class DatasetsService:
         share, dataset = found
         if share.revoked_at is not None:
             raise Gone("this share link was revoked")
-        if share.expires_at <= self._clock():
+        if share.share_expires_at <= self._clock():
             raise Gone("this share link has expired")
-        return dataset, share.expires_at
+        return dataset, share.share_expires_at
 
 
 def _created_event(dataset: Dataset) -> events_pb2.DatasetCreated:

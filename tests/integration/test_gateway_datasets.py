@@ -45,6 +45,7 @@ DATASET_FIELDS = {
     "text_column",
     "created_at",
     "source_encoding",
+    "expires_at",
 }
 REVIEWS = (
     b"text,stars,verified,date\n"
