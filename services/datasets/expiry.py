@@ -10,7 +10,7 @@ commit deletes nothing, and a deleted dataset cannot be taken twice.
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.janitor import Janitor
@@ -34,13 +34,7 @@ class DatasetJanitor(Janitor):
         """Delete one batch of due, unleased datasets; returns how many."""
         now = self._clock()
         leased = exists().where(dataset_leases.c.dataset_id == datasets.c.id)
-        due = (
-            select(datasets.c.id)
-            .where(datasets.c.expires_at <= now, ~leased)
-            .order_by(datasets.c.expires_at)
-            .limit(self._batch)
-            .with_for_update(skip_locked=True)
-        )
+        due = self._due(datasets.c.id, datasets.c.expires_at, now, ~leased)
         async with self._engine.begin() as conn:
             ids = list((await conn.execute(due)).scalars())
             if not ids:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common import janitor
@@ -54,16 +54,12 @@ class Janitor(janitor.Janitor):
     async def sweep(self) -> int:
         """Expire one batch of due tasks; returns how many."""
         now = self._clock()
-        due = (
-            select(tasks.c.id)
-            .where(
-                tasks.c.expires_at <= now,
-                tasks.c.expired_at.is_(None),
-                tasks.c.status.in_([s.value for s in TERMINAL]),
-            )
-            .order_by(tasks.c.expires_at)
-            .limit(self._batch)
-            .with_for_update(skip_locked=True)
+        due = self._due(
+            tasks.c.id,
+            tasks.c.expires_at,
+            now,
+            tasks.c.expired_at.is_(None),
+            tasks.c.status.in_([s.value for s in TERMINAL]),
         )
         async with self._engine.begin() as conn:
             ids = list((await conn.execute(due)).scalars())

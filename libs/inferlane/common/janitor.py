@@ -5,8 +5,11 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import structlog
+from sqlalchemy import ColumnElement, Select, select
 
 from inferlane.common.clock import Clock, utc_now
 
@@ -34,6 +37,19 @@ class Janitor:
 
     async def sweep(self) -> int:
         raise NotImplementedError
+
+    def _due(
+        self, key: ColumnElement[Any], due_at: ColumnElement[Any], now: datetime, *where: Any
+    ) -> Select[Any]:
+        """One batch of keys due by now, oldest first, locked so that two janitors (replicas)
+        never take the same rows."""
+        return (
+            select(key)
+            .where(due_at <= now, *where)
+            .order_by(due_at)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
 
     async def run(self) -> None:
         while not self._closing.is_set():
