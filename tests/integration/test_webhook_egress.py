@@ -1,8 +1,10 @@
 """Webhook egress against real local HTTP receivers: pinning, redirects, caps and timeouts."""
 
 import asyncio
+import datetime
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,6 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpcore
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from services.tasks.webhooks.egress import (
     EgressFailed,
@@ -43,18 +49,19 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
+    yield from _serve(Receiver())
 
+
+def _serve(state: Receiver, tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
-            state.received.append(
-                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            )
-            status, headers, payload = state.routes.get(self.path, (200, {}, b"ok"))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.received.append(Received(self.path, headers, body))
+            status, extra_headers, payload = state.routes.get(self.path, (200, {}, b"ok"))
             self.send_response(status)
-            for name, value in headers.items():
+            for name, value in extra_headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
@@ -64,6 +71,8 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -73,9 +82,11 @@ def receiver() -> Iterator[Receiver]:
 
 
 class FakeDns:
-    """Answers one name from a script of lookups; every other name resolves for real."""
+    """Answers one name from a script of lookups (one or more addresses each); others are real."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str, answers: list[str]) -> None:
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, name: str, answers: list[str | list[str]]
+    ) -> None:
         self.name = name
         self.answers = answers
         self.lookups = 0
@@ -85,9 +96,10 @@ class FakeDns:
     def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
         if host != self.name:
             return self._real(host, port, family, type, proto, flags)
-        address = self.answers[min(self.lookups, len(self.answers) - 1)]
+        answer = self.answers[min(self.lookups, len(self.answers) - 1)]
         self.lookups += 1
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        addresses = [answer] if isinstance(answer, str) else answer
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
 
 
 async def test_an_allow_listed_receiver_gets_the_post_with_body_and_headers_intact(receiver):
@@ -268,3 +280,130 @@ async def test_environment_proxies_are_not_used(receiver, monkeypatch):
 
 def _loopback(**values: float) -> EgressPolicy:
     return EgressPolicy(allow_networks=LOOPBACK_ALLOWED.allow_networks, **values)  # type: ignore[arg-type]
+
+
+async def test_numeric_host_spellings_of_loopback_are_refused_after_resolving(receiver):
+    for host in ("2130706433", "0x7f000001", "127.1"):
+        with pytest.raises(EgressRefused, match="loopback"):
+            await post(receiver.url("/hook", host), b"{}", {}, EgressPolicy())
+    assert receiver.received == []
+
+
+async def test_a_name_with_any_non_public_answer_is_refused(receiver, monkeypatch):
+    FakeDns(monkeypatch, "mixed.example.com", [["93.184.216.34", "10.0.0.7"]])
+    with pytest.raises(EgressRefused, match=re.escape("resolves to 10.0.0.7")):
+        await post("http://mixed.example.com/hook", b"{}", {}, EgressPolicy())
+
+
+async def test_checked_addresses_are_tried_in_order_and_only_those(receiver, monkeypatch):
+    FakeDns(monkeypatch, "two.example.com", [["127.0.0.2", "127.0.0.1"], "10.0.0.9"])
+    asked: list[str] = []
+    real_connect = httpcore.AnyIOBackend.connect_tcp
+
+    async def record_connect(self, host, port, *args, **kwargs):
+        asked.append(host)
+        return await real_connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", record_connect)
+    policy = EgressPolicy(allow_networks=policy_from_networks("127.0.0.0/8"))
+    delivered = await post(receiver.url("/hook", "two.example.com"), b"{}", {}, policy)
+    assert delivered.status_code == 200
+    assert asked == ["127.0.0.2", "127.0.0.1"]  # nothing listens on .2, so it falls back to .1
+
+
+async def test_default_headers_ask_for_an_uncompressed_body_and_name_the_sender(receiver):
+    await post(receiver.url("/hook"), b"{}", {"user-agent": "custom/2"}, LOOPBACK_ALLOWED)
+    [request] = receiver.received
+    assert request.headers["accept-encoding"] == "identity"
+    assert request.headers["user-agent"] == "custom/2"
+
+
+@dataclass
+class Pki:
+    ca_file: str
+    server_context: ssl.SSLContext
+    server_names: list[str | None]
+
+
+@pytest.fixture
+def pki(tmp_path) -> Pki:
+    """A private CA and a server certificate for hooks.example.com, recording the SNI it sees."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Inferlane test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.com")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example.com")]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain = tmp_path / "server.pem"
+    chain.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + leaf.public_bytes(serialization.Encoding.PEM)
+    )
+    names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain)
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    return Pki(str(ca_file), context, names)
+
+
+@pytest.fixture
+def tls_receiver(pki, monkeypatch) -> Iterator[Receiver]:
+    monkeypatch.setenv("SSL_CERT_FILE", pki.ca_file)
+    yield from _serve(Receiver(), pki.server_context)
+
+
+async def test_https_to_a_pinned_address_keeps_sni_and_certificate_checks_for_the_name(
+    tls_receiver, pki, monkeypatch
+):
+    dns = FakeDns(monkeypatch, "hooks.example.com", ["127.0.0.1", "10.0.0.1"])
+    url = f"https://hooks.example.com:{tls_receiver.port}/hook"
+    delivered = await post(url, b'{"ok":true}', {}, LOOPBACK_ALLOWED)
+    assert delivered.status_code == 200
+    assert dns.lookups == 1
+    assert pki.server_names == ["hooks.example.com"]
+    [request] = tls_receiver.received
+    assert request.body == b'{"ok":true}'
+    assert request.headers["host"] == f"hooks.example.com:{tls_receiver.port}"
+
+
+async def test_https_fails_when_the_certificate_does_not_match_the_name(tls_receiver, monkeypatch):
+    FakeDns(monkeypatch, "other.example.com", ["127.0.0.1"])
+    url = f"https://other.example.com:{tls_receiver.port}/hook"
+    with pytest.raises(EgressFailed, match="ConnectError"):
+        await post(url, b"{}", {}, LOOPBACK_ALLOWED)
+    assert tls_receiver.received == []

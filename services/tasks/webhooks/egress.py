@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 EXCERPT_BYTES = 1024
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# identity: the size cap applies to what is on the wire, and a compressed body could expand.
+_DEFAULT_HEADERS = {"user-agent": "Inferlane-Webhooks/1", "accept-encoding": "identity"}
 
 # Python 3.11's ipaddress does not count these as non-global on its own.
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
@@ -148,17 +149,17 @@ async def _post_once(
     url: str, body: bytes, headers: Mapping[str, str], policy: EgressPolicy
 ) -> tuple[int, str, str | None]:
     target = httpx.URL(url)
-    host = target.host
     port = target.port or (443 if target.scheme == "https" else 80)
-    address = await _resolve_checked(host, port, policy)
+    addresses = await _resolve_checked(target.raw_host.decode("ascii"), port, policy)
     timeout = httpx.Timeout(policy.total_timeout_s, connect=policy.connect_timeout_s)
-    transport = _PinnedTransport(address)
+    transport = _PinnedTransport(addresses)
     async with httpx.AsyncClient(
         transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
     ) as client:
         try:
+            request_headers = {**_DEFAULT_HEADERS, **headers}
             async with client.stream(
-                "POST", target, content=body, headers=dict(headers)
+                "POST", target, content=body, headers=request_headers
             ) as response:
                 content = await _read_capped(response, policy.max_response_bytes)
                 location = response.headers.get("location")
@@ -182,12 +183,12 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
     return bytes(received)
 
 
-async def _resolve_checked(host: str, port: int, policy: EgressPolicy) -> IPAddress:
-    """Resolve once; every answer must pass, and the first is the one we connect to."""
+async def _resolve_checked(host: str, port: int, policy: EgressPolicy) -> list[IPAddress]:
+    """Resolve once; every answer must pass, and only these answers are connected to, in order."""
     literal = _literal_ip(host)
     if literal is not None:
         _check_address(literal, policy)
-        return literal
+        return [literal]
     loop = asyncio.get_running_loop()
     try:
         answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -201,7 +202,7 @@ async def _resolve_checked(host: str, port: int, policy: EgressPolicy) -> IPAddr
             _check_address(address, policy)
         except EgressRefused as refused:
             raise EgressRefused(f"{host} resolves to {address}: {refused}") from None
-    return addresses[0]
+    return addresses
 
 
 def _check_address(address: IPAddress, policy: EgressPolicy) -> None:
@@ -288,14 +289,16 @@ def _unique(addresses: Iterable[IPAddress]) -> list[IPAddress]:
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Opens every TCP connection to the checked address, whatever host name httpcore asks for.
+    """Opens TCP connections only to the checked addresses, whatever host name httpcore asks for.
 
     httpcore still uses the URL's host name for the Host header and for TLS (SNI and
     certificate verification happen in start_tls with the original server_hostname).
+    The addresses are tried in resolver order, like a normal client falling back from an
+    unreachable IPv6 address to IPv4.
     """
 
-    def __init__(self, address: IPAddress) -> None:
-        self._address = str(address)
+    def __init__(self, addresses: list[IPAddress]) -> None:
+        self._addresses = [str(address) for address in addresses]
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -306,9 +309,14 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return await self._inner.connect_tcp(
-            self._address, port, timeout, local_address, socket_options
-        )
+        options = list(socket_options or ())
+        for address in self._addresses[:-1]:
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address, options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue
+        last = self._addresses[-1]
+        return await self._inner.connect_tcp(last, port, timeout, local_address, options)
 
     async def connect_unix_socket(
         self,
@@ -325,13 +333,15 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 class _PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, with its connection pool built on the pinned backend."""
 
-    def __init__(self, address: IPAddress) -> None:
+    def __init__(self, addresses: list[IPAddress]) -> None:
         super().__init__(trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(),
+            # certifi's roots, or SSL_CERT_FILE / SSL_CERT_DIR for a deployment's private CA;
+            # trust_env here only picks trust anchors, proxies stay off (see AsyncClient).
+            ssl_context=httpx.create_ssl_context(trust_env=True),
             max_connections=1,
             http1=True,
             http2=False,
             retries=0,
-            network_backend=_PinnedBackend(address),
+            network_backend=_PinnedBackend(addresses),
         )
