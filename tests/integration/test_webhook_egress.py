@@ -33,6 +33,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    header_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _serve(state: Receiver, tls: ssl.SSLContext | None = None) -> Iterator[Recei
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            state.received.append(Received(self.path, headers, body))
+            names = [k.lower() for k in self.headers]
+            state.received.append(Received(self.path, headers, body, names))
             status, extra_headers, payload = state.routes.get(self.path, (200, {}, b"ok"))
             self.send_response(status)
             for name, value in extra_headers.items():
@@ -312,10 +314,13 @@ async def test_checked_addresses_are_tried_in_order_and_only_those(receiver, mon
 
 
 async def test_default_headers_ask_for_an_uncompressed_body_and_name_the_sender(receiver):
-    await post(receiver.url("/hook"), b"{}", {"user-agent": "custom/2"}, LOOPBACK_ALLOWED)
-    [request] = receiver.received
-    assert request.headers["accept-encoding"] == "identity"
-    assert request.headers["user-agent"] == "custom/2"
+    await post(receiver.url("/hook"), b"{}", {"User-Agent": "custom/2"}, LOOPBACK_ALLOWED)
+    await post(receiver.url("/hook"), b"{}", {}, LOOPBACK_ALLOWED)
+    custom, default = receiver.received
+    assert custom.headers["accept-encoding"] == "identity"
+    assert custom.headers["user-agent"] == "custom/2"
+    assert custom.header_names.count("user-agent") == 1
+    assert default.headers["user-agent"].startswith("Inferlane-Webhooks/")
 
 
 @dataclass

@@ -157,7 +157,8 @@ async def _post_once(
         transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
     ) as client:
         try:
-            request_headers = {**_DEFAULT_HEADERS, **headers}
+            request_headers = httpx.Headers(_DEFAULT_HEADERS)
+            request_headers.update(headers)  # case-insensitive: the caller's names win
             async with client.stream(
                 "POST", target, content=body, headers=request_headers
             ) as response:
