@@ -11,11 +11,16 @@ services' internal APIs. So a delivery:
   unless the deployment allow-lists it, and then connects to exactly the address it checked,
   so a DNS answer that changes between check and connect (DNS rebinding) cannot redirect it;
   Host header, TLS SNI and certificate checks still use the original hostname;
-- follows no redirects by default (a 3xx is just a status code); when allowed, every hop is
-  checked the same way;
-- never uses the environment's proxies, and bounds connect time, total time and the bytes it
+- follows no redirects by default (a 3xx is just a status code); when max_redirects allows,
+  every hop is checked and pinned the same way, and the same POST body is sent again;
+- never uses the environment's proxies (only SSL_CERT_FILE / SSL_CERT_DIR are honoured, to
+  trust a deployment's private CA), and bounds connect time, total time and the bytes it
   reads. A response body over max_response_bytes fails the delivery (EgressFailed) rather
   than being truncated: the reader stops at the cap and the connection is dropped.
+
+EgressRefused: the policy forbids the target as written or as it resolves now (retrying soon
+will not help); EgressFailed: this attempt failed (network, name not found, timeout,
+oversized reply) and a later retry may succeed.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # identity: the size cap applies to what is on the wire, and a compressed body could expand.
 _DEFAULT_HEADERS = {"user-agent": "Inferlane-Webhooks/1", "accept-encoding": "identity"}
 
-# Python 3.11's ipaddress does not count these as non-global on its own.
+# Named here for precise refusal reasons (ipaddress only calls them private / not global),
+# and for the IPv6 forms that carry an IPv4 address.
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 _NAT64_NETWORKS = (
