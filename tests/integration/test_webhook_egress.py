@@ -412,3 +412,36 @@ async def test_https_fails_when_the_certificate_does_not_match_the_name(tls_rece
     with pytest.raises(EgressFailed, match="ConnectError"):
         await post(url, b"{}", {}, LOOPBACK_ALLOWED)
     assert tls_receiver.received == []
+
+
+async def test_a_redirect_chain_longer_than_allowed_stops_at_the_last_permitted_hop(receiver):
+    receiver.routes["/a"] = (302, {"location": "/b"}, b"")
+    receiver.routes["/b"] = (302, {"location": "/c"}, b"")
+    policy = EgressPolicy(allow_networks=LOOPBACK_ALLOWED.allow_networks, max_redirects=1)
+    delivered = await post(receiver.url("/a"), b"{}", {}, policy)
+    assert delivered.status_code == 302
+    assert [r.path for r in receiver.received] == ["/a", "/b"]
+
+
+async def test_a_receiver_that_trickles_bytes_still_fails_at_the_total_timeout():
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n")
+        try:
+            while True:  # each byte arrives well within any read timeout
+                writer.write(b"z")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    policy = _loopback(total_timeout_s=0.5, max_response_bytes=200000)
+    try:
+        with pytest.raises(EgressFailed, match="no complete response"):
+            await post(f"http://127.0.0.1:{port}/", b"{}", {}, policy)
+    finally:
+        server.close()

@@ -122,3 +122,11 @@ def test_refusal_reason_is_none_only_for_public_unicast_addresses():
     assert refusal_reason(ipaddress.ip_address("2001:4860:4860::8888")) is None
     assert refusal_reason(ipaddress.ip_address("192.0.2.1")) is not None  # documentation range
     assert refusal_reason(ipaddress.ip_address("255.255.255.255")) is not None
+
+
+def test_refusals_of_embedded_forms_name_both_addresses():
+    with pytest.raises(EgressRefused) as refused:
+        check_url("http://[::ffff:169.254.169.254]/", DEFAULT)
+    assert str(refused.value) == (
+        "::ffff:a9fe:a9fe is the IPv4-mapped form of 169.254.169.254, which is a link-local address"
+    )
