@@ -1,0 +1,1 @@
+"""Outbound delivery of task-completion webhooks."""
