@@ -54,8 +54,8 @@ from services.inference.training.sentiment_v2_split import (
 
 REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
 SHARED_ENCODER = REPOSITORY / "minilm-encoder-layers-1-4.onnx"
-FINE_WEIGHTS = np.round(np.arange(0.0, 1.001, 0.025), 3)
-FINE_BIASES = np.round(np.arange(-2.0, 1.001, 0.05), 2)
+FINE_WEIGHTS = np.round(np.arange(0.0, 0.601, 0.025), 3)
+FINE_BIASES = np.round(np.arange(-1.5, 0.501, 0.05), 2)
 TFIDF_CANDIDATES: tuple[tuple[float, str | None], ...] = (  # (C, class_weight)
     (0.5, "balanced"),
     (1.0, "balanced"),
