@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"holdout {len(hold)} rows, {FOLDS} folds")
 
     before = {
-        "procedure": "shipped TF-IDF (C=2, balanced), export's grid (weight step 0.1, bias step 0.1)",
+        "procedure": (
+            "shipped TF-IDF (C=2, balanced), export's grid (weight step 0.1, bias step 0.1)"
+        ),
         "kfold_macro_f1": round(
             kfold_macro_f1(y_hold, enc, shipped_tfidf, fold, WEIGHTS, BIASES), 4
         ),
@@ -193,7 +194,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     candidates: dict[str, dict[str, Any]] = {}
     tfidfs = {"shipped": shipped_tfidf, **tfidf_candidates(args, fit_texts, y_fit, hold_texts)}
     for name, lp in tfidfs.items():
-        score = kfold_macro_f1(y_hold, enc, lp, fold, FINE_WEIGHTS, FINE_BIASES)
+        key = hashlib.sha256(lp.tobytes() + enc.tobytes()).hexdigest()[:16]
+        score = float(
+            cached(  # the slow part (minutes per candidate): reruns reuse it
+                args.cache / f"kfold-{key}-{len(FINE_WEIGHTS)}x{len(FINE_BIASES)}.npy",
+                lambda lp=lp: np.array(
+                    [kfold_macro_f1(y_hold, enc, lp, fold, FINE_WEIGHTS, FINE_BIASES)]
+                ),
+            )[0]
+        )
         candidates[name] = {"kfold_macro_f1": round(score, 4)}
         log(f"  TF-IDF {name}, fine grid: k-fold macro-F1 {score:.4f}")
     best = max(candidates, key=lambda n: candidates[n]["kfold_macro_f1"])
@@ -206,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "holdout": report(y_hold, text_v2.blend(enc, tfidfs[best], weight, bias)),
     }
     log(
-        f"best: {after['procedure']}, gain {gain:+.4f}; on the whole holdout {hold_f1:.4f} with weight {weight}, bias {bias.tolist()}"
+        f"best: {after['procedure']}, gain {gain:+.4f}; on the whole holdout {hold_f1:.4f} "
+        f"with weight {weight}, bias {bias.tolist()}"
     )
     if gain < args.margin:
         log(f"the gain is under --margin {args.margin}: nothing to change")
@@ -224,16 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             dev_enc, served.tfidf.log_probabilities(dev_texts), served.tfidf_weight, served.bias
         ),
     )
+    refit: dict[str, Any] | None = None
     if best != "shipped":
         c_text, cw_text = (part.split("=")[1] for part in best.split(", "))
+        refit = {"c": float(c_text), "class_weight": None if cw_text == "None" else cw_text}
         export_tfidf(
-            args,
-            float(c_text),
-            None if cw_text == "None" else cw_text,
-            fit_texts,
-            y_fit,
-            hold_texts,
-            tfidfs[best],
+            args, refit["c"], refit["class_weight"], fit_texts, y_fit, hold_texts, tfidfs[best]
         )
     (args.out / "blend.json").write_text(json.dumps(after["blend"]) + "\n", encoding="utf-8")
     calibrated = text_v2.SentimentV2(args.out, SHARED_ENCODER)
@@ -247,12 +253,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     log(f"dev macro-F1 before {before['dev']['macro_f1']}, after {after['dev']['macro_f1']}")
-    update_metrics(args.out, before, after, candidates, len(hold))
+    update_metrics(args.out, before, after, candidates, len(hold), refit)
     return 0
 
 
 def update_metrics(
-    out: Path, before: dict[str, Any], after: dict[str, Any], candidates: dict[str, Any], rows: int
+    out: Path,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    candidates: dict[str, Any],
+    rows: int,
+    refit: dict[str, Any] | None,
 ) -> None:
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     shipped = after["dev"]
@@ -275,6 +286,8 @@ def update_metrics(
         "after": after,
         "tfidf_candidates": candidates,
     }
+    if refit is not None:
+        metrics["tfidf"].update(refit)
     metrics["bytes"] = {f: (out / f).stat().st_size for f in metrics["bytes"]}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
 
