@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold = folds(y_hold, FOLDS, args.seed)
     log(f"holdout {len(hold)} rows, {FOLDS} folds")
 
-    before = {
+    before: dict[str, Any] = {
         "procedure": (
             "shipped TF-IDF (C=2, balanced), export's grid (weight step 0.1, bias step 0.1)"
         ),
@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     best = max(candidates, key=lambda n: candidates[n]["kfold_macro_f1"])
     gain = candidates[best]["kfold_macro_f1"] - before["kfold_macro_f1"]
     weight, bias, hold_f1 = tune_blend(y_hold, enc, tfidfs[best], FINE_WEIGHTS, FINE_BIASES)
-    after = {
+    after: dict[str, Any] = {
         "procedure": f"TF-IDF {best}, fine grid (weight step 0.025, bias step 0.05)",
         "kfold_macro_f1": candidates[best]["kfold_macro_f1"],
         "blend": {"tfidf_weight": weight, "bias": [float(b) for b in bias]},
