@@ -37,6 +37,7 @@ from services.inference.runtime import text_v2
 from services.inference.runtime.text_onnx import TextModel
 from services.inference.runtime.tfidf import TfidfScorer
 from services.inference.training import minilm, sentiment_v2_model, shrink
+from services.inference.training.sentiment_v2_blend import report, tune_blend
 from services.inference.training.sentiment_v2_tfidf import TfidfModel
 from services.inference.training.train_sentiment_v2 import (
     DATA,
@@ -49,8 +50,6 @@ from services.inference.training.train_sentiment_v2 import (
 
 REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
 BENCH_ROWS = 2048
-WEIGHTS = np.round(np.arange(0.0, 1.51, 0.1), 2)
-BIASES = np.round(np.arange(-2.0, 2.01, 0.1), 2)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -61,57 +60,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=REPOSITORY / "sentiment" / "2")
     p.add_argument("--tfidf-c", type=float, default=2.0, help="inverse regularisation of the LR")
     return p.parse_args(argv)
-
-
-def f1_table(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Per-class F1 for many prediction rows at once: pred [k, n] -> [k, classes]."""
-    out = []
-    for c in range(len(LABELS)):
-        tp = ((pred == c) & (y == c)).sum(axis=-1)
-        fp = ((pred == c) & (y != c)).sum(axis=-1)
-        fn = ((pred != c) & (y == c)).sum(axis=-1)
-        out.append(2 * tp / np.maximum(2 * tp + fp + fn, 1))
-    return np.stack(out, axis=-1)
-
-
-def report(y: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
-    pred = probs.argmax(axis=1)
-    per = {}
-    for c, label in enumerate(LABELS):
-        tp = int(((pred == c) & (y == c)).sum())
-        precision = tp / max(int((pred == c).sum()), 1)
-        recall = tp / max(int((y == c).sum()), 1)
-        f1 = 2 * precision * recall / max(precision + recall, 1e-12)
-        per[label] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "support": int((y == c).sum()),
-        }
-    return {
-        "macro_f1": round(float(np.mean([v["f1"] for v in per.values()])), 4),
-        "accuracy": round(float((pred == y).mean()), 4),
-        "per_class": per,
-    }
-
-
-def tune_blend(
-    y: np.ndarray, enc: np.ndarray, tfidf: np.ndarray
-) -> tuple[float, np.ndarray, float]:
-    """(TF-IDF weight, per-class bias with positive's at 0, macro-F1) maximising macro-F1 on
-    y; ties go to the smallest weight, then the smallest bias (the grid's first maximum in
-    that order), so the choice is reproducible."""
-    neg, neu = np.meshgrid(BIASES, BIASES, indexing="ij")
-    biases = np.stack([neg.ravel(), neu.ravel(), np.zeros(neg.size)], axis=1)
-    biases = biases[np.argsort(np.abs(biases).sum(axis=1), kind="stable")]
-    best = (-1.0, 0.0, biases[0])
-    for w in WEIGHTS:
-        z = enc[None] + w * tfidf[None] + biases[:, None, :]
-        scores = f1_table(y, z.argmax(axis=2)).mean(axis=1)
-        i = int(scores.argmax())
-        if scores[i] > best[0] + 1e-12:
-            best = (float(scores[i]), float(w), biases[i])
-    return best[1], best[2], best[0]
 
 
 def fitted_tfidf(

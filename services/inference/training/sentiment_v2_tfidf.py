@@ -21,8 +21,12 @@ BLOCKS = {  # name: (analyser, ngram range, max features)
 }
 
 
+def classifier(c: float, seed: int, class_weight: str | None = "balanced") -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight=class_weight, max_iter=3000, random_state=seed)
+
+
 class TfidfModel:
-    def __init__(self, c: float, seed: int) -> None:
+    def __init__(self, c: float, seed: int, class_weight: str | None = "balanced") -> None:
         self.vectorisers = {
             name: TfidfVectorizer(
                 analyzer=analyser,
@@ -35,20 +39,20 @@ class TfidfModel:
             )
             for name, (analyser, ngrams, limit) in BLOCKS.items()
         }
-        self.lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
+        self.lr = classifier(c, seed, class_weight)
 
-    def _features(self, texts: Sequence[str], fit: bool = False) -> sp.csr_matrix:
+    def features(self, texts: Sequence[str], fit: bool = False) -> sp.csr_matrix:
         blocks = [
             v.fit_transform(texts) if fit else v.transform(texts) for v in self.vectorisers.values()
         ]
         return sp.hstack(blocks, format="csr")
 
     def fit(self, texts: Sequence[str], labels: np.ndarray) -> TfidfModel:
-        self.lr.fit(self._features(texts, fit=True), labels)
+        self.lr.fit(self.features(texts, fit=True), labels)
         return self
 
     def log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return self.lr.predict_log_proba(self._features(texts))
+        return self.lr.predict_log_proba(self.features(texts))
 
     def export(self, path: Path) -> None:
         """One .npz: per block its analyser, n-gram range, terms (in column order) and idf;

@@ -33,16 +33,16 @@ from torch import nn
 
 from services.inference.runtime import head_tail
 from services.inference.training import minilm, sentiment_v2_model
-
-LABELS = ("negative", "neutral", "positive")
-REPO = Path(__file__).resolve().parents[3]
-DATA = REPO.parent / "shared" / "data" / "reviews"
-WORK = REPO / ".build" / "sentiment-v2"
-HOLDOUT_FRACTION = 0.15
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+from services.inference.training.sentiment_v2_split import (  # noqa: F401 (re-exported)
+    DATA,
+    HOLDOUT_FRACTION,
+    LABELS,
+    SEED,
+    WORK,
+    holdout_split,
+    log,
+    read_split,
+)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -61,7 +61,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--head-lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--positives-per-epoch", type=int, default=1500)
-    p.add_argument("--seed", type=int, default=20261205)
+    p.add_argument("--seed", type=int, default=SEED)
     p.add_argument(
         "--threads", type=int, default=2, help="torch CPU threads (fixed: results depend on it)"
     )
@@ -69,22 +69,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     return args
-
-
-def read_split(path: Path) -> tuple[list[str], np.ndarray]:
-    return minilm.read_labelled(path, LABELS)
-
-
-def holdout_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fit indices, holdout indices): HOLDOUT_FRACTION of each class, seeded."""
-    rng = np.random.default_rng(seed)
-    fit, hold = [], []
-    for c in range(len(LABELS)):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        n = round(len(idx) * HOLDOUT_FRACTION)
-        hold.append(idx[:n])
-        fit.append(idx[n:])
-    return np.sort(np.concatenate(fit)), np.sort(np.concatenate(hold))
 
 
 def epoch_rows(labels: np.ndarray, positives: int, seed: int, epoch: int) -> np.ndarray:
