@@ -59,6 +59,7 @@ async def store(
         return
     data = copy_data(task_id, rows, vectors)
     raw = (await conn.get_raw_connection()).driver_connection  # psycopg's, same transaction
+    assert raw is not None  # a connection checked out of the pool has its driver's
     async with raw.cursor() as cursor:
         await cursor.execute(_STAGING)
         async with cursor.copy(_COPY) as copy:
