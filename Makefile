@@ -100,7 +100,7 @@ bench-load: install ## Only the load leg of make bench: T-M1 quiet, then with tw
 	$(PY) -m bench.load
 
 .PHONY: bench-search
-bench-search: install ## Only the search leg of make bench: p50/p99 and recall@10 over BENCH_SEARCH_ROWS vectors, storing ÷ not
+bench-search: install ## Only the search leg of make bench: p50/p99 and recall@10 over BENCH_SEARCH_ROWS vectors, storing ÷ not interleaved over BENCH_SEARCH_ROUNDS (3)
 	$(PY) -m bench.search
 
 .PHONY: bench-scale

@@ -29,10 +29,9 @@ def main() -> None:
         load_rows = asyncio.run(load.run(stack)) if "load" in SECTIONS else []
         client_rows = asyncio.run(clients.run(stack)) if "clients" in SECTIONS else []
         found = asyncio.run(search.run(stack)) if "search" in SECTIONS else None
-    plain_rps = 0.0
-    if found is not None:
-        with running_stack(TASKS_WORKER_STORE_VECTORS="false") as plain:  # S-3's baseline
-            plain_rps = asyncio.run(search.embedding_task_rps(plain))
+        if found is not None:  # S-3: this platform and one that stores no vectors, interleaved
+            with running_stack(TASKS_WORKER_STORE_VECTORS="false") as plain:
+                found += asyncio.run(search.storing_vs_not(stack, plain))
     print(
         f"\nEvery throughput leg ran once per round, {ROUNDS} rounds, interleaved; each figure "
         "is the median, with the lowest and highest round in brackets."
@@ -68,9 +67,10 @@ def main() -> None:
     if found is not None:
         print(
             f"\nSearch (embedding; {search.ROWS:,} stored vectors, {search.TASK_ROWS:,}-row "
-            "tasks; S-3's baseline on a second platform that stores no vectors)\n"
+            f"tasks; S-3's baseline on a second platform that stores no vectors, both up at "
+            f"once, {search.S3_ROUNDS} rounds alternating A B / B A)\n"
         )
-        print(table([*found.rows, search.ratio_row(found.storing_rps, plain_rps)], search.HEADER))
+        print(table(found, search.HEADER))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.pagination import Cursor, after_cursor
-from services.tasks import domain
+from services.tasks import domain, vector_writes
 from services.tasks.domain import (
     ACTIVE,
     BatchSummary,
@@ -32,7 +32,6 @@ from services.tasks.tables import (
     task_chunks,
     task_label_counts,
     task_results,
-    task_vectors,
     tasks,
 )
 
@@ -244,8 +243,8 @@ async def complete_chunk(
         # Rows are written only by the transaction that claimed the chunk; the conflict
         # clause is a second guard, not the mechanism.
         await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
-        if store_vectors and (vectors := _vectors(chunk.task_id, results)):
-            await conn.execute(pg_insert(task_vectors).on_conflict_do_nothing(), vectors)
+        if store_vectors and (vectors := _vectors(results)):
+            await vector_writes.store(conn, chunk.task_id, list(vectors), list(vectors.values()))
     counts: dict[str, int] = {}
     for r in results:
         if r.label is not None and r.error_code is None:
@@ -277,13 +276,13 @@ async def complete_chunk(
     return _task(row), row.chunks_done >= row.chunks_total
 
 
-def _vectors(task_id: uuid.UUID, results: Sequence[Result]) -> list[dict[str, Any]]:
-    """The searchable embeddings of a chunk: rows that succeeded (a failed row has none)."""
-    out = []
+def _vectors(results: Sequence[Result]) -> dict[int, list[float]]:
+    """The searchable embeddings of a chunk by row: rows that succeeded (a failed row has none)."""
+    out = {}
     for r in results:
         vector = (r.raw or {}).get("vector") if r.error_code is None else None
         if isinstance(vector, list) and len(vector) == EMBEDDING_DIMENSIONS:
-            out.append({"task_id": task_id, "row_index": r.row_index, "embedding": vector})
+            out[r.row_index] = vector
     return out
 
 

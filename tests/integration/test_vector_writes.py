@@ -1,0 +1,68 @@
+"""The worker's binary COPY of a chunk's vectors (services/tasks/vector_writes.py) against the
+real PostgreSQL with pgvector: the stored vectors are the ones sent, and a row stored already
+is skipped, not written twice and not an error."""
+
+import uuid
+
+import numpy as np
+from sqlalchemy import text
+
+from inferlane.common.db import make_engine
+from services.tasks import vector_writes
+
+
+async def new_task(conn) -> uuid.UUID:
+    task_id = uuid.uuid4()
+    await conn.execute(
+        text(
+            "INSERT INTO tasks.tasks (id, owner_id, type, model, status, column_name, total,"
+            " done, chunks_total, chunks_done) VALUES (:t, :o, 'batch', 'embedding',"
+            " 'running', 'review', 6, 0, 2, 0)"
+        ),
+        {"t": task_id, "o": uuid.uuid4()},
+    )
+    return task_id
+
+
+async def stored(conn, task_id: uuid.UUID) -> dict[int, np.ndarray]:
+    rows = await conn.execute(
+        text(
+            "SELECT row_index, embedding::text FROM tasks.task_vectors WHERE task_id = :t"
+            " ORDER BY row_index"
+        ),
+        {"t": task_id},
+    )
+    return {r[0]: np.array([float(x) for x in r[1][1:-1].split(",")]) for r in rows}
+
+
+async def test_vectors_arrive_as_sent_and_a_stored_row_is_skipped(migrated_db):
+    engine = make_engine(migrated_db)
+    sent = np.random.default_rng(0).normal(size=(6, 384)).astype(np.float32)
+    try:
+        async with engine.begin() as conn:
+            task_id = await new_task(conn)
+            await vector_writes.store(conn, task_id, [0, 1, 2, 3], sent[:4].tolist())
+        async with engine.begin() as conn:  # row 3 again, with another vector: skipped
+            await vector_writes.store(conn, task_id, [3, 4, 5], sent[[0, 4, 5]].tolist())
+        async with engine.connect() as conn:
+            vectors = await stored(conn, task_id)
+    finally:
+        await engine.dispose()
+    assert list(vectors) == [0, 1, 2, 3, 4, 5]
+    for row, vector in vectors.items():
+        np.testing.assert_allclose(vector, sent[row], rtol=1e-6)
+
+
+async def test_a_rolled_back_chunk_leaves_no_vector(migrated_db):
+    engine = make_engine(migrated_db)
+    vector = np.ones((1, 384), dtype=np.float32).tolist()
+    try:
+        async with engine.begin() as conn:
+            task_id = await new_task(conn)
+        async with engine.connect() as conn:
+            transaction = await conn.begin()
+            await vector_writes.store(conn, task_id, [0], vector)
+            await transaction.rollback()
+            assert await stored(conn, task_id) == {}
+    finally:
+        await engine.dispose()
