@@ -138,6 +138,7 @@ async def list_owned(
     cursor: Cursor | None,
     status: Status | None,
     model: str | None,
+    dataset_id: uuid.UUID | None = None,
 ) -> list[Task]:
     after = after_cursor(tasks.c.created_at, tasks.c.id, cursor)
     stmt = select(tasks).where(tasks.c.owner_id == owner_id, after)
@@ -145,6 +146,8 @@ async def list_owned(
         stmt = stmt.where(tasks.c.status == status.value)
     if model:
         stmt = stmt.where(tasks.c.model == model)
+    if dataset_id is not None:
+        stmt = stmt.where(tasks.c.dataset_id == dataset_id)
     stmt = stmt.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
     return [_task(r) for r in await conn.execute(stmt)]
 

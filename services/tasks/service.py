@@ -264,11 +264,15 @@ class TasksService:
         page_token: str,
         status: Status | None,
         model: str | None,
+        dataset_id: str = "",
     ) -> tuple[list[TaskView], str | None]:
         limit = clamp_limit(limit)
         cursor = Cursor.decode(page_token) if page_token else None
+        dataset = _dataset_filter(dataset_id)
         async with self._engine.connect() as conn:
-            found = await repository.list_owned(conn, owner_id, limit + 1, cursor, status, model)
+            found = await repository.list_owned(
+                conn, owner_id, limit + 1, cursor, status, model, dataset
+            )
             page = found[:limit]
             views = [await _view(conn, t) for t in page]
         more = len(found) > limit
@@ -404,6 +408,16 @@ class TasksService:
         if task is None:
             raise NotFound("no such task")
         return task
+
+
+def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
+    """A filter, unlike a lookup, is the caller's input to correct: a malformed id is 01."""
+    if not dataset_id:
+        return None
+    try:
+        return uuid.UUID(dataset_id)
+    except ValueError:
+        raise InvalidInput("dataset_id is not a valid id", code="01") from None
 
 
 async def _view(conn: Any, task: Task) -> TaskView:

@@ -258,6 +258,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
             request.page_token,
             _STATUS_FILTER.get(request.status),
             request.model or None,
+            request.dataset_id,
         )
         return pb.ListTasksResponse(tasks=[task_pb(v) for v in views], next_page_token=token or "")
 

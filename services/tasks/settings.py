@@ -17,7 +17,12 @@ class TasksSettings(ServiceSettings):
     inference_addr: str = shared(  # type: ignore[assignment]
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )
-    chunk_rows: int = Field(256, gt=0, description="Rows per work message of a batch task.")
+    chunk_rows: int = Field(
+        256,
+        gt=0,
+        description="Rows per work message of a batch task (the first three are an eighth, a "
+        "quarter and a half of it, so progress shows early).",
+    )
     max_active_per_user: int = Field(
         100, gt=0, description="Unfinished tasks a user may have before creating more is a 429."
     )

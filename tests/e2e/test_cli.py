@@ -90,6 +90,10 @@ def test_upload_submit_follow_list_and_export(platform, signed_in, tmp_path):
     table = run(signed_in, platform.url, "tasks", "list").stdout
     row = next(line for line in table.splitlines() if task_id in line)
     assert "reviews.csv" in row, table  # which dataset it ran over, on the task's own line
+    over = run(signed_in, platform.url, "tasks", "list", "--dataset", dataset["id"], "--json")
+    assert [t["id"] for t in json.loads(over.stdout)["items"]] == [task_id]
+    other = run(signed_in, platform.url, "tasks", "list", "--dataset", str(uuid.uuid4()), "--json")
+    assert json.loads(other.stdout)["items"] == []
 
     out = tmp_path / "out.csv"
     exported = run(

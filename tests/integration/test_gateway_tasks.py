@@ -523,3 +523,33 @@ async def test_the_openapi_document_describes_the_task_routes(idle: Api) -> None
     assert "text/event-stream" in events
     assert "multipart/form-data" in paths[f"{TASKS}/batch-file"]["post"]["requestBody"]["content"]
     assert document["components"]["schemas"]["Task"]["examples"]
+
+
+async def test_tasks_filtered_by_dataset(idle: Api) -> None:
+    """A dataset page lists its tasks (issue 21, point 10): only that dataset's, only yours."""
+    me, someone = await idle.user(), await idle.user()
+    ids = []
+    for name in ("coats.csv", "boots.csv"):
+        uploaded = await idle.http.post(
+            "/api/v1/datasets",
+            files={"file": (name, reviews_csv(3), "text/csv")},
+            headers=me.headers,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        ids.append(uploaded.json()["id"])
+    body = {"type": "batch", "model": "sentiment"}
+    coats = (await create(idle, me, {**body, "dataset_id": ids[0]})).json()
+    boots = (await create(idle, me, {**body, "dataset_id": ids[1]})).json()
+
+    async def listed(who: Session, dataset_id: str) -> list[str]:
+        response = await idle.http.get(f"{TASKS}?dataset_id={dataset_id}", headers=who.headers)
+        assert response.status_code == 200, response.text
+        return [t["id"] for t in response.json()["items"]]
+
+    assert await listed(me, ids[0]) == [coats["id"]]
+    assert await listed(me, ids[1]) == [boots["id"]]
+    assert await listed(me, str(uuid.uuid4())) == []
+    assert await listed(someone, ids[0]) == []
+    malformed = await idle.http.get(f"{TASKS}?dataset_id=not-an-id", headers=me.headers)
+    assert_problem(malformed, 422, "01")
+    assert "dataset_id" in malformed.json()["detail"]

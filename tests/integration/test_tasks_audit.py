@@ -10,6 +10,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks.domain import chunk_sizes
 from tests.integration.test_auth_admin import sign_in
 from tests.integration.test_gateway_auth import promote_to_admin
 from tests.integration.test_tasks_crash import batch_through_a_killed_worker, stack_of
@@ -21,7 +22,7 @@ from tests.support.task_batches import ROWS, batch
 pytestmark = pytest.mark.slow
 __all__ = ["stack_of"]  # the fixture, shared with test_tasks_crash
 
-CHUNKS = 12  # ROWS in chunks of 256
+CHUNKS = len(chunk_sizes(ROWS, 256))  # small first chunks, then of 256
 
 
 def _details(entry: types.AuditEntry) -> dict[str, Any]:

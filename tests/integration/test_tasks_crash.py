@@ -12,6 +12,7 @@ import pytest
 
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks.domain import chunk_sizes
 from services.tasks.worker.process import build as build_worker
 from tests.integration.test_auth_admin import sign_in
 from tests.integration.test_gateway_auth import promote_to_admin
@@ -241,8 +242,8 @@ async def test_two_workers_share_one_task_and_store_each_row_once(stack_of, own_
     )
     first, second = (procs.chunks_run_by(w) for w in stack.workers)
     await procs.wait_pulling(own_nats.url, 2)  # both workers wait on the queue
-    rows = 192  # twelve chunks of 16
+    rows = 192  # fifteen chunks: 2, 4, 8 (the small first ones), then of 16
     tasks, me, task = await batch(stack, rows)
     await assert_exactly_once(migrated_db, tasks, me, task.id, rows)
     assert first and second, (first, second)
-    assert sorted(first + second) == list(range(12))
+    assert sorted(first + second) == list(range(len(chunk_sizes(rows, 16))))

@@ -8,7 +8,7 @@ from tests.support import task_processes as procs
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
 
-ROWS = 3000  # twelve chunks of 256
+ROWS = 3000  # fourteen chunks: three small first ones, then of 256
 
 
 async def batch(stack, rows: int = ROWS):

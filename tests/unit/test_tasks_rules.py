@@ -53,8 +53,20 @@ def test_transitions(current, target, allowed):
 def test_chunk_plan_covers_every_row_once():
     task_id = uuid.uuid4()
     chunks = plan_chunks(task_id, 1000, 256)
-    assert [(c.start, c.end) for c in chunks] == [(0, 256), (256, 512), (512, 768), (768, 1000)]
-    assert plan_chunks(task_id, 1, 256)[0].end == 1
+    assert [(c.start, c.end) for c in chunks] == [
+        (0, 32),  # small first chunks: the first progress comes early (issue 21, point 6)
+        (32, 96),
+        (96, 224),
+        (224, 480),
+        (480, 736),
+        (736, 992),
+        (992, 1000),
+    ]
+    assert [c.index for c in chunks] == list(range(7))
+    assert [(c.start, c.end) for c in plan_chunks(task_id, 1, 256)] == [(0, 1)]
+    assert [(c.start, c.end) for c in plan_chunks(task_id, 50, 256)] == [(0, 32), (32, 50)]
+    assert plan_chunks(task_id, 0, 256) == []
+    assert len(plan_chunks(task_id, 5, 1)) == 5
 
 
 def test_percentages_are_of_successful_rows():

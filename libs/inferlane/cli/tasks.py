@@ -117,6 +117,9 @@ def watch(task_id: str, json: Json = False) -> None:
 def list_(
     status: Annotated[Status | None, typer.Option(help="Only tasks in this status.")] = None,
     model: Annotated[str | None, typer.Option(help="Only tasks of this model.")] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only tasks over this dataset (its id).")
+    ] = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Also one-off `analyse` runs (hidden, as in the console).")
     ] = False,
@@ -126,7 +129,9 @@ def list_(
 ) -> None:
     """Your batch tasks, newest first (--all adds one-off analyses)."""
     with session.client() as client:
-        page = client.list_tasks(status=status, model=model, limit=limit, cursor=cursor)
+        page = client.list_tasks(
+            status=status, model=model, dataset_id=dataset, limit=limit, cursor=cursor
+        )
     shown = page.items if all_ else [t for t in page.items if t.type != "single"]
     hidden = len(page.items) - len(shown)
     if json:

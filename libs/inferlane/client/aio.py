@@ -286,10 +286,11 @@ class AsyncClient:
         *,
         status: str | None = None,
         model: str | None = None,
+        dataset_id: Id | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page[Task]:
-        return await self.send(calls.list_tasks(status, model, limit, cursor))
+        return await self.send(calls.list_tasks(status, model, limit, cursor, dataset_id))
 
     async def get_task(self, task_id: Id) -> Task:
         return await self.send(calls.get_task(task_id))

@@ -252,9 +252,14 @@ def _names_no_file(source: str | Path) -> bool:
 
 
 def list_tasks(
-    status: str | None, model: str | None, limit: int | None, cursor: str | None
+    status: str | None,
+    model: str | None,
+    limit: int | None,
+    cursor: str | None,
+    dataset_id: Id | None = None,
 ) -> Call[Page[Task]]:
-    params = _page(limit, cursor, status=status, model=model)
+    dataset = str(dataset_id) if dataset_id is not None else None
+    params = _page(limit, cursor, status=status, model=model, dataset_id=dataset)
     return Call("GET", "/tasks", _model(Page[Task]), params=params)
 
 

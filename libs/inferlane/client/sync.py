@@ -281,10 +281,11 @@ class Client:
         *,
         status: str | None = None,
         model: str | None = None,
+        dataset_id: Id | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page[Task]:
-        return self.send(calls.list_tasks(status, model, limit, cursor))
+        return self.send(calls.list_tasks(status, model, limit, cursor, dataset_id))
 
     def get_task(self, task_id: Id) -> Task:
         return self.send(calls.get_task(task_id))

@@ -309,12 +309,18 @@ async def list_tasks(
     stub: TasksStub,
     status: Annotated[TaskStatus | None, Query(description="Only tasks in this status.")] = None,
     model: Annotated[str | None, Query(description="Only tasks of this model.")] = None,
+    dataset_id: Annotated[
+        uuid.UUID | None, Query(description="Only batch tasks over this dataset.")
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> TaskPage:
     """Your tasks, newest first."""
     request = pb.ListTasksRequest(
-        page_size=min(limit, MAX_LIMIT), page_token=cursor or "", model=model or ""
+        page_size=min(limit, MAX_LIMIT),
+        page_token=cursor or "",
+        model=model or "",
+        dataset_id=str(dataset_id) if dataset_id else "",
     )
     if status is not None:
         request.status = STATUS_TO_PB[status]  # type: ignore[assignment]

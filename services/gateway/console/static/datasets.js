@@ -1,6 +1,7 @@
 // Datasets: upload with progress, the list, one dataset's preview, share links, delete.
 
 import { api, upload } from "./api.js";
+import { datasetTasks } from "./dataset_tasks.js";
 import { busy, bytes, errorBox, field, h, replace, when } from "./dom.js";
 import { previewTable } from "./preview.js";
 import { flash, navigate } from "./shell.js";
@@ -242,6 +243,7 @@ export async function datasetView(root, { params: [id] }) {
       h("a", { class: "button primary", href: `/tasks/new?dataset=${dataset.id}`, "data-spa": true }, "Run a model on it"),
       h("a", { class: "button", href: `/api/v1/datasets/${dataset.id}/download`, download: "" }, "Download file")),
     h("section", { "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "Preview"), previewTable(dataset)),
+    datasetTasks(dataset),
     h("section", { "aria-labelledby": "share-title" }, h("h2", { id: "share-title" }, "Share"), sharePanel(dataset)),
     h("section", { "aria-labelledby": "delete-title" }, h("h2", { id: "delete-title" }, "Delete"), deleteControl(dataset)),
   );
