@@ -58,6 +58,14 @@ $(PROTO_STAMP): $(PROTOS) $(STAMP)
 .PHONY: protos
 protos: $(PROTO_STAMP) ## Generate Python code from protos/ into libs/protogen (never edit it)
 
+.PHONY: sync-client
+sync-client: install ## Regenerate the SDK's blocking client (libs/inferlane/client/sync.py) from aio.py with unasync
+	$(PY) -m tools.generate_sync_client
+
+.PHONY: client-wheel
+client-wheel: install ## Build the inferlane-client wheel (the SDK and CLI alone, clients/python) into dist/
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist clients/python
+
 .PHONY: run
 run: install ## Run the whole platform on embedded defaults (a dead process is restarted; Ctrl-C stops everything)
 	$(PY) -m inferlane.devstack
@@ -109,9 +117,9 @@ bench-scale: install ## One 1,000,000-row batch task, every process's memory wat
 
 .PHONY: lint
 lint: install ## ruff + mypy, buf lint on protos, hadolint on the Dockerfile
-	$(BIN)/ruff check libs services tests bench
-	$(BIN)/ruff format --check libs services tests bench
-	$(BIN)/mypy libs/inferlane services bench
+	$(BIN)/ruff check libs services tests bench tools
+	$(BIN)/ruff format --check libs services tests bench tools
+	$(BIN)/mypy libs/inferlane services bench tools
 	cd protos && ../$(BIN)/buf lint
 	$(BIN)/hadolint Dockerfile
 
@@ -126,8 +134,8 @@ image: ## Build the container image (needs a Docker engine; CI elsewhere builds 
 
 .PHONY: format
 format: install ## Format the Python code with ruff
-	$(BIN)/ruff format libs services tests
-	$(BIN)/ruff check --fix libs services tests
+	$(BIN)/ruff format libs services tests tools
+	$(BIN)/ruff check --fix libs services tests tools
 
 .PHONY: migrate
 migrate: install ## Apply every service's migrations to DATABASE_URL

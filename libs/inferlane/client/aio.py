@@ -1,4 +1,7 @@
-"""The asyncio client: the same calls as `Client`, awaited."""
+"""The client's calls over HTTP, one method per API operation.
+
+aio.py (`AsyncClient`, awaited) is the source; sync.py (`Client`, blocking) is generated from
+it by unasync (tools/generate_sync_client.py): edit aio.py, then run `make sync-client`."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -8,6 +11,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+from httpx_sse import EventSource
 
 from . import calls
 from .base import (
@@ -46,15 +50,15 @@ from .models import (
     User,
 )
 from .retries import RetryPolicy
-from .sse import SseDecoder, task_event
+from .sse import task_event
 from .uploads import ProgressCallback
 
 T = TypeVar("T")
 
 
 class AsyncClient:
-    """`AsyncClient(url, api_key=…)`, or `AsyncClient(url)` then `await login(…)`; use it
-    as `async with`."""
+    """Made with the gateway's url and `api_key=…`, or with the url alone and then
+    `login(email, password)`; close it, or use it as a context manager."""
 
     def __init__(
         self,
@@ -390,11 +394,9 @@ class AsyncClient:
                 async with self._stream(
                     calls.events_path(task_id), timeouts=events_timeout(self.timeout)
                 ) as response:
-                    decoder = SseDecoder()
-                    async for line in response.aiter_lines():
-                        if (sse := decoder.feed(line)) is None:
+                    async for sse in EventSource(response).aiter_sse():
+                        if (event := task_event(sse)) is None:
                             continue
-                        event = task_event(sse)
                         received = True
                         yield event
                         if event.task is not None and event.task.finished:

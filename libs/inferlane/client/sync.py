@@ -1,4 +1,8 @@
-"""The blocking client, for scripts."""
+# Generated from aio.py by tools/generate_sync_client.py: do not edit.
+"""The client's calls over HTTP, one method per API operation.
+
+aio.py (`AsyncClient`, awaited) is the source; sync.py (`Client`, blocking) is generated from
+it by unasync (tools/generate_sync_client.py): edit aio.py, then run `make sync-client`."""
 
 import time
 from collections.abc import Iterator
@@ -8,6 +12,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+from httpx_sse import EventSource
 
 from . import calls
 from .base import (
@@ -46,14 +51,15 @@ from .models import (
     User,
 )
 from .retries import RetryPolicy
-from .sse import SseDecoder, task_event
+from .sse import task_event
 from .uploads import ProgressCallback
 
 T = TypeVar("T")
 
 
 class Client:
-    """`Client(url, api_key=…)`, or `Client(url)` then `login(email, password)`."""
+    """Made with the gateway's url and `api_key=…`, or with the url alone and then
+    `login(email, password)`; close it, or use it as a context manager."""
 
     def __init__(
         self,
@@ -209,7 +215,7 @@ class Client:
     # -- models --------------------------------------------------------------------------------
 
     def list_models(self) -> list[ModelInfo]:
-        return self.send(calls.list_models()).items
+        return (self.send(calls.list_models())).items
 
     def get_model(self, name: str) -> ModelInfo:
         return self.send(calls.get_model(name))
@@ -382,11 +388,9 @@ class Client:
                 with self._stream(
                     calls.events_path(task_id), timeouts=events_timeout(self.timeout)
                 ) as response:
-                    decoder = SseDecoder()
-                    for line in response.iter_lines():
-                        if (sse := decoder.feed(line)) is None:
+                    for sse in EventSource(response).iter_sse():
+                        if (event := task_event(sse)) is None:
                             continue
-                        event = task_event(sse)
                         received = True
                         yield event
                         if event.task is not None and event.task.finished:
@@ -430,4 +434,5 @@ class Client:
 
     def analyse(self, text: str, *, model: str = "sentiment") -> Task:
         """Submit one text as a single task and wait for its label and scores."""
-        return self.wait(self.submit_single(model, {"text": text}).id)
+        task = self.submit_single(model, {"text": text})
+        return self.wait(task.id)
