@@ -33,6 +33,7 @@ from .routes import (
     shared,
     task_audit,
     tasks,
+    webhooks,
     well_known,
 )
 from .routes.docs import DOCS_URL
@@ -80,6 +81,7 @@ api_router.include_router(models.router)
 api_router.include_router(tasks.router)
 api_router.include_router(search.router)
 api_router.include_router(task_audit.router)
+api_router.include_router(webhooks.router)
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:

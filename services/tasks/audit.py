@@ -24,7 +24,8 @@ CREATED, QUEUED, RESUMED = "created", "queued", "resumed"
 CHUNK_STARTED, CHUNK_FINISHED = "chunk_started", "chunk_finished"
 CHUNK_RETRIED, CHUNK_DEAD_LETTERED = "chunk_retried", "chunk_dead_lettered"
 READY, FAILED, CANCELLED, EXPORTED = "ready", "error", "cancelled", "exported"
-WEBHOOK_DELIVERED, EXPIRED = "webhook_delivered", "expired"
+WEBHOOK_DELIVERED, WEBHOOK_FAILED = "webhook_delivered", "webhook_failed"
+EXPIRED = "expired"
 
 # This process, as a chunk's entries name their worker: host and pid tell replicas apart.
 WORKER = f"{socket.gethostname()}:{os.getpid()}"

@@ -98,6 +98,7 @@ class Task:
     expires_at: datetime | None = None  # its results go then; None: kept (older tasks)
     expired_at: datetime | None = None  # set once they went: reading them is 410 `expired`
     dataset_name: str | None = None  # for display; None on single tasks and older ones
+    callback_url: str | None = None  # also gets the terminal event (webhooks)
 
     @property
     def reads_records(self) -> bool:

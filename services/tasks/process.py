@@ -7,7 +7,7 @@ from inferlane.common.grpc.client import channel
 from inferlane.common.grpc.server import GrpcProcess, Registration
 from inferlane.common.migrations import schema_check
 from inferlane.common.nats import NatsConnection
-from inferlane.tasks.v1 import tasks_service_pb2_grpc
+from inferlane.tasks.v1 import tasks_service_pb2_grpc, webhooks_service_pb2_grpc
 from services.tasks import lifecycle
 from services.tasks.metrics import GaugeSampler
 from services.tasks.peers import Peers
@@ -21,6 +21,11 @@ from services.tasks.streams import declare_streams
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
 from services.tasks.watch import Watcher
+from services.tasks.webhooks import egress
+from services.tasks.webhooks import servicer as webhooks_servicer
+from services.tasks.webhooks.dispatcher import Dispatcher
+from services.tasks.webhooks.endpoints import Endpoints, check_target
+from services.tasks.webhooks.schedule import Schedule
 
 
 def nats_check(connection: NatsConnection, replicas: int):
@@ -69,10 +74,29 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             max_ttl_seconds=settings.max_ttl_seconds,
         ),
         on_event=events.notify,
+        check_callback=lambda url: check_target(url, egress_policy),
     )
 
     janitor = Janitor(
         engine, interval_seconds=settings.janitor_interval_seconds, batch=settings.janitor_batch
+    )
+
+    egress_policy = egress.EgressPolicy(
+        allow_networks=egress.policy_from_networks(settings.webhooks_allow_networks),
+        total_timeout_s=settings.webhooks_timeout_seconds,
+    )
+    dispatcher = Dispatcher(
+        engine,
+        settings.nats_url,
+        Schedule(
+            first_retry_s=settings.webhooks_first_retry_seconds,
+            max_retry_s=settings.webhooks_max_retry_seconds,
+            give_up_s=settings.webhooks_give_up_seconds,
+            disable_after=settings.webhooks_disable_after,
+        ),
+        egress_policy,
+        poll_s=settings.webhooks_poll_seconds,
+        public_url=settings.public_url,
     )
 
     async def close_channels() -> None:
@@ -87,7 +111,12 @@ async def build(settings: TasksSettings) -> GrpcProcess:
                 SERVICE_NAME,
                 tasks_service_pb2_grpc.add_TasksServiceServicer_to_server,
                 TasksServicer(service, TaskSearch(engine, peers, VectorIndexes(engine, 0))),
-            )
+            ),
+            Registration(
+                webhooks_servicer.SERVICE_NAME,
+                webhooks_service_pb2_grpc.add_WebhooksServiceServicer_to_server,
+                webhooks_servicer.WebhooksServicer(Endpoints(engine, egress_policy)),
+            ),
         ],
         checks={
             "postgres": readiness_check(engine),
@@ -95,9 +124,10 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             "nats": nats_check(nats, settings.nats_stream_replicas),
         },
         auth=interceptor(keys),
-        background=[events.run, gauges.run, janitor.run],
+        background=[events.run, gauges.run, janitor.run, dispatcher.run],
         on_stop=[
             janitor.close,
+            dispatcher.close,
             events.close,
             gauges.close,
             close_channels,

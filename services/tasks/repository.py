@@ -63,6 +63,7 @@ def _task(row: Any) -> Task:
         expires_at=row.expires_at,
         expired_at=row.expired_at,
         dataset_name=row.dataset_name,
+        callback_url=row.callback_url,
     )
 
 

@@ -81,6 +81,7 @@ class TasksService:
         *,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
+        check_callback: Callable[[str], None] = lambda url: None,
     ) -> None:
         self._engine = engine
         self._peers = peers
@@ -88,6 +89,7 @@ class TasksService:
         self._limits = limits
         self._clock = clock
         self._on_event = on_event
+        self._check_callback = check_callback  # raises InvalidInput for a refused URL
         self._rate = SharedRateLimiter(
             engine, limits.create_rate_per_second, limits.create_burst, clock
         )
@@ -99,6 +101,8 @@ class TasksService:
         idempotency_key: str | None,
         who: audit.Who = audit.NOBODY,
     ) -> TaskView:
+        if spec.callback_url is not None:
+            self._check_callback(spec.callback_url)
         await self._rate.take(str(owner_id), "tasks created")
         sha256 = None
         if isinstance(spec, BatchSpec) and spec.match_by_content and idempotency_key:
@@ -112,6 +116,7 @@ class TasksService:
                 return replay
         model = await self._peers.model(spec.model)
         values = await self._values(owner_id, spec, model)
+        values["callback_url"] = spec.callback_url
         now = self._clock()
         values.update(
             idempotency_key=idempotency_key or None,

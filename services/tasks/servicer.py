@@ -65,6 +65,7 @@ def task_pb(view: TaskView) -> types.Task:
         label_column=task.label_column or "",
         id_column=task.id_column or "",
         dataset_name=task.dataset_name or "",
+        callback_url=task.callback_url or "",
     )
     if task.row_limit is not None:
         message.limit = task.row_limit
@@ -181,6 +182,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             input=json_format.MessageToDict(request.single.input),
             version=request.single.version or None,
             ttl_seconds=_ttl(request.single),
+            callback_url=request.single.callback_url or None,
         )
     if which == "batch":
         b = request.batch
@@ -194,6 +196,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
             label_column=b.label_column or None,
             id_column=b.id_column or None,
             ttl_seconds=_ttl(b),
+            callback_url=b.callback_url or None,
         )
     raise InvalidInput("say what to run: a single or a batch task", code="01")
 

@@ -51,3 +51,34 @@ class TasksSettings(ServiceSettings):
     janitor_batch: int = Field(
         50, gt=0, description="Tasks the retention janitor expires per transaction."
     )
+    webhooks_allow_networks: str = Field(
+        "",
+        description="Private networks webhooks may reach in a trusted deployment, comma "
+        'separated (e.g. "10.0.0.0/8,127.0.0.1/32"); empty: public addresses only.',
+    )
+    webhooks_first_retry_seconds: float = Field(
+        5.0, gt=0, description="Wait before a failed webhook delivery's first retry; doubles."
+    )
+    webhooks_max_retry_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two tries of a webhook delivery."
+    )
+    webhooks_give_up_seconds: float = Field(
+        86400.0, gt=0, description="A webhook delivery is retried for this long, then failed."
+    )
+    webhooks_disable_after: int = Field(
+        5,
+        gt=0,
+        description="Failed webhook deliveries in a row (each after all its retries) after "
+        "which an endpoint is disabled.",
+    )
+    webhooks_poll_seconds: float = Field(
+        1.0, gt=0, description="Longest wait of the webhook dispatcher for due deliveries."
+    )
+    webhooks_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time one webhook POST may take, connecting included."
+    )
+    public_url: str = Field(
+        "",
+        description="The gateway's public base URL, for absolute links in webhook events; "
+        "empty: links are paths.",
+    )

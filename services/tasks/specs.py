@@ -15,6 +15,7 @@ class SingleSpec:
     input: dict[str, Any]
     version: str | None = None  # None: the model's default, resolved and recorded at creation
     ttl_seconds: int | None = None  # None: the server's default retention
+    callback_url: str | None = None  # also gets the terminal event (webhooks)
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,10 @@ class BatchSpec:
     label_column: str | None = None  # expected labels: the task evaluates the model
     id_column: str | None = None  # the caller's own row ids, carried into every result
     ttl_seconds: int | None = None  # None: the server's default retention
+    callback_url: str | None = None  # also gets the terminal event (webhooks)
 
 
-_OPTIONAL = frozenset({"version", "label_column", "id_column", "ttl_seconds"})
+_OPTIONAL = frozenset({"version", "label_column", "id_column", "ttl_seconds", "callback_url"})
 
 
 def fingerprint(spec: SingleSpec | BatchSpec, dataset_sha256: str | None = None) -> str:

@@ -39,6 +39,7 @@ tasks = Table(
     Column("input", JSONB),
     Column("dataset_id", UUID(as_uuid=True)),
     Column("dataset_name", String(255)),  # for display: the name when the task was created
+    Column("callback_url", Text),  # also gets the terminal event (webhooks)
     Column("column_name", String(255)),
     Column("row_limit", BigInteger),
     Column("version", String(32)),  # the model version, fixed at creation

@@ -94,6 +94,12 @@ _TASK_EXAMPLE: dict[str, Any] = {
 # -- requests --------------------------------------------------------------------------------
 
 
+CALLBACK_URL_DESCRIPTION = (
+    "Also POST the task's terminal event (ready, error, cancelled) here: http or https, "
+    "a public address (unsigned; see docs/webhooks.md)."
+)
+
+
 class SingleTaskCreate(BaseModel):
     """Run a model on one input."""
 
@@ -111,6 +117,9 @@ class SingleTaskCreate(BaseModel):
     )
 
     ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
+    callback_url: str | None = Field(
+        default=None, min_length=1, max_length=2048, description=CALLBACK_URL_DESCRIPTION
+    )
 
     @field_validator("input")
     @classmethod
@@ -122,6 +131,7 @@ class SingleTaskCreate(BaseModel):
             model=self.model,
             input=ParseDict(self.input, struct_pb2.Struct()),
             version=self.version or "",
+            callback_url=self.callback_url or "",
         )
         if self.ttl_seconds is not None:
             single.ttl_seconds = self.ttl_seconds
@@ -157,6 +167,9 @@ class BatchTaskCreate(BaseModel):
         default=None, min_length=1, max_length=MAX_COLUMN_CHARS, description=ID_COLUMN_DESCRIPTION
     )
     ttl_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, description=TTL_DESCRIPTION)
+    callback_url: str | None = Field(
+        default=None, min_length=1, max_length=2048, description=CALLBACK_URL_DESCRIPTION
+    )
 
     def to_pb(self, idempotency_key: str | None) -> tasks_service_pb2.CreateTaskRequest:
         return tasks_service_pb2.CreateTaskRequest(
@@ -169,6 +182,7 @@ class BatchTaskCreate(BaseModel):
                 label_column=self.label_column,
                 id_column=self.id_column,
                 ttl_seconds=self.ttl_seconds,
+                callback_url=self.callback_url,
             ),
             idempotency_key=idempotency_key or "",
         )
@@ -204,6 +218,7 @@ def batch_spec(
     label_column: str | None = None,
     id_column: str | None = None,
     ttl_seconds: int | None = None,
+    callback_url: str | None = None,
 ) -> tasks_service_pb2.BatchTaskSpec:
     spec = tasks_service_pb2.BatchTaskSpec(
         model=model,
@@ -212,6 +227,7 @@ def batch_spec(
         version=version or "",
         label_column=label_column or "",
         id_column=id_column or "",
+        callback_url=callback_url or "",
     )
     if limit is not None:
         spec.limit = limit

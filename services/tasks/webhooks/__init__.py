@@ -1,1 +1,1 @@
-"""Outbound delivery of task-completion webhooks."""
+"""Signed completion webhooks: endpoints, deliveries of task events, dispatcher, safe egress."""

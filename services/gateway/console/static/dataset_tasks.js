@@ -30,8 +30,9 @@ export function datasetTasks(dataset) {
     cursor = page.next_cursor;
     if (!more) {
       if (!page.items.length) {
-        replace(list, h("p", { class: "empty" }, "No tasks on this dataset yet. ",
-          h("a", { href: `/tasks/new?dataset=${dataset.id}`, "data-spa": true }, "Run a model on it"), "."));
+        // The page's own "Run a model on it" button is the way to start one: a second link of
+        // the same name would only be a duplicate for screen-reader users.
+        replace(list, h("p", { class: "empty" }, "No tasks on this dataset yet."));
         return;
       }
       tbody = h("tbody");
