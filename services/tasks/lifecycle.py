@@ -24,6 +24,14 @@ async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) ->
     await audit.record(conn, [t.id for t in moved], audit.QUEUED)
 
 
+async def start(conn: AsyncConnection, task: Task, **values: Any) -> None:
+    """RUNNING. A worker can take the work up before the relay has marked it queued; then it
+    marks it queued first, so the trail has `queued` exactly once whoever gets there first."""
+    if task.status is Status.ACCEPTED:
+        await mark_queued(conn, [{messages.TASK_HEADER: str(task.id)}])
+    await repository.transition(conn, [task.id], Status.RUNNING, **values)
+
+
 async def finish(
     conn: AsyncConnection, task: Task, now: datetime, results: Sequence[Result]
 ) -> Task | None:

@@ -147,14 +147,14 @@ class ChunkRunner:
         if task.type is TaskType.BATCH:
             async with self._engine.begin() as conn:
                 if starting:
-                    await repository.transition(conn, [task.id], Status.RUNNING)
+                    await lifecycle.start(conn, task)
                 await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
             if starting:
                 self._on_progress(task, True)
         results = await self._results(task, chunk, delivery.predicted)
         async with self._engine.begin() as conn:
             if starting and task.type is TaskType.SINGLE:
-                await repository.transition(conn, [task.id], Status.RUNNING, started_at=picked_up)
+                await lifecycle.start(conn, task, started_at=picked_up)
             counted = await repository.complete_chunk(
                 conn,
                 chunk,
