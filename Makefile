@@ -10,7 +10,6 @@ STAMP   := $(VENV)/.installed
 PROTOGEN := libs/protogen
 PROTOS  := $(shell find protos -name '*.proto')
 PROTO_STAMP := $(PROTOGEN)/.generated
-SITE    = $(VENV)/lib/python3.11/site-packages
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -33,26 +32,22 @@ system-deps: ## Install the Debian packages the platform needs (libpython3.11 fo
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml | system-deps
+# The editable install (hatchling, pyproject.toml) puts the source roots on the venv's path
+# and generates libs/protogen (hatch_build.py); `make protos` regenerates it after edits.
+$(STAMP): pyproject.toml hatch_build.py | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
 	$(PY) -m pip install -q -e '.[dev,devstack]'
 	@# The tritonserver binary ships in this wheel; its Python side is not used, and its
 	@# pins (protobuf < 6) would hold back the rest of the stack, hence --no-deps.
 	$(PY) -m pip install -q --no-deps nvidia-pytriton==0.7.0
-	@# Our three source roots, importable from every process started with this venv.
-	@printf '%s\n' "$(CURDIR)" "$(CURDIR)/libs" "$(CURDIR)/$(PROTOGEN)" > $(SITE)/inferlane-paths.pth
 	@touch $@
 
 .PHONY: install
 install: $(STAMP) protos ## Create .venv with pinned dependencies and generate protos
 
-$(PROTO_STAMP): $(PROTOS) $(STAMP)
-	rm -rf $(PROTOGEN)/inferlane
-	mkdir -p $(PROTOGEN)
-	$(PY) -m grpc_tools.protoc -I protos \
-	  --python_out=$(PROTOGEN) --grpc_python_out=$(PROTOGEN) \
-	  --mypy_out=$(PROTOGEN) --mypy_grpc_out=$(PROTOGEN) $(PROTOS)
+$(PROTO_STAMP): $(PROTOS) $(STAMP) tools/protogen.py
+	$(PY) -m tools.protogen $(PROTOGEN)
 	@touch $@
 
 .PHONY: protos

@@ -1,7 +1,5 @@
 """Alembic, one migration history per service schema (``services/<svc>/migrations``)."""
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -11,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.db import psycopg_url
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SERVICES_WITH_SCHEMA = ("auth", "datasets", "tasks")
 
 
@@ -19,7 +16,9 @@ def config(service: str, database_url: str) -> Config:
     if service not in SERVICES_WITH_SCHEMA:
         raise ValueError(f"{service!r} has no schema; expected one of {SERVICES_WITH_SCHEMA}")
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "services" / service / "migrations"))
+    # A package resource, not a path from this file: the same in the source tree and in an
+    # installed wheel (alembic resolves `package:folder` with importlib.resources).
+    cfg.set_main_option("script_location", f"services.{service}:migrations")
     cfg.attributes["database_url"] = database_url
     cfg.attributes["schema"] = service
     return cfg
