@@ -63,7 +63,7 @@ client-wheel: install ## Build the inferlane-client wheel (the SDK and CLI alone
 
 .PHONY: run
 run: install ## Run the whole platform on embedded defaults (a dead process is restarted; Ctrl-C stops everything)
-	$(PY) -m inferlane.devstack
+	$(PY) -m tools.devstack
 
 .PHONY: test
 test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC servers)
@@ -73,7 +73,7 @@ FUZZ_URL ?= http://127.0.0.1:8080
 
 .PHONY: fuzz
 fuzz: install ## schemathesis (every check, every operation, signed in) against a running stack: make run first; FUZZ_URL, FUZZ_ARGS="--max-examples 200"
-	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
+	$(PY) -m tools.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
 
 .PHONY: bench
 bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celery + Redis legs interleaved in BENCH_ROUNDS rounds (default 3)
@@ -138,7 +138,7 @@ migrate: install ## Apply every service's migrations to DATABASE_URL
 
 .PHONY: docs
 docs: install ## Regenerate the README's configuration table from the settings classes
-	$(PY) -m inferlane.devstack.config_doc
+	$(PY) -m tools.config_doc
 
 # ---- models (training venv .venv-train: torch etc.; serving never needs it)
 TRAIN_VENV  := .venv-train

@@ -6,7 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inferlane.common.settings import shared
-from inferlane.devstack.embedded import REPO_ROOT
+from tools.devstack.embedded import REPO_ROOT
 
 
 class StackSettings(BaseSettings):
