@@ -5,8 +5,8 @@ from typing import Any
 
 from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.auth.v1 import auth_service_pb2_grpc, auth_types_pb2
-from inferlane.common.auth import principal
-from inferlane.common.auth.principal import ADMIN, SERVICE, USER
+from inferlane.common import principal
+from inferlane.common.principal import ADMIN, SERVICE, USER
 from services.auth.domain import ApiKey, TokenPair, User
 from services.auth.service import AuthService
 

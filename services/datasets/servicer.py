@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.errors import InvalidInput
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc, datasets_types_pb2

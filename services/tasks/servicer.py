@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.clock import utc_now
 from inferlane.common.errors import InvalidInput
 from inferlane.common.grpc.client import CLIENT_HEADER
