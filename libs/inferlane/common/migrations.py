@@ -1,5 +1,7 @@
 """Alembic, one migration history per service schema (``services/<svc>/migrations``)."""
 
+from collections.abc import Awaitable, Callable
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -37,7 +39,7 @@ def head(service: str) -> str | None:
     return ScriptDirectory.from_config(config(service, "")).get_current_head()
 
 
-def schema_check(engine: AsyncEngine, service: str):
+def schema_check(engine: AsyncEngine, service: str) -> Callable[[], Awaitable[bool]]:
     """A health check: True once the service's schema is at this code's head revision, so a
     process started before its migrations ran stays unready instead of failing requests."""
     wanted = head(service)
