@@ -111,12 +111,21 @@ bench-scale: install ## One 1,000,000-row batch task, every process's memory wat
 	$(PY) -m bench.scale
 
 .PHONY: lint
-lint: install ## ruff + mypy, buf lint on protos, hadolint on the Dockerfile
+lint: install ## ruff + mypy, buf lint and buf breaking (against protos/baseline.binpb) on protos, hadolint on the Dockerfile
 	$(BIN)/ruff check libs services tests bench tools
 	$(BIN)/ruff format --check libs services tests bench tools
 	$(BIN)/mypy libs/inferlane services bench tools
 	cd protos && ../$(BIN)/buf lint
+	cd protos && ../$(BIN)/buf breaking --against baseline.binpb
 	$(BIN)/hadolint Dockerfile
+
+.PHONY: proto-baseline
+proto-baseline: install ## Record protos/ as the contract `make lint` holds them to (protos/baseline.binpb; commit it with a deliberate break or a release)
+	cd protos && ../$(BIN)/buf build -o baseline.binpb
+
+.PHONY: hooks
+hooks: install ## Install the git pre-commit hook (.pre-commit-config.yaml: what make lint runs)
+	$(BIN)/pre-commit install
 
 .PHONY: k8s-validate
 k8s-validate: install ## Render every kustomize variant and validate it offline (--strict)
