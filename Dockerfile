@@ -43,7 +43,7 @@ RUN python -m venv /opt/tools \
 # the protos into it with tools/protogen.py, as `make protos` does; pip's isolated build env
 # brings hatchling, grpcio-tools and mypy-protobuf (pyproject.toml) and leaves with them.
 COPY hatch_build.py ./
-COPY tools/__init__.py tools/protogen.py tools/
+COPY tools/protogen.py tools/
 COPY protos/ protos/
 COPY libs/inferlane libs/inferlane
 COPY services services

@@ -112,9 +112,9 @@ bench-scale: install ## One 1,000,000-row batch task, every process's memory wat
 
 .PHONY: lint
 lint: install ## ruff + mypy, buf lint and buf breaking (against protos/baseline.binpb) on protos, hadolint on the Dockerfile
-	$(BIN)/ruff check libs services tests bench tools
-	$(BIN)/ruff format --check libs services tests bench tools
-	$(BIN)/mypy libs/inferlane services bench tools
+	$(BIN)/ruff check libs services tests bench tools hatch_build.py
+	$(BIN)/ruff format --check libs services tests bench tools hatch_build.py
+	$(BIN)/mypy libs/inferlane services bench tools hatch_build.py
 	cd protos && ../$(BIN)/buf lint
 	cd protos && ../$(BIN)/buf breaking --against baseline.binpb
 	$(BIN)/hadolint Dockerfile
@@ -138,8 +138,8 @@ image: ## Build the container image (needs a Docker engine; CI elsewhere builds 
 
 .PHONY: format
 format: install ## Format the Python code with ruff
-	$(BIN)/ruff format libs services tests tools
-	$(BIN)/ruff check --fix libs services tests tools
+	$(BIN)/ruff format libs services tests tools hatch_build.py
+	$(BIN)/ruff check --fix libs services tests tools hatch_build.py
 
 .PHONY: migrate
 migrate: install ## Apply every service's migrations to DATABASE_URL
