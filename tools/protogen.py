@@ -7,7 +7,6 @@ build hook (hatch_build.py) runs it for every wheel, so `pip install .` ships th
     python -m tools.protogen [OUT]     # OUT defaults to libs/protogen
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +40,7 @@ def generate(out: Path) -> None:
     command += [f"--plugin={name}={_plugin(name)}" for name in PLUGINS]
     command += [f"--{kind}_out={out}" for kind in ("python", "grpc_python", "mypy", "mypy_grpc")]
     command += [str(path.relative_to(PROTOS)) for path in sources()]
-    subprocess.run(command, cwd=PROTOS, check=True, env=os.environ.copy())
+    subprocess.run(command, cwd=PROTOS, check=True)
 
 
 if __name__ == "__main__":
