@@ -72,7 +72,11 @@ WORKDIR /app
 # The model artefacts Triton loads (k8s/base/triton.yaml copies them from here); the code is
 # in the venv. A namespace folder here cannot shadow the installed `services` package.
 COPY services/inference/model_repository services/inference/model_repository
-ENV INFERENCE_MODEL_REPOSITORY=/app/services/inference/model_repository
+# The defaults that the settings derive from the source tree, kept where they were when the
+# code lived in /app (the Kubernetes manifests set their own).
+ENV INFERENCE_MODEL_REPOSITORY=/app/services/inference/model_repository \
+    AUTH_SIGNING_KEY_FILE=/app/.data/auth/signing-key.pem \
+    DATASETS_STORAGE_DIR=/app/.data/datasets
 
 # Bytecode for the models' own files now: the root filesystem is read-only at run time
 # (pip compiled the venv's).
