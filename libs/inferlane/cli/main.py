@@ -49,7 +49,8 @@ class InferlaneApp(typer.Typer):
 
 app = InferlaneApp(
     name="inferlane",
-    help=f"Inferlane from the command line: datasets, models, inference tasks, webhooks.\n\n{exits.HELP}",
+    help="Inferlane from the command line: datasets, models, inference tasks, webhooks."
+    f"\n\n{exits.HELP}",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold secrets
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import InferlaneError
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 TOLERANCE_SECONDS = 5 * 60  # older or newer deliveries could be replays
 
 

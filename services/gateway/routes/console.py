@@ -1,8 +1,9 @@
 """The web console: static HTML, CSS and ES modules, no build step.
 
 Its pages live at `/` and under a few sections (`/datasets/…`, `/tasks/…`, `/account/…`);
-each of those paths answers the same `index.html` and the page's script draws the view. Only the files
-that ship in `console/static` are served, by name, so nothing else on disk is reachable.
+each of those paths answers the same `index.html` and the page's script draws the view. Only
+the files that ship in `console/static` are served, by name, so nothing else on disk is
+reachable.
 """
 
 from pathlib import Path
