@@ -4,13 +4,14 @@ pages pass axe-core."""
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from inferlane.client import Client
-from tests.support.browser import PASSWORD, register
+from tests.support.browser import PASSWORD, register, screenshot
 from tests.support.platform import Platform
 from tests.support.waiting import wait_until
 from tests.support.webhook_thread_receiver import ThreadReceiver
@@ -43,7 +44,7 @@ def accessible_and_narrow(page: Page) -> None:
 
 
 def test_add_see_the_secret_once_list_deliveries_and_delete(
-    phone: Page, platform: Platform
+    phone: Page, platform: Platform, shots: Path
 ) -> None:
     receiver = ThreadReceiver()
     try:
@@ -64,6 +65,7 @@ def test_add_see_the_secret_once_list_deliveries_and_delete(
         expect(row).to_contain_text(receiver.url)
         expect(row.locator(".badge")).to_have_text("active")
         accessible_and_narrow(phone)
+        screenshot(phone, shots, "webhooks-390.png")
 
         phone.reload()  # the secret is never shown again
         expect(phone.locator("table.webhooks tbody tr")).to_have_count(1)
@@ -90,6 +92,7 @@ def test_add_see_the_secret_once_list_deliveries_and_delete(
         expect(attempts.first.locator("[data-label='Attempt']")).to_have_text("1")
         expect(attempts.first.locator("[data-label='Latency']")).to_contain_text("ms")
         accessible_and_narrow(phone)
+        screenshot(phone, shots, "webhook-deliveries-390.png")
 
         phone.get_by_role("link", name="Account → Webhooks").click()
         phone.get_by_role("button", name="Rotate secret").click()
