@@ -7,6 +7,7 @@ import re
 import signal
 import stat
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -154,14 +155,17 @@ def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
         text=True,
     )
     api_key = json.loads((signed_in / "config.json").read_text())["api_key"]
+    assert following.stderr is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(following.stderr), daemon=True)
+    reader.start()
     with Client(platform.url, api_key=api_key) as client:
-
-        def submitted() -> bool:
-            return any(str(t.dataset_id) == dataset["id"] for t in client.list_tasks().items)
-
-        wait_until(submitted, 60, "the CLI to submit the task")
+        # Following, not still submitting: the CLI has the task back and said so.
+        wait_until(lambda: any(line.startswith("Task ") for line in lines), 60, "the CLI to submit")
         following.send_signal(signal.SIGINT)
-        _, stderr = following.communicate(timeout=30)
+        following.wait(timeout=30)
+        reader.join(timeout=30)
+        stderr = "".join(lines)
         assert following.returncode == 130, stderr
         task_id = re.search(r"Detached; task (\S+) goes on", stderr).group(1)
         assert f"inferlane tasks watch {task_id}" in stderr and "Traceback" not in stderr
