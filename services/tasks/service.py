@@ -41,7 +41,7 @@ from services.tasks.domain import (
 )
 from services.tasks.evaluation import Evaluation
 from services.tasks.models import CLASSIFICATION, ModelInfo, row_problem
-from services.tasks.peers import Peers
+from services.tasks.peers import DatasetInfo, Peers
 from services.tasks.rate import SharedRateLimiter
 from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
 from services.tasks.tables import outbox
@@ -103,10 +103,12 @@ class TasksService:
         if spec.callback_url is not None:
             self._check_callback(spec.callback_url)
         await self._rate.take(str(owner_id), "tasks created")
-        sha256 = None
+        # Read before the replay check only when the fingerprint needs it (a replay must not
+        # depend on the dataset otherwise), and then handed on: one GetDataset per request.
+        dataset = None
         if isinstance(spec, BatchSpec) and spec.match_by_content and idempotency_key:
-            sha256 = (await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))).sha256
-        request_hash = fingerprint(spec, sha256)
+            dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        request_hash = fingerprint(spec, dataset.sha256 if dataset else None)
         if idempotency_key:
             if len(idempotency_key) > 255:
                 raise InvalidInput(
@@ -116,7 +118,7 @@ class TasksService:
             if replay is not None:
                 return replay
         model = await self._peers.model(spec.model)
-        values = await self._values(owner_id, spec, model)
+        values = await self._values(owner_id, spec, model, dataset)
         values["callback_url"] = spec.callback_url
         now = self._clock()
         values.update(
@@ -181,7 +183,11 @@ class TasksService:
             return await _view(conn, task)
 
     async def _values(
-        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, model: ModelInfo
+        self,
+        owner_id: uuid.UUID,
+        spec: SingleSpec | BatchSpec,
+        model: ModelInfo,
+        dataset: DatasetInfo | None,
     ) -> dict[str, Any]:
         base: dict[str, Any] = {
             "id": uuid.uuid4(),
@@ -208,7 +214,8 @@ class TasksService:
             }
         if spec.limit is not None and spec.limit < 1:
             raise InvalidInput("limit must be at least 1", code=INVALID_INPUT)
-        dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        if dataset is None:
+            dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
         batch_file = batch_shape.is_batch_file(dataset.columns)
         if model.is_text:
             default = batch_shape.BODY_COLUMN if batch_file else dataset.text_column
