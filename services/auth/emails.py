@@ -2,7 +2,7 @@
 
 import re
 
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 
 _SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LENGTH = 320
@@ -11,7 +11,7 @@ MAX_LENGTH = 320
 def normalise(email: str) -> str:
     value = email.strip().lower()
     if len(value) > MAX_LENGTH or not _SHAPE.match(value):
-        raise InvalidInput("that is not an email address", code="01")
+        raise InvalidInput("that is not an email address", code=INVALID_INPUT)
     return value
 
 

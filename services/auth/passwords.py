@@ -4,7 +4,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from inferlane.common.auth.password_rules import MAX_LENGTH, MIN_LENGTH
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 
 
 class Passwords:
@@ -16,12 +16,14 @@ class Passwords:
     def check_policy(self, password: str, email: str) -> None:
         if len(password) < MIN_LENGTH:
             raise InvalidInput(
-                f"the password must have at least {MIN_LENGTH} characters", code="01"
+                f"the password must have at least {MIN_LENGTH} characters", code=INVALID_INPUT
             )
         if len(password) > MAX_LENGTH:
-            raise InvalidInput(f"the password must have at most {MAX_LENGTH} characters", code="01")
+            raise InvalidInput(
+                f"the password must have at most {MAX_LENGTH} characters", code=INVALID_INPUT
+            )
         if password.strip().lower() == email.strip().lower():
-            raise InvalidInput("the password must not be the email address", code="01")
+            raise InvalidInput("the password must not be the email address", code=INVALID_INPUT)
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

@@ -4,7 +4,7 @@ race rather than a replay. service.py reads and writes; these say yes or no."""
 
 from datetime import datetime, timedelta
 
-from inferlane.common.errors import InvalidInput, PermissionDenied
+from inferlane.common.errors import INVALID_INPUT, InvalidInput, PermissionDenied
 from inferlane.common.principal import ADMIN, USER, Principal
 from services.auth import emails
 
@@ -21,13 +21,13 @@ def registrable_email(email: str) -> str:
     """The normalised address, unless a person may not hold it."""
     email = emails.normalise(email)
     if emails.is_service_account(email):  # or a person could squat a configured account
-        raise InvalidInput("that address is reserved for service accounts", code="01")
+        raise InvalidInput("that address is reserved for service accounts", code=INVALID_INPUT)
     return email
 
 
 def check_assignable(role: str) -> None:
     if role not in ASSIGNABLE_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ASSIGNABLE_ROLES)}", code="01")
+        raise InvalidInput(f"role must be one of {', '.join(ASSIGNABLE_ROLES)}", code=INVALID_INPUT)
 
 
 def check_manages_keys(caller: Principal) -> None:
@@ -49,7 +49,9 @@ def new_key_name(caller: Principal, name: str) -> str:
         raise PermissionDenied("service accounts get their keys from configuration")
     name = name.strip()
     if not 1 <= len(name) <= MAX_KEY_NAME:
-        raise InvalidInput(f"an API key needs a name of 1 to {MAX_KEY_NAME} characters", code="01")
+        raise InvalidInput(
+            f"an API key needs a name of 1 to {MAX_KEY_NAME} characters", code=INVALID_INPUT
+        )
     return name
 
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from inferlane.common.auth import api_key_shape
 from inferlane.common.auth.verify import REFRESH, InvalidToken, TokenVerifier
 from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import (
+    INVALID_INPUT,
     AlreadyExists,
     InvalidInput,
     NotFound,
@@ -18,7 +20,7 @@ from inferlane.common.errors import (
     Unauthenticated,
 )
 from inferlane.common.outbox import enqueue
-from inferlane.common.pagination import Cursor, clamp_limit
+from inferlane.common.pagination import Page, page
 from inferlane.common.principal import ADMIN, SERVICE, USER, Principal
 from inferlane.events.v1 import events_pb2
 from services.auth import api_keys, emails, repository, rules
@@ -147,12 +149,11 @@ class AuthService:
 
     # -- admin ----------------------------------------------------------------------------
 
-    async def list_users(self, page_size: int, page_token: str) -> tuple[list[User], str]:
-        limit = clamp_limit(page_size)
-        cursor = Cursor.decode(page_token) if page_token else None
+    async def list_users(self, page_size: int, page_token: str) -> Page[User]:
         async with self._engine.connect() as conn:
-            found = await repository.list_users(conn, limit, cursor)
-        return found, _next_token(found, limit)
+            return await page(
+                lambda n, after: repository.list_users(conn, n, after), page_size, page_token
+            )
 
     async def set_role(self, user_id: str, role: str) -> User:
         rules.check_assignable(role)
@@ -161,7 +162,7 @@ class AuthService:
             user = await repository.set_role(conn, target, role)
             skipped = user is None and await repository.get_user(conn, target) is not None
         if skipped:  # the update leaves out service accounts, and only them
-            raise InvalidInput("a service account's role cannot change", code="01")
+            raise InvalidInput("a service account's role cannot change", code=INVALID_INPUT)
         if user is None:
             raise NotFound("no such user")
         return user
@@ -174,33 +175,35 @@ class AuthService:
         if found is not None:
             return await self.set_role(str(found[0].id), ADMIN)
         if password is None:
-            raise InvalidInput("no such account; give a password to create it", code="01")
+            raise InvalidInput("no such account; give a password to create it", code=INVALID_INPUT)
         return await self.register(email, password, role=ADMIN)
 
     # -- API keys -------------------------------------------------------------------------
 
     async def create_api_key(self, caller: Principal, name: str) -> tuple[ApiKey, str]:
         name = rules.new_key_name(caller, name)
-        secret = api_keys.generate()
+        secret = api_key_shape.generate()
         async with self._engine.begin() as conn:
             key = await repository.insert_api_key(
                 conn,
                 uuid.UUID(caller.user_id),
                 name,
-                secret[: api_keys.SHOWN_CHARS],
+                secret[: api_key_shape.SHOWN_CHARS],
                 api_keys.digest(secret),
             )
         return key, secret
 
     async def list_api_keys(
         self, caller: Principal, page_size: int, page_token: str
-    ) -> tuple[list[ApiKey], str]:
+    ) -> Page[ApiKey]:
         rules.check_manages_keys(caller)
-        limit = clamp_limit(page_size)
-        cursor = Cursor.decode(page_token) if page_token else None
+        owner = uuid.UUID(caller.user_id)
         async with self._engine.connect() as conn:
-            found = await repository.list_api_keys(conn, uuid.UUID(caller.user_id), limit, cursor)
-        return found, _next_token(found, limit)
+            return await page(
+                lambda n, after: repository.list_api_keys(conn, owner, n, after),
+                page_size,
+                page_token,
+            )
 
     async def revoke_api_key(self, caller: Principal, key_id: str) -> None:
         rules.check_revokes_key(caller, key_id)
@@ -223,7 +226,7 @@ class AuthService:
         self._on_event()
 
     async def authenticate_api_key(self, secret: str) -> ApiKeyIdentity:
-        if not secret.startswith(api_keys.PREFIX):
+        if not api_key_shape.is_api_key(secret):
             raise Unauthenticated("invalid API key")
         now = self._clock()
         async with self._engine.begin() as conn:
@@ -284,10 +287,3 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"no such {what}") from None
-
-
-def _next_token(page: list, limit: int) -> str:
-    if len(page) < limit:
-        return ""
-    last = page[-1]
-    return Cursor(last.created_at, last.id).encode()

@@ -9,6 +9,7 @@ import structlog
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from inferlane.common.auth import api_key_shape
 from inferlane.common.clock import Clock, utc_now
 from inferlane.common.principal import SERVICE
 from services.auth import api_keys, emails, repository
@@ -33,7 +34,11 @@ async def provision(
             if user.role != SERVICE:  # registered before the address was reserved
                 raise ServiceAccountConflict(f"{user.email} is a person's account")
             key_id = await repository.ensure_api_key(
-                conn, user.id, KEY_NAME, secret[: api_keys.SHOWN_CHARS], api_keys.digest(secret)
+                conn,
+                user.id,
+                KEY_NAME,
+                secret[: api_key_shape.SHOWN_CHARS],
+                api_keys.digest(secret),
             )
             if key_id is None:
                 raise ServiceAccountConflict(f"the key of {name!r} is another account's API key")

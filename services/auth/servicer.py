@@ -108,8 +108,10 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         context: grpc.aio.ServicerContext[pb.ListUsersRequest, pb.ListUsersResponse],
     ) -> pb.ListUsersResponse:
         principal.require_admin()
-        users, token = await self._service.list_users(request.page_size, request.page_token)
-        return pb.ListUsersResponse(users=[user_pb(u) for u in users], next_page_token=token)
+        found = await self._service.list_users(request.page_size, request.page_token)
+        return pb.ListUsersResponse(
+            users=[user_pb(u) for u in found.items], next_page_token=found.next_token or ""
+        )
 
     async def SetUserRole(
         self,
@@ -133,10 +135,12 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         request: pb.ListApiKeysRequest,
         context: grpc.aio.ServicerContext[pb.ListApiKeysRequest, pb.ListApiKeysResponse],
     ) -> pb.ListApiKeysResponse:
-        keys, token = await self._service.list_api_keys(
+        found = await self._service.list_api_keys(
             principal.current(), request.page_size, request.page_token
         )
-        return pb.ListApiKeysResponse(api_keys=[api_key_pb(k) for k in keys], next_page_token=token)
+        return pb.ListApiKeysResponse(
+            api_keys=[api_key_pb(k) for k in found.items], next_page_token=found.next_token or ""
+        )
 
     async def RevokeApiKey(
         self,

@@ -7,8 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from inferlane.common.auth import api_key_shape
+from inferlane.common.auth.api_key_shape import MIN_RANDOM_CHARS, PREFIX
 from inferlane.common.settings import ServiceSettings
-from services.auth import api_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # the local part of its email
@@ -59,8 +60,8 @@ class AuthSettings(ServiceSettings):
         default_factory=dict,
         description=(
             "Service accounts made on start, as a JSON object name → API key "
-            f"({api_keys.PREFIX}…, at least {api_keys.MIN_RANDOM_CHARS} random characters "
-            'after the prefix), e.g. {"tasks-worker": "ilk_…"}; a changed key revokes '
+            f"({PREFIX}…, at least {MIN_RANDOM_CHARS} random characters after the prefix), "
+            f'e.g. {{"tasks-worker": "{PREFIX}…"}}; a changed key revokes '
             "the old one. They act for users (x-act-as-user) and never sign in."
         ),
     )
@@ -71,10 +72,10 @@ class AuthSettings(ServiceSettings):
         for name, key in accounts.items():
             if not ACCOUNT_NAME.match(name):
                 raise ValueError(f"service account name {name!r}: lower-case letters, digits, -")
-            if not api_keys.well_formed(key.get_secret_value()):
+            if not api_key_shape.well_formed(key.get_secret_value()):
                 raise ValueError(
-                    f"the key of service account {name!r} must be {api_keys.PREFIX} followed by "
-                    f"at least {api_keys.MIN_RANDOM_CHARS} random characters"
+                    f"the key of service account {name!r} must be {PREFIX} followed by "
+                    f"at least {MIN_RANDOM_CHARS} random characters"
                 )
         return accounts
 

@@ -3,9 +3,9 @@ and states, deletion. service.py reads and writes; these say yes, no, or how muc
 
 from datetime import datetime, timedelta
 
-from inferlane.common.errors import Conflict, Gone, InvalidInput
+from inferlane.common.dataset_preview import PREVIEW_ROWS
+from inferlane.common.errors import INVALID_INPUT, Conflict, Gone, InvalidInput
 
-PREVIEW_ROWS = 20
 MAX_ROWS_PAGE = 100
 MAX_SHARE = timedelta(days=7)
 
@@ -13,7 +13,7 @@ MAX_SHARE = timedelta(days=7)
 def preview_page_size(offset: int, limit: int) -> int:
     """A preview page's size: 0 asks for the default, more than the cap gets the cap."""
     if offset < 0 or limit < 0:
-        raise InvalidInput("offset and limit must not be negative", code="01")
+        raise InvalidInput("offset and limit must not be negative", code=INVALID_INPUT)
     return min(limit or PREVIEW_ROWS, MAX_ROWS_PAGE)
 
 
@@ -24,19 +24,19 @@ def in_stored_preview(offset: int, limit: int, preview_rows: int, rows: int) -> 
 
 def check_row_range(start: int, limit: int | None) -> None:
     if start < 0 or (limit is not None and limit < 0):
-        raise InvalidInput("start and limit must not be negative", code="01")
+        raise InvalidInput("start and limit must not be negative", code=INVALID_INPUT)
 
 
 def check_column(column: str | None, columns: list[str]) -> None:
     if column is not None and column not in columns:
-        raise InvalidInput(f"the dataset has no column {column!r}", code="01")
+        raise InvalidInput(f"the dataset has no column {column!r}", code=INVALID_INPUT)
 
 
 def share_lifetime(expires_in_seconds: int) -> timedelta:
     """0 asks for the longest; a share link lives from a second up to seven days."""
     lifetime = timedelta(seconds=expires_in_seconds) if expires_in_seconds else MAX_SHARE
     if lifetime <= timedelta(0) or lifetime > MAX_SHARE:
-        raise InvalidInput("expires_in must be between 1 second and 7 days", code="01")
+        raise InvalidInput("expires_in must be between 1 second and 7 days", code=INVALID_INPUT)
     return lifetime
 
 

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.common.errors import NotFound
 from inferlane.common.outbox import enqueue
-from inferlane.common.pagination import Cursor, clamp_limit
+from inferlane.common.pagination import Page, page
 from inferlane.common.threads import iterate_in_thread
 from inferlane.events.v1 import events_pb2
 from services.datasets import leases, repository, rules
@@ -63,7 +64,7 @@ class DatasetsService:
         try:
             stored, source_encoding = await asyncio.to_thread(ensure_utf8, stored, self._store)
             found = await asyncio.to_thread(
-                profile, stored.writer.path, preview_rows=rules.PREVIEW_ROWS, limits=self._limits
+                profile, stored.writer.path, preview_rows=PREVIEW_ROWS, limits=self._limits
             )
         except BaseException:
             stored.writer.abort()
@@ -106,13 +107,13 @@ class DatasetsService:
 
     async def list_owned(
         self, owner_id: uuid.UUID, page_size: int, page_token: str
-    ) -> tuple[list[Dataset], str]:
-        limit = clamp_limit(page_size)
-        cursor = Cursor.decode(page_token) if page_token else None
+    ) -> Page[Dataset]:
         async with self._engine.connect() as conn:
-            found = await repository.list_owned(conn, owner_id, limit, cursor)
-        token = Cursor(found[-1].created_at, found[-1].id).encode() if len(found) == limit else ""
-        return found, token
+            return await page(
+                lambda n, after: repository.list_owned(conn, owner_id, n, after),
+                page_size,
+                page_token,
+            )
 
     async def rows(
         self, owner_id: uuid.UUID, dataset_id: str, offset: int, limit: int

@@ -9,7 +9,8 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
 from inferlane.common import principal
-from inferlane.common.errors import InvalidInput
+from inferlane.common.dataset_preview import PREVIEW_ROWS
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc, datasets_types_pb2
 from services.datasets.domain import Dataset, Share
@@ -91,12 +92,14 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         owner = caller_id()
         first = await anext(aiter(request_iterator), None)
         if first is None or not first.HasField("metadata"):
-            raise InvalidInput("the first message of an upload must carry its metadata", code="01")
+            raise InvalidInput(
+                "the first message of an upload must carry its metadata", code=INVALID_INPUT
+            )
 
         async def chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
                 if message.HasField("metadata"):
-                    raise InvalidInput("metadata may only come first", code="01")
+                    raise InvalidInput("metadata may only come first", code=INVALID_INPUT)
                 yield message.chunk
 
         dataset = await self._service.upload(owner, first.metadata.filename, chunks())
@@ -116,11 +119,9 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         request: pb.ListDatasetsRequest,
         context: grpc.aio.ServicerContext[pb.ListDatasetsRequest, pb.ListDatasetsResponse],
     ) -> pb.ListDatasetsResponse:
-        found, token = await self._service.list_owned(
-            caller_id(), request.page_size, request.page_token
-        )
+        found = await self._service.list_owned(caller_id(), request.page_size, request.page_token)
         return pb.ListDatasetsResponse(
-            datasets=[dataset_pb(d) for d in found], next_page_token=token
+            datasets=[dataset_pb(d) for d in found.items], next_page_token=found.next_token or ""
         )
 
     async def GetRows(
@@ -209,7 +210,7 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         context: grpc.aio.ServicerContext[pb.GetSharedDatasetRequest, pb.GetSharedDatasetResponse],
     ) -> pb.GetSharedDatasetResponse:
         dataset, expires_at = await self._service.shared(request.token)
-        limit = min(request.preview_limit or 20, len(dataset.preview))
+        limit = min(request.preview_limit or PREVIEW_ROWS, len(dataset.preview))
         response = pb.GetSharedDatasetResponse(
             dataset=dataset_pb(dataset), preview_rows=[struct(r) for r in dataset.preview[:limit]]
         )

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from inferlane.common.errors import InvalidInput, PayloadTooLarge
+from inferlane.common.errors import UNREADABLE_FILE, InvalidInput, PayloadTooLarge
 from services.datasets.blobstore import BlobStore, BlobWriter
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -58,7 +58,7 @@ async def receive(chunks: AsyncIterator[bytes], store: BlobStore, limit: int) ->
                 _inflate(inflater, chunk, sink)
         if inflater is not None:
             if not inflater.eof:
-                raise InvalidInput("the gzip stream is truncated", code="02")
+                raise InvalidInput("the gzip stream is truncated", code=UNREADABLE_FILE)
             sink.write(inflater.flush())
         writer.flush()
     except BaseException:
@@ -75,5 +75,5 @@ def _inflate(inflater: "zlib._Decompress", chunk: bytes, sink: _Sink) -> None:
             data = inflater.unconsumed_tail
     except zlib.error as exc:
         raise InvalidInput(
-            f"the file looks gzip-compressed but is corrupt ({exc})", code="02"
+            f"the file looks gzip-compressed but is corrupt ({exc})", code=UNREADABLE_FILE
         ) from exc

@@ -1,11 +1,10 @@
-"""How the datasets and share-link routes serve a dataset: the preview's size, each format's
-media type, and the attachment header of a download."""
+"""How the datasets and share-link routes serve a dataset: each format's media type, and the
+attachment header of a download (the preview's size is inferlane.common.dataset_preview's)."""
 
 from urllib.parse import quote
 
 from .schemas.datasets import Format
 
-PREVIEW_ROWS = 20
 MEDIA_TYPES: dict[Format, str] = {
     "csv": "text/csv; charset=utf-8",
     "tsv": "text/tab-separated-values; charset=utf-8",

@@ -20,11 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
 from inferlane.common import request_id
-from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY
+from inferlane.common.errors import DOMAIN_CODE_KEY, INVALID_INPUT, RETRY_AFTER_KEY
 
 log = structlog.get_logger("inferlane.gateway.errors")
-
-INVALID_INPUT = "01"
 
 _WORDS = {
     400: "bad_request",

@@ -28,6 +28,7 @@ from google.protobuf.json_format import MessageToDict
 
 from inferlane.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, auth_types_pb2
 from inferlane.common import principal
+from inferlane.common.auth import api_key_shape
 from inferlane.common.auth.jwks import JwksClient
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier
 from inferlane.common.principal import ADMIN, USER, Principal
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 else:
     AuthServiceAsyncStub = auth_service_pb2_grpc.AuthServiceStub
 
-API_KEY_PREFIX = "ilk_"
 API_KEY_HEADER = "X-API-Key"
 ACCESS_COOKIE = "il_access"
 REFRESH_COOKIE = "il_refresh"
@@ -228,7 +228,7 @@ class Authenticator:
             # A header was sent: it decides, even if cookies are present too.
             if not bearer:
                 raise unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
-            if bearer.startswith(API_KEY_PREFIX):
+            if api_key_shape.is_api_key(bearer):
                 return await self.from_api_key(bearer)
             return await self.from_access_token(bearer)
         if api_key is not None:

@@ -19,7 +19,9 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from .errors import INVALID_INPUT, ProblemException
+from inferlane.common.errors import INVALID_INPUT
+
+from .errors import ProblemException
 
 FILE_FIELD = "file"
 NAME_FIELD = "name"

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from inferlane.common.errors import Conflict, InvalidInput, NotFound
+from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound
 from services.inference import catalog
 from services.inference.catalog import Card, ModelSpec
 from services.inference.triton import Triton
@@ -115,9 +115,9 @@ class InferenceService:
         spec = self.spec(name)
         chosen = await self._version(spec, version)
         if not rows:
-            raise InvalidInput("give at least one input row", code="01")
+            raise InvalidInput("give at least one input row", code=INVALID_INPUT)
         if len(rows) > self._max_rows:
-            raise InvalidInput(f"at most {self._max_rows} rows per call", code="01")
+            raise InvalidInput(f"at most {self._max_rows} rows per call", code=INVALID_INPUT)
         tensors = {
             spec.triton_inputs[c.name]: _column(spec, c.name, c.max_length, rows)
             for c in spec.inputs
@@ -139,22 +139,25 @@ def _column(
     values: list[list[Any]] = []
     for index, row in enumerate(rows):
         if name not in row or row[name] is None:
-            raise InvalidInput(f"row {index}: missing input {name!r}", code="01")
+            raise InvalidInput(f"row {index}: missing input {name!r}", code=INVALID_INPUT)
         value = row[name]
         if spec.is_text:
             if not isinstance(value, str):
-                raise InvalidInput(f"row {index}: {name!r} must be a string", code="01")
+                raise InvalidInput(f"row {index}: {name!r} must be a string", code=INVALID_INPUT)
             if not value.strip():
                 # A model answers blank text with a confident-looking guess: refuse it instead.
-                raise InvalidInput(f"row {index}: {name!r} is empty or only spaces", code="01")
+                raise InvalidInput(
+                    f"row {index}: {name!r} is empty or only spaces", code=INVALID_INPUT
+                )
             if max_length is not None and len(value) > max_length:
                 raise InvalidInput(
-                    f"row {index}: {name!r} is longer than {max_length} characters", code="01"
+                    f"row {index}: {name!r} is longer than {max_length} characters",
+                    code=INVALID_INPUT,
                 )
             values.append([value.encode("utf-8")])
         else:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidInput(f"row {index}: {name!r} must be a number", code="01")
+                raise InvalidInput(f"row {index}: {name!r} must be a number", code=INVALID_INPUT)
             values.append([float(value)])
     return np.array(values, dtype=object if spec.is_text else np.float32)
 

@@ -11,7 +11,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
 from inferlane.common import tracing
-from inferlane.common.errors import InvalidInput, NotFound, Unavailable
+from inferlane.common.errors import INVALID_INPUT, InvalidInput, NotFound, Unavailable
 from services.inference.breaker import CircuitBreaker, CircuitOpen
 
 MODEL_SECONDS = Histogram(
@@ -133,5 +133,5 @@ def _domain_error(exc: InferenceServerException) -> Exception:
     if "NOT_FOUND" in status or "unknown model" in message or "is not found" in message:
         return NotFound("no such model")
     if "INVALID_ARGUMENT" in status:
-        return InvalidInput(message, code="01")
+        return InvalidInput(message, code=INVALID_INPUT)
     return Unavailable(f"the model server failed: {message}")

@@ -58,10 +58,6 @@ def check_transition(current: Status, target: Status) -> None:
         raise Conflict(f"a {current} task cannot become {target}", code="invalid_transition")
 
 
-# Domain error codes of the product (PRODUCT.md): on a row or a task.
-INVALID_INPUT, UNREADABLE_FILE, PROCESSING_FAILED = "01", "02", "03"
-
-
 @dataclass(frozen=True)
 class Progress:
     done: int

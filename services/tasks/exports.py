@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from services.tasks.domain import Result, Task
 
 CSV, JSONL = "csv", "jsonl"
@@ -128,7 +128,7 @@ def batch_record(task: Task, result: Result) -> dict[str, Any]:
 
 def check_format(fmt: str) -> None:
     if fmt not in (CSV, JSONL):
-        raise InvalidInput("format must be csv or jsonl", code="01")
+        raise InvalidInput("format must be csv or jsonl", code=INVALID_INPUT)
 
 
 async def encode(task: Task, results: AsyncIterator[Result], fmt: str) -> AsyncIterator[bytes]:

@@ -14,7 +14,7 @@ import grpc
 from google.protobuf import json_format, struct_pb2
 
 from inferlane.common.aimd import AdaptiveLimit
-from inferlane.common.errors import InvalidInput, NotFound
+from inferlane.common.errors import INVALID_INPUT, InvalidInput, NotFound
 from inferlane.common.grpc.peer_errors import domain_error
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc, datasets_types_pb2
@@ -72,7 +72,7 @@ class Peers:
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
-                raise InvalidInput(f"unknown model {name!r}", code="01") from None
+                raise InvalidInput(f"unknown model {name!r}", code=INVALID_INPUT) from None
             raise domain_error(exc, "GetModel") from exc
         return ModelInfo.from_pb(reply.model)
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common import janitor
-from inferlane.common.errors import Gone, InvalidInput
+from inferlane.common.errors import INVALID_INPUT, Gone, InvalidInput
 from services.tasks import audit
 from services.tasks.domain import TERMINAL, Task
 from services.tasks.tables import task_results, task_vectors, tasks
@@ -31,7 +31,7 @@ EXPIRED = "expired"
 def expires_at(now: datetime, asked: int | None, default: int, most: int) -> datetime:
     """When a task created `now` expires: after the seconds asked for, or the default."""
     if asked is not None and not 1 <= asked <= most:
-        raise InvalidInput(f"ttl_seconds must be from 1 to {most}", code="01")
+        raise InvalidInput(f"ttl_seconds must be from 1 to {most}", code=INVALID_INPUT)
     return now + timedelta(seconds=asked if asked is not None else default)
 
 

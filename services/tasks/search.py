@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inferlane.common.errors import Conflict, InvalidInput, NotFound
+from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound
 from services.tasks import repository, retention, vectors
 from services.tasks.domain import Status, Task, TaskType
 from services.tasks.models import EMBEDDING, row_problem
@@ -51,15 +51,15 @@ class SearchResult:
 
 def check(query: SearchQuery) -> None:
     if not 1 <= query.k <= MAX_K:
-        raise InvalidInput(f"k must be between 1 and {MAX_K}", code="01")
+        raise InvalidInput(f"k must be between 1 and {MAX_K}", code=INVALID_INPUT)
     if (query.text is None) == (query.row_index is None):
-        raise InvalidInput("search for either a text or a row_index", code="01")
+        raise InvalidInput("search for either a text or a row_index", code=INVALID_INPUT)
     if query.row_index is not None and query.row_index < 0:
-        raise InvalidInput("row_index must be 0 or more", code="01")
+        raise InvalidInput("row_index must be 0 or more", code=INVALID_INPUT)
     if query.min_similarity is not None and not -1 <= query.min_similarity <= 1:
-        raise InvalidInput("min_similarity must be between -1 and 1", code="01")
+        raise InvalidInput("min_similarity must be between -1 and 1", code=INVALID_INPUT)
     if bool(query.label_task_id) != bool(query.labels):
-        raise InvalidInput("a label filter needs both label_task_id and labels", code="01")
+        raise InvalidInput("a label filter needs both label_task_id and labels", code=INVALID_INPUT)
 
 
 class TaskSearch:
@@ -121,7 +121,7 @@ class TaskSearch:
         if other is None:
             raise NotFound("no such label task")
         if other.dataset_id is None or other.dataset_id != task.dataset_id:
-            raise InvalidInput("the label task must be over the same dataset", code="01")
+            raise InvalidInput("the label task must be over the same dataset", code=INVALID_INPUT)
         return LabelFilter(other.id, query.labels)
 
     async def _query_vector(self, task: Task, query: SearchQuery) -> str:
@@ -131,13 +131,13 @@ class TaskSearch:
             if found is None:
                 raise InvalidInput(
                     f"row {query.row_index} has no vector (it failed, or is past the end)",
-                    code="01",
+                    code=INVALID_INPUT,
                 )
             return found
         model = await self._peers.model(task.model)
         (name,) = model.inputs
         if problem := row_problem(model, {name: query.text}):
-            raise InvalidInput(problem, code="01")
+            raise InvalidInput(problem, code=INVALID_INPUT)
         # The version the task ran, so the query lands in the same space as the rows.
         (prediction,) = await self._peers.predict(
             task.model, [{name: query.text}], None, task.version

@@ -6,7 +6,6 @@ that owner, so another user's task is simply not found. A task and its work mess
 written in one transaction with the outbox; the relay puts them on the queue.
 """
 
-import base64
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
+from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue
-from inferlane.common.pagination import Cursor, clamp_limit
+from inferlane.common.pagination import Cursor, Page, Position, page
 from services.tasks import (
     audit,
     batch_shape,
@@ -42,7 +41,7 @@ from services.tasks.domain import (
 )
 from services.tasks.evaluation import Evaluation
 from services.tasks.models import CLASSIFICATION, ModelInfo, row_problem
-from services.tasks.peers import Peers
+from services.tasks.peers import DatasetInfo, Peers
 from services.tasks.rate import SharedRateLimiter
 from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
 from services.tasks.tables import outbox
@@ -104,18 +103,22 @@ class TasksService:
         if spec.callback_url is not None:
             self._check_callback(spec.callback_url)
         await self._rate.take(str(owner_id), "tasks created")
-        sha256 = None
+        # Read before the replay check only when the fingerprint needs it (a replay must not
+        # depend on the dataset otherwise), and then handed on: one GetDataset per request.
+        dataset = None
         if isinstance(spec, BatchSpec) and spec.match_by_content and idempotency_key:
-            sha256 = (await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))).sha256
-        request_hash = fingerprint(spec, sha256)
+            dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+        request_hash = fingerprint(spec, dataset.sha256 if dataset else None)
         if idempotency_key:
             if len(idempotency_key) > 255:
-                raise InvalidInput("Idempotency-Key is longer than 255 characters", code="01")
+                raise InvalidInput(
+                    "Idempotency-Key is longer than 255 characters", code=INVALID_INPUT
+                )
             replay = await self._replay(owner_id, idempotency_key, request_hash)
             if replay is not None:
                 return replay
         model = await self._peers.model(spec.model)
-        values = await self._values(owner_id, spec, model)
+        values = await self._values(owner_id, spec, model, dataset)
         values["callback_url"] = spec.callback_url
         now = self._clock()
         values.update(
@@ -175,12 +178,16 @@ class TasksService:
             task, first_hash = found
             if first_hash != request_hash:
                 raise InvalidInput(
-                    "this Idempotency-Key was used with a different request", code="01"
+                    "this Idempotency-Key was used with a different request", code=INVALID_INPUT
                 )
             return await _view(conn, task)
 
     async def _values(
-        self, owner_id: uuid.UUID, spec: SingleSpec | BatchSpec, model: ModelInfo
+        self,
+        owner_id: uuid.UUID,
+        spec: SingleSpec | BatchSpec,
+        model: ModelInfo,
+        dataset: DatasetInfo | None,
     ) -> dict[str, Any]:
         base: dict[str, Any] = {
             "id": uuid.uuid4(),
@@ -194,9 +201,11 @@ class TasksService:
             row = {name: spec.input.get(name) for name in model.inputs}
             unknown = sorted(set(spec.input) - set(model.inputs))
             if unknown:
-                raise InvalidInput(f"{model.name} takes no input named {unknown[0]!r}", code="01")
+                raise InvalidInput(
+                    f"{model.name} takes no input named {unknown[0]!r}", code=INVALID_INPUT
+                )
             if problem := row_problem(model, row):
-                raise InvalidInput(problem, code="01")
+                raise InvalidInput(problem, code=INVALID_INPUT)
             return base | {
                 "type": TaskType.SINGLE.value,
                 "input": row,
@@ -204,41 +213,45 @@ class TasksService:
                 "total": 1,
             }
         if spec.limit is not None and spec.limit < 1:
-            raise InvalidInput("limit must be at least 1", code="01")
-        dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
+            raise InvalidInput("limit must be at least 1", code=INVALID_INPUT)
+        if dataset is None:
+            dataset = await self._peers.dataset(str(parse_id(spec.dataset_id, "dataset")))
         batch_file = batch_shape.is_batch_file(dataset.columns)
         if model.is_text:
             default = batch_shape.BODY_COLUMN if batch_file else dataset.text_column
             column = spec.column or default
             if column is None:
-                raise InvalidInput("the dataset has no text column; name one", code="01")
+                raise InvalidInput("the dataset has no text column; name one", code=INVALID_INPUT)
             if column not in dataset.columns:
-                raise InvalidInput(f"the dataset has no column {column!r}", code="01")
+                raise InvalidInput(f"the dataset has no column {column!r}", code=INVALID_INPUT)
             input_columns = [column]
         else:
             if spec.column:
                 raise InvalidInput(
-                    f"{model.name} reads whole rows; do not name a column", code="01"
+                    f"{model.name} reads whole rows; do not name a column", code=INVALID_INPUT
                 )
             missing = [name for name in model.inputs if name not in dataset.columns]
             if missing:
-                raise InvalidInput(f"the dataset lacks the column {missing[0]!r}", code="01")
+                raise InvalidInput(
+                    f"the dataset lacks the column {missing[0]!r}", code=INVALID_INPUT
+                )
             column, input_columns = None, model.inputs
         if spec.label_column is not None:
             if model.kind != CLASSIFICATION:
                 raise InvalidInput(
-                    f"{model.name} is not a classifier; only classifiers are evaluated", code="01"
+                    f"{model.name} is not a classifier; only classifiers are evaluated",
+                    code=INVALID_INPUT,
                 )
             if spec.label_column not in dataset.columns:
                 raise InvalidInput(
-                    f"the dataset has no label column {spec.label_column!r}", code="01"
+                    f"the dataset has no label column {spec.label_column!r}", code=INVALID_INPUT
                 )
         id_column = spec.id_column or (batch_shape.ID_COLUMN if batch_file else None)
         if id_column is not None and id_column not in dataset.columns:
-            raise InvalidInput(f"the dataset has no id column {id_column!r}", code="01")
+            raise InvalidInput(f"the dataset has no id column {id_column!r}", code=INVALID_INPUT)
         total = dataset.rows if spec.limit is None else min(dataset.rows, spec.limit)
         if total == 0:
-            raise InvalidInput("the dataset has no rows", code="01")
+            raise InvalidInput("the dataset has no rows", code=INVALID_INPUT)
         return base | {
             "type": TaskType.BATCH.value,
             "dataset_id": uuid.UUID(dataset.id),
@@ -270,19 +283,18 @@ class TasksService:
         status: Status | None,
         model: str | None,
         dataset_id: str = "",
-    ) -> tuple[list[TaskView], str | None]:
-        limit = clamp_limit(limit)
-        cursor = Cursor.decode(page_token) if page_token else None
+    ) -> Page[TaskView]:
         dataset = _dataset_filter(dataset_id)
         async with self._engine.connect() as conn:
-            found = await repository.list_owned(
-                conn, owner_id, limit + 1, cursor, status, model, dataset
+            found = await page(
+                lambda n, after: repository.list_owned(
+                    conn, owner_id, n, after, status, model, dataset
+                ),
+                limit,
+                page_token,
             )
-            page = found[:limit]
-            views = [await _view(conn, t) for t in page]
-        more = len(found) > limit
-        token = Cursor(page[-1].created_at, page[-1].id).encode() if more else None
-        return views, token
+            views = [await _view(conn, t) for t in found.items]
+        return Page(views, found.next_token)
 
     async def cancel(
         self, owner_id: uuid.UUID, task_id: str, who: audit.Who = audit.NOBODY
@@ -304,16 +316,21 @@ class TasksService:
 
     async def results(
         self, owner_id: uuid.UUID, task_id: str, limit: int, page_token: str
-    ) -> tuple[Task, list[Result], str | None]:
-        limit = clamp_limit(limit)
-        after = _decode_row_token(page_token) if page_token else -1
+    ) -> tuple[Task, Page[Result]]:
+        """Paged by row index, first row first."""
         async with self._engine.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
             retention.check_live(task)
-            found = await repository.results_page(conn, task.id, after, limit + 1)
-        page = found[:limit]
-        token = _encode_row_token(page[-1].row_index) if len(found) > limit else None
-        return task, page, token
+            found = await page(
+                lambda n, after: repository.results_page(
+                    conn, task.id, after.value if after else -1, n
+                ),
+                limit,
+                page_token,
+                key=lambda r: Position(r.row_index),
+                decode=Position.decode,
+            )
+        return task, found
 
     async def export(
         self, owner_id: uuid.UUID, task_id: str, fmt: str, who: audit.Who = audit.NOBODY
@@ -342,23 +359,21 @@ class TasksService:
             else:
                 yield update
 
-    async def list_dead_letters(
-        self, limit: int, page_token: str
-    ) -> tuple[list[DeadLetter], str | None]:
-        limit = clamp_limit(limit)
-        cursor = Cursor.decode(page_token) if page_token else None
+    async def list_dead_letters(self, limit: int, page_token: str) -> Page[DeadLetter]:
+        """Newest first by (dead_at, id)."""
         async with self._engine.connect() as conn:
-            found = await repository.list_dead_letters(conn, limit + 1, cursor)
-        page = found[:limit]
-        more = len(found) > limit
-        return page, Cursor(page[-1].dead_at, page[-1].id).encode() if more else None
+            return await page(
+                lambda n, after: repository.list_dead_letters(conn, n, after),
+                limit,
+                page_token,
+                key=lambda d: Cursor(d.dead_at, d.id),
+                decode=Cursor.decode,
+            )
 
     async def audit_trail(
         self, caller: uuid.UUID, is_admin: bool, task_id: str, limit: int, page_token: str
-    ) -> tuple[list[audit.Entry], str | None]:
+    ) -> Page[audit.Entry]:
         """A task's trail, oldest first. Admins read any task's; others only their own."""
-        limit = clamp_limit(limit)
-        after = _decode_row_token(page_token) if page_token else 0
         async with self._engine.connect() as conn:
             task_uuid = parse_id(task_id, "task")
             found = await (
@@ -368,9 +383,13 @@ class TasksService:
             )
             if found is None:
                 raise NotFound("no such task")
-            entries = await audit.page(conn, task_uuid, after, limit + 1)
-        page = entries[:limit]
-        return page, _encode_row_token(page[-1].seq) if len(entries) > limit else None
+            return await page(
+                lambda n, after: audit.page(conn, task_uuid, after.value if after else 0, n),
+                limit,
+                page_token,
+                key=lambda e: Position(e.seq),
+                decode=Position.decode,
+            )
 
     async def replay_dead_letter(self, letter_id: str, who: audit.Who = audit.NOBODY) -> DeadLetter:
         """Resume the letter's task: back to queued, work re-sent for every chunk not yet
@@ -422,7 +441,7 @@ def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(dataset_id)
     except ValueError:
-        raise InvalidInput("dataset_id is not a valid id", code="01") from None
+        raise InvalidInput("dataset_id is not a valid id", code=INVALID_INPUT) from None
 
 
 async def _view(conn: Any, task: Task) -> TaskView:
@@ -435,14 +454,3 @@ async def _view(conn: Any, task: Task) -> TaskView:
     live = task.is_terminal and task.expired_at is None
     scored = await evaluation.evaluate(conn, task) if live else None
     return TaskView(task, batch, scored)
-
-
-def _encode_row_token(row_index: int) -> str:
-    return base64.urlsafe_b64encode(str(row_index).encode()).rstrip(b"=").decode()
-
-
-def _decode_row_token(token: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("page token is not valid", code="01") from exc

@@ -10,7 +10,7 @@ from google.protobuf import json_format
 
 from inferlane.common import principal
 from inferlane.common.clock import utc_now
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.common.grpc.client import CLIENT_HEADER
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
@@ -251,7 +251,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         request: pb.ListTasksRequest,
         context: grpc.aio.ServicerContext[pb.ListTasksRequest, pb.ListTasksResponse],
     ) -> pb.ListTasksResponse:
-        views, token = await self._service.list_owned(
+        found = await self._service.list_owned(
             caller_id(),
             request.page_size,
             request.page_token,
@@ -259,7 +259,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
             request.model or None,
             request.dataset_id,
         )
-        return pb.ListTasksResponse(tasks=[task_pb(v) for v in views], next_page_token=token or "")
+        return pb.ListTasksResponse(
+            tasks=[task_pb(v) for v in found.items], next_page_token=found.next_token or ""
+        )
 
     async def CancelTask(
         self,
@@ -284,11 +286,11 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         request: pb.ListResultsRequest,
         context: grpc.aio.ServicerContext[pb.ListResultsRequest, pb.ListResultsResponse],
     ) -> pb.ListResultsResponse:
-        _, results, token = await self._service.results(
+        _, found = await self._service.results(
             caller_id(), request.task_id, request.page_size, request.page_token
         )
         return pb.ListResultsResponse(
-            results=[result_pb(r) for r in results], next_page_token=token or ""
+            results=[result_pb(r) for r in found.items], next_page_token=found.next_token or ""
         )
 
     async def ExportResults(
@@ -298,7 +300,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
     ) -> AsyncIterator[pb.ExportResultsResponse]:
         fmt = _FORMAT.get(request.format)
         if fmt is None:
-            raise InvalidInput("format must be csv or jsonl", code="01")
+            raise InvalidInput("format must be csv or jsonl", code=INVALID_INPUT)
         _, chunks = await self._service.export(caller_id(), request.task_id, fmt, who(context))
         async for chunk in chunks:
             yield pb.ExportResultsResponse(chunk=chunk)
@@ -309,11 +311,10 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         context: grpc.aio.ServicerContext[pb.ListDeadLettersRequest, pb.ListDeadLettersResponse],
     ) -> pb.ListDeadLettersResponse:
         principal.require_admin()
-        letters, token = await self._service.list_dead_letters(
-            request.page_size, request.page_token
-        )
+        found = await self._service.list_dead_letters(request.page_size, request.page_token)
         return pb.ListDeadLettersResponse(
-            dead_letters=[dead_letter_pb(d) for d in letters], next_page_token=token or ""
+            dead_letters=[dead_letter_pb(d) for d in found.items],
+            next_page_token=found.next_token or "",
         )
 
     async def ReplayDeadLetter(
@@ -339,7 +340,7 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         context: grpc.aio.ServicerContext[pb.GetTaskAuditRequest, pb.GetTaskAuditResponse],
     ) -> pb.GetTaskAuditResponse:
         caller = principal.current()
-        entries, token = await self._service.audit_trail(
+        found = await self._service.audit_trail(
             uuid.UUID(caller.user_id),
             caller.is_admin,
             request.task_id,
@@ -347,5 +348,5 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
             request.page_token,
         )
         return pb.GetTaskAuditResponse(
-            entries=[audit_entry_pb(e) for e in entries], next_page_token=token or ""
+            entries=[audit_entry_pb(e) for e in found.items], next_page_token=found.next_token or ""
         )

@@ -2,7 +2,7 @@
 
 from google.protobuf import json_format
 
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from services.tasks.specs import BatchSpec, SingleSpec
 
@@ -19,7 +19,7 @@ def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
         )
     if which == "batch":
         return batch_spec_of(request.batch)
-    raise InvalidInput("say what to run: a single or a batch task", code="01")
+    raise InvalidInput("say what to run: a single or a batch task", code=INVALID_INPUT)
 
 
 def batch_spec_of(b: pb.BatchTaskSpec) -> BatchSpec:

@@ -4,7 +4,7 @@ side of the file)."""
 
 from collections.abc import AsyncIterator
 
-from inferlane.common.errors import InvalidInput
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from services.tasks.batch_from_upload import Upload
 from services.tasks.spec_messages import batch_spec_of
@@ -14,7 +14,9 @@ from services.tasks.specs import BatchSpec
 async def upload_of(requests: AsyncIterator[pb.CreateBatchFromUploadRequest]) -> Upload:
     first = await anext(aiter(requests), None)
     if first is None or first.WhichOneof("payload") != "start":
-        raise InvalidInput("the first message of an upload must carry its start", code="01")
+        raise InvalidInput(
+            "the first message of an upload must carry its start", code=INVALID_INPUT
+        )
     start = first.start
     specs = [batch_spec_of(start.spec)] if start.HasField("spec") else []
 
@@ -30,12 +32,14 @@ async def upload_of(requests: AsyncIterator[pb.CreateBatchFromUploadRequest]) ->
             else:
                 raise InvalidInput(
                     "send start, then the file's chunks, then the spec unless start had it",
-                    code="01",
+                    code=INVALID_INPUT,
                 )
 
     def spec() -> BatchSpec:
         if not specs:
-            raise InvalidInput("say what to run: the upload came without a task spec", code="01")
+            raise InvalidInput(
+                "say what to run: the upload came without a task spec", code=INVALID_INPUT
+            )
         return specs[0]
 
     return Upload(

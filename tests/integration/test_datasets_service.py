@@ -217,6 +217,12 @@ async def test_list_is_paginated_and_only_mine(channel, alice, bob):
     )
     seen = [d.id for d in first.datasets] + [d.id for d in second.datasets]
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+    assert first.next_page_token and not second.next_page_token
+    whole = await stub(channel).ListDatasets(
+        pb.ListDatasetsRequest(page_size=3), metadata=alice.metadata
+    )
+    # Exactly full and the last: no token that would lead to an empty page.
+    assert len(whole.datasets) == 3 and whole.next_page_token == ""
 
 
 async def test_delete_removes_metadata_and_bytes(channel, alice, tmp_path):

@@ -6,6 +6,7 @@ import asyncio
 import grpc
 import pytest
 from nats.aio.client import Client as NATS
+from prometheus_client import REGISTRY
 
 from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
@@ -49,6 +50,13 @@ async def failure(call) -> grpc.aio.AioRpcError:
 
 def trailer(exc: grpc.aio.AioRpcError, key: str) -> str | None:
     return dict(exc.trailing_metadata() or ()).get(key)
+
+
+def get_dataset_calls() -> float:
+    """GetDataset RPCs the datasets service has answered, from its own metric (it runs in
+    this process, so the tasks service's calls to it are counted here)."""
+    labels = {"method": "/inferlane.datasets.v1.DatasetsService/GetDataset", "code": "OK"}
+    return REGISTRY.get_sample_value("inferlane_grpc_server_handled_total", labels) or 0.0
 
 
 async def test_work_reaches_the_queue_and_the_task_becomes_queued(channels, own_nats):
@@ -173,3 +181,22 @@ async def test_dead_letter_rpcs_are_admin_only(channels):
         stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(dead_letter_id="x"), metadata=me.metadata)
     )
     assert replay.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("by_content", "key"), [(False, ""), (True, "same-file"), (True, "")], ids=str
+)
+async def test_creating_a_batch_task_reads_its_dataset_once(channels, by_content, key):
+    """Matching a replay by content needs the dataset's sha256 before the task is built;
+    the same answer serves both."""
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    dataset = await upload(datasets, me.metadata, "r.csv", calls.reviews_csv(3))
+    batch = pb.BatchTaskSpec(
+        model="sentiment", dataset_id=dataset.id, match_dataset_by_content=by_content
+    )
+    before = get_dataset_calls()
+    await calls.stub(tasks).CreateTask(
+        pb.CreateTaskRequest(batch=batch, idempotency_key=key), metadata=me.metadata
+    )
+    assert get_dataset_calls() - before == 1

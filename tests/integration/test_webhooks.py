@@ -170,6 +170,13 @@ async def test_a_ready_task_is_posted_signed_retried_with_the_same_id_and_logged
         assert newest["webhook_id"] == first.headers["webhook-id"]
         assert newest["task_id"] == task_id and newest["event_type"] == "task.ready"
         assert log["endpoint"]["state"] == "active"
+        # The log pages like every list: a cursor while attempts remain, none after the last.
+        url = f"{HOOKS}/{hook['id']}/deliveries"
+        page = (await api.http.get(url, params={"limit": 1}, headers=me.headers)).json()
+        assert [a["attempt"] for a in page["items"]] == [2] and page["next_cursor"]
+        cursor = {"limit": 1, "cursor": page["next_cursor"]}
+        page = (await api.http.get(url, params=cursor, headers=me.headers)).json()
+        assert [a["attempt"] for a in page["items"]] == [1] and page["next_cursor"] is None
 
         trail = await api.http.get(f"{TASKS}/{task_id}/audit", headers=me.headers)
         assert "webhook_delivered" in [e["event"] for e in trail.json()["items"]]

@@ -1,7 +1,6 @@
 """Service accounts for tests: provisioned as the auth service does on start (a unique name
 each, so tests never fight over one), removed afterwards so they do not pile up in lists."""
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete
 
 from inferlane.auth.v1 import auth_service_pb2 as pb
+from inferlane.common.auth import api_key_shape
 from inferlane.common.db import make_engine
 from inferlane.common.principal import ACT_AS_HEADER
 from services.auth import emails
@@ -32,7 +32,7 @@ class ServiceAccount:
 
 
 def new_key() -> str:
-    return "ilk_" + secrets.token_urlsafe(32)
+    return api_key_shape.generate()
 
 
 def unique_name() -> str:

@@ -1,7 +1,6 @@
 """The whole task pipeline in one test process: auth, datasets, inference, tasks and a worker,
 each built by its real `build()` on port 0, against real PostgreSQL, NATS and Triton."""
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from inferlane.common.auth import api_key_shape
 from inferlane.common.db import psycopg_url
 from inferlane.common.grpc.server import GrpcProcess
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
@@ -85,7 +85,7 @@ async def start_peers(
     model_repository: Path | None = None,
 ) -> Peers:
     await clean_tasks_schema(database_url)
-    key = "ilk_" + secrets.token_urlsafe(32)  # the shape of an API key
+    key = api_key_shape.generate()
     common = {"database_url": database_url, "nats_url": nats_url}
     auth = await start(
         build_auth,

@@ -8,7 +8,6 @@ grandchildren such as Triton's python stubs go too).
 
 import json
 import os
-import secrets
 import shlex
 import sys
 import threading
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from inferlane.common.auth import api_key_shape
 from tools.devstack import binaries, embedded
 from tools.devstack.settings import StackSettings
 from tools.devstack.supervisor import Supervisor
@@ -64,7 +64,7 @@ def plan(settings: StackSettings) -> tuple[list[Process], dict[str, str]]:
         env["TRITON_URL"] = f"127.0.0.1:{settings.triton_grpc_port}"
     # The worker acts for users with a service account; a new key each launch, known only
     # to these two processes (auth revokes the previous one when it starts).
-    worker_key = "ilk_" + secrets.token_urlsafe(32)
+    worker_key = api_key_shape.generate()
     processes += [
         _service(
             "auth",

@@ -2,9 +2,14 @@
 
 import grpc
 
+# The product's domain codes (PRODUCT.md), in a problem's `code` and a row's or task's error.
+INVALID_INPUT = "01"  # the request breaks a rule the caller can correct
+UNREADABLE_FILE = "02"  # the file is unsupported, or cannot be read as what it claims to be
+PROCESSING_FAILED = "03"  # the input was acceptable; running it failed
+
 
 class DomainError(Exception):
-    """Base for errors a caller can act on; `code` is the domain code ("01", "02", "03") if any."""
+    """Base for errors a caller can act on; `code` is a domain code (INVALID_INPUT...) or a word."""
 
     status: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION
 

@@ -3,6 +3,8 @@
 from pathlib import Path
 from typing import Any
 
+from inferlane.common.dataset_preview import PREVIEW_ROWS
+
 from .detect import detect
 from .infer import Inference
 from .limits import DEFAULT_LIMITS, Limits
@@ -14,7 +16,7 @@ from .readers import open_records
 def profile(
     path: Path,
     *,
-    preview_rows: int = 20,
+    preview_rows: int = PREVIEW_ROWS,
     checkpoint_every: int = ROWS_PER_CHECKPOINT,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Profile:

@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.auth.v1 import auth_types_pb2
+from inferlane.common.errors import INVALID_INPUT
 
 from .. import cookies, errors
 from ..deps import AuthStub, CurrentUser, JsonBody, SettingsDep
@@ -98,9 +99,7 @@ async def refresh(
             raise unauthenticated("No session cookie; sign in again.")
         check_csrf(request)
     elif body is None:
-        raise ProblemException(
-            422, 'Send {"refresh_token": "…"} as JSON.', code=errors.INVALID_INPUT
-        )
+        raise ProblemException(422, 'Send {"refresh_token": "…"} as JSON.', code=INVALID_INPUT)
     else:
         refresh_token = body.refresh_token
     try:

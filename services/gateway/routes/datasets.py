@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
-from ..dataset_files import MEDIA_TYPES, PREVIEW_ROWS, attachment
+from ..dataset_files import MEDIA_TYPES, attachment
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
 from ..openapi_docs import UPLOAD_BODY, documented
 from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT, Page, utc

@@ -7,9 +7,10 @@ under the console's CSP; scripts keep getting JSON from the same URL."""
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
+from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
-from ..dataset_files import MEDIA_TYPES, PREVIEW_ROWS, attachment
+from ..dataset_files import MEDIA_TYPES, attachment
 from ..deps import DatasetsStub
 from ..openapi_docs import documented
 from ..schemas.datasets import SharedDataset

@@ -7,10 +7,12 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field
 
+# The services' own page limits, re-exported for the routes.
+from inferlane.common.pagination import DEFAULT_LIMIT as DEFAULT_LIMIT
+from inferlane.common.pagination import MAX_LIMIT as MAX_LIMIT
+
 T = TypeVar("T")
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 # The largest value of a protobuf int64: a bigger number cannot travel to a service.
 INT64_MAX = 2**63 - 1
 

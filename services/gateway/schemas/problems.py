@@ -4,6 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inferlane.common.errors import INVALID_INPUT, PROCESSING_FAILED, UNREADABLE_FILE
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 
@@ -62,7 +64,10 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
-    code: str = Field(description='Domain code ("01", "02", "03") or a short machine word.')
+    code: str = Field(
+        description=f'Domain code ("{INVALID_INPUT}", "{UNREADABLE_FILE}", "{PROCESSING_FAILED}")'
+        " or a short machine word."
+    )
     request_id: str | None = None
 
 

@@ -9,6 +9,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from inferlane.common.errors import INVALID_INPUT, PROCESSING_FAILED, UNREADABLE_FILE
 from inferlane.tasks.v1 import tasks_service_pb2, tasks_types_pb2
 
 from .common import INT64_MAX, optional_utc, utc
@@ -264,7 +265,10 @@ class Progress(BaseModel):
 
 
 class TaskError(BaseModel):
-    code: str = Field(description='"01" invalid input, "02" unreadable file, "03" failed.')
+    code: str = Field(
+        description=f'"{INVALID_INPUT}" invalid input, "{UNREADABLE_FILE}" unreadable file,'
+        f' "{PROCESSING_FAILED}" failed.'
+    )
     message: str
 
     @classmethod
@@ -531,7 +535,7 @@ class ResultPage(BaseModel):
                         {
                             "row_index": 1,
                             "input": {"text": ""},
-                            "error": {"code": "01", "message": "the text is empty"},
+                            "error": {"code": INVALID_INPUT, "message": "the text is empty"},
                         },
                     ],
                     "next_cursor": None,

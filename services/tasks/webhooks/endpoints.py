@@ -10,8 +10,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.clock import utc_now
-from inferlane.common.errors import InvalidInput, NotFound
-from inferlane.common.pagination import Cursor, after_cursor, clamp_limit
+from inferlane.common.errors import INVALID_INPUT, InvalidInput, NotFound
+from inferlane.common.pagination import Cursor, Page, Position, after_cursor, page
 from services.tasks.specs import parse_id
 from services.tasks.webhooks import egress, signing
 from services.tasks.webhooks.tables import attempts, deliveries, endpoints
@@ -63,11 +63,11 @@ def check_target(url: str, policy: egress.EgressPolicy) -> None:
     """http(s) only, and no literal private or loopback address unless allow-listed (names
     are resolved and checked again at each delivery)."""
     if not url or len(url) > MAX_URL_CHARS:
-        raise InvalidInput(f"url must be 1 to {MAX_URL_CHARS} characters", code="01")
+        raise InvalidInput(f"url must be 1 to {MAX_URL_CHARS} characters", code=INVALID_INPUT)
     try:
         egress.check_url(url, policy)
     except egress.EgressRefused as exc:
-        raise InvalidInput(f"url refused: {exc}", code="01") from None
+        raise InvalidInput(f"url refused: {exc}", code=INVALID_INPUT) from None
 
 
 class Endpoints:
@@ -78,7 +78,9 @@ class Endpoints:
     async def create(self, owner: uuid.UUID, url: str, description: str) -> tuple[Endpoint, str]:
         check_target(url, self._policy)
         if len(description) > MAX_DESCRIPTION_CHARS:
-            raise InvalidInput(f"description is over {MAX_DESCRIPTION_CHARS} characters", code="01")
+            raise InvalidInput(
+                f"description is over {MAX_DESCRIPTION_CHARS} characters", code=INVALID_INPUT
+            )
         key = signing.new_key()
         async with self._engine.begin() as conn:
             row = (
@@ -97,23 +99,20 @@ class Endpoints:
             ).one()
         return _endpoint(row), signing.show(key)
 
-    async def list_owned(
-        self, owner: uuid.UUID, limit: int, page_token: str
-    ) -> tuple[list[Endpoint], str | None]:
-        limit = clamp_limit(limit)
-        cursor = Cursor.decode(page_token) if page_token else None
+    async def list_owned(self, owner: uuid.UUID, limit: int, page_token: str) -> Page[Endpoint]:
         e = endpoints.c
-        stmt = (
-            select(endpoints)
-            .where(e.owner_id == owner, after_cursor(e.created_at, e.id, cursor))
-            .order_by(e.created_at.desc(), e.id.desc())
-            .limit(limit + 1)
-        )
         async with self._engine.connect() as conn:
-            found = [_endpoint(r) for r in await conn.execute(stmt)]
-        page = found[:limit]
-        more = len(found) > limit
-        return page, Cursor(page[-1].created_at, page[-1].id).encode() if more else None
+
+            async def fetch(n: int, after: Cursor | None) -> list[Endpoint]:
+                stmt = (
+                    select(endpoints)
+                    .where(e.owner_id == owner, after_cursor(e.created_at, e.id, after))
+                    .order_by(e.created_at.desc(), e.id.desc())
+                    .limit(n)
+                )
+                return [_endpoint(r) for r in await conn.execute(stmt)]
+
+            return await page(fetch, limit, page_token)
 
     async def get(self, owner: uuid.UUID, endpoint_id: str) -> Endpoint:
         async with self._engine.connect() as conn:
@@ -142,26 +141,29 @@ class Endpoints:
 
     async def attempts(
         self, owner: uuid.UUID, endpoint_id: str, limit: int, page_token: str
-    ) -> tuple[Endpoint, list[Attempt], str | None]:
+    ) -> tuple[Endpoint, Page[Attempt]]:
         """The endpoint's delivery log, newest first, paged by attempt sequence number."""
-        limit = clamp_limit(limit)
-        before = _decode_seq(page_token) if page_token else None
         a, d = attempts.c, deliveries.c
         async with self._engine.connect() as conn:
             endpoint = await _owned(conn, owner, endpoint_id)
-            stmt = (
-                select(a.seq, a.at, a.delivery_id, d.event_type, d.task_id, a.attempt)
-                .add_columns(a.status_code, a.latency_ms, a.error)
-                .join(deliveries, d.id == a.delivery_id)
-                .where(a.endpoint_id == endpoint.id)
-                .order_by(a.seq.desc())
-                .limit(limit + 1)
+
+            async def fetch(n: int, before: Position | None) -> list[Attempt]:
+                stmt = (
+                    select(a.seq, a.at, a.delivery_id, d.event_type, d.task_id, a.attempt)
+                    .add_columns(a.status_code, a.latency_ms, a.error)
+                    .join(deliveries, d.id == a.delivery_id)
+                    .where(a.endpoint_id == endpoint.id)
+                    .order_by(a.seq.desc())
+                    .limit(n)
+                )
+                if before is not None:
+                    stmt = stmt.where(a.seq < before.value)
+                return [Attempt(*r) for r in await conn.execute(stmt)]
+
+            found = await page(
+                fetch, limit, page_token, key=lambda t: Position(t.seq), decode=Position.decode
             )
-            if before is not None:
-                stmt = stmt.where(a.seq < before)
-            found = [Attempt(*r) for r in await conn.execute(stmt)]
-        page = found[:limit]
-        return endpoint, page, str(page[-1].seq) if len(found) > limit else None
+        return endpoint, found
 
     async def _change(self, owner: uuid.UUID, endpoint_id: str, **values: object) -> Endpoint:
         ident = parse_id(endpoint_id, "webhook endpoint")
@@ -187,10 +189,3 @@ async def _owned(conn: AsyncConnection, owner: uuid.UUID, endpoint_id: str) -> E
     if row is None:
         raise NotFound("no such webhook endpoint")
     return _endpoint(row)
-
-
-def _decode_seq(token: str) -> int:
-    try:
-        return int(token)
-    except ValueError:
-        raise InvalidInput("page token is not valid", code="01") from None

@@ -66,11 +66,9 @@ class WebhooksServicer(webhooks_service_pb2_grpc.WebhooksServiceServicer):
             pb.ListWebhookEndpointsRequest, pb.ListWebhookEndpointsResponse
         ],
     ) -> pb.ListWebhookEndpointsResponse:
-        found, token = await self._endpoints.list_owned(
-            caller_id(), request.page_size, request.page_token
-        )
+        found = await self._endpoints.list_owned(caller_id(), request.page_size, request.page_token)
         return pb.ListWebhookEndpointsResponse(
-            endpoints=[endpoint_pb(e) for e in found], next_page_token=token or ""
+            endpoints=[endpoint_pb(e) for e in found.items], next_page_token=found.next_token or ""
         )
 
     async def GetWebhookEndpoint(
@@ -120,11 +118,11 @@ class WebhooksServicer(webhooks_service_pb2_grpc.WebhooksServiceServicer):
             pb.ListWebhookAttemptsRequest, pb.ListWebhookAttemptsResponse
         ],
     ) -> pb.ListWebhookAttemptsResponse:
-        endpoint, found, token = await self._endpoints.attempts(
+        endpoint, found = await self._endpoints.attempts(
             caller_id(), request.endpoint_id, request.page_size, request.page_token
         )
         return pb.ListWebhookAttemptsResponse(
-            attempts=[attempt_pb(a) for a in found],
-            next_page_token=token or "",
+            attempts=[attempt_pb(a) for a in found.items],
+            next_page_token=found.next_token or "",
             endpoint=endpoint_pb(endpoint),
         )

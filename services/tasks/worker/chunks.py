@@ -21,23 +21,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import DomainError, TooMany, Unavailable
+from inferlane.common.errors import (
+    INVALID_INPUT,
+    PROCESSING_FAILED,
+    DomainError,
+    TooMany,
+    Unavailable,
+)
 from inferlane.common.grpc.peer_errors import is_transient
 from inferlane.common.outbox import enqueue
 from inferlane.events.v1 import events_pb2
 from inferlane.inference.v1 import inference_types_pb2
 from services.tasks import audit, lifecycle, messages, metrics, repository
 from services.tasks.batch_shape import cell_text, text_of
-from services.tasks.domain import (
-    INVALID_INPUT,
-    PROCESSING_FAILED,
-    Chunk,
-    DeadLetter,
-    Result,
-    Status,
-    Task,
-    TaskType,
-)
+from services.tasks.domain import Chunk, DeadLetter, Result, Status, Task, TaskType
 from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
