@@ -34,24 +34,23 @@ UPLOAD_FILE_SCHEMA: dict[str, Any] = {
     "description": "CSV, TSV, JSON (array of objects) or JSONL in UTF-8, optionally "
     "gzip-compressed; the format is read from the content.",
 }
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        NAME_FIELD: {
-                            "type": "string",
-                            "description": "Display name instead of the file name; send it "
-                            "before the file.",
-                        },
-                        FILE_FIELD: UPLOAD_FILE_SCHEMA,
-                    },
-                }
-            }
-        },
+
+
+def multipart_body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An operation's multipart/form-data request body, for `openapi_extra`."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     }
-}
+
+
+UPLOAD_BODY = multipart_body(
+    [FILE_FIELD],
+    {
+        NAME_FIELD: {
+            "type": "string",
+            "description": "Display name instead of the file name; send it before the file.",
+        },
+        FILE_FIELD: UPLOAD_FILE_SCHEMA,
+    },
+)

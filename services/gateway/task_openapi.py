@@ -12,7 +12,7 @@ from .batch_upload import (
     MODEL_FIELD,
     VERSION_FIELD,
 )
-from .openapi_docs import UPLOAD_FILE_SCHEMA
+from .openapi_docs import UPLOAD_FILE_SCHEMA, multipart_body
 from .schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from .schemas.tasks import (
     CALLBACK_URL_DESCRIPTION,
@@ -107,49 +107,39 @@ def with_422(statuses: dict[int | str, dict[str, Any]], detail: str) -> dict[int
     return dict(sorted(answer.items(), key=lambda item: str(item[0])))
 
 
-BATCH_FILE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD, MODEL_FIELD],
-                    "properties": {
-                        MODEL_FIELD: {"type": "string", "examples": ["sentiment"]},
-                        COLUMN_FIELD: {
-                            "type": "string",
-                            "description": "Column to read; default: the detected text column.",
-                        },
-                        LIMIT_FIELD: {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "Only the first rows (a sample run).",
-                        },
-                        VERSION_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_VERSION_CHARS,
-                            "description": VERSION_DESCRIPTION,
-                        },
-                        LABEL_COLUMN_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_COLUMN_CHARS,
-                            "description": LABEL_COLUMN_DESCRIPTION,
-                        },
-                        ID_COLUMN_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_COLUMN_CHARS,
-                            "description": ID_COLUMN_DESCRIPTION,
-                        },
-                        CALLBACK_URL_FIELD: {
-                            "type": "string",
-                            "maxLength": 2048,
-                            "description": CALLBACK_URL_DESCRIPTION,
-                        },
-                        FILE_FIELD: UPLOAD_FILE_SCHEMA,
-                    },
-                }
-            }
+BATCH_FILE_BODY = multipart_body(
+    [FILE_FIELD, MODEL_FIELD],
+    {
+        MODEL_FIELD: {"type": "string", "examples": ["sentiment"]},
+        COLUMN_FIELD: {
+            "type": "string",
+            "description": "Column to read; default: the detected text column.",
         },
-    }
-}
+        LIMIT_FIELD: {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Only the first rows (a sample run).",
+        },
+        VERSION_FIELD: {
+            "type": "string",
+            "maxLength": MAX_VERSION_CHARS,
+            "description": VERSION_DESCRIPTION,
+        },
+        LABEL_COLUMN_FIELD: {
+            "type": "string",
+            "maxLength": MAX_COLUMN_CHARS,
+            "description": LABEL_COLUMN_DESCRIPTION,
+        },
+        ID_COLUMN_FIELD: {
+            "type": "string",
+            "maxLength": MAX_COLUMN_CHARS,
+            "description": ID_COLUMN_DESCRIPTION,
+        },
+        CALLBACK_URL_FIELD: {
+            "type": "string",
+            "maxLength": 2048,
+            "description": CALLBACK_URL_DESCRIPTION,
+        },
+        FILE_FIELD: UPLOAD_FILE_SCHEMA,
+    },
+)

@@ -10,7 +10,8 @@ from fastapi.responses import StreamingResponse
 from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
-from ..dataset_files import MEDIA_TYPES, attachment
+from .. import dataset_files
+from ..dataset_files import MEDIA_TYPES
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
 from ..openapi_docs import UPLOAD_BODY, documented
 from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT, Page, utc
@@ -26,7 +27,6 @@ from ..schemas.datasets import (
 )
 from ..schemas.problems import problems
 from ..security import RPC_TIMEOUT
-from ..streaming import stream_file
 from ..transfers import TRANSFER_TIMEOUT, stream_upload
 from ..uploads import FILE_FIELD, StreamingForm, invalid
 
@@ -137,14 +137,7 @@ async def download_dataset(
     call = stub.DownloadDataset(
         pb.DownloadDatasetRequest(dataset_id=str(dataset_id)), timeout=TRANSFER_TIMEOUT
     )
-    return await stream_file(
-        call,
-        media_type=MEDIA_TYPES[dataset.format],
-        headers={
-            "Content-Disposition": attachment(dataset.name),
-            "Content-Length": str(dataset.size_bytes),
-        },
-    )
+    return await dataset_files.download(call, dataset)
 
 
 @router.delete("/{dataset_id:uuid}", status_code=204, responses=problems(401, 403, 404, 409, 422))

@@ -10,12 +10,11 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
-from ..dataset_files import MEDIA_TYPES, attachment
+from .. import dataset_files
 from ..deps import DatasetsStub
 from ..openapi_docs import documented
 from ..schemas.datasets import SharedDataset
 from ..security import RPC_TIMEOUT
-from ..streaming import stream_file
 from ..transfers import TRANSFER_TIMEOUT
 
 router = APIRouter(prefix="/shared", tags=["datasets"])
@@ -64,12 +63,4 @@ async def download_shared_dataset(token: str, stub: DatasetsStub) -> StreamingRe
     call = stub.DownloadSharedDataset(
         pb.DownloadSharedDatasetRequest(token=token), timeout=TRANSFER_TIMEOUT
     )
-    return await stream_file(
-        call,
-        media_type=MEDIA_TYPES[dataset.format],
-        headers={
-            **NO_STORE,
-            "Content-Disposition": attachment(dataset.name),
-            "Content-Length": str(dataset.size_bytes),
-        },
-    )
+    return await dataset_files.download(call, dataset, NO_STORE)
