@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -82,9 +82,31 @@ def _result(row: Any) -> Result:
 
 
 async def insert_task(
-    conn: AsyncConnection, values: dict[str, Any], chunks: Sequence[Chunk]
-) -> Task:
-    row = (await conn.execute(insert(tasks).values(**values).returning(*tasks.c))).one()
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    chunks: Sequence[Chunk],
+    *,
+    max_active: int | None = None,
+) -> Task | None:
+    """The task and its chunks. With `max_active`, only while its owner has fewer unfinished
+    tasks than that, counted in the INSERT itself (one round trip less than asking first):
+    None when the owner has that many already."""
+    if max_active is None:
+        stmt = insert(tasks).values(**values)
+    else:
+        active = (
+            select(func.count())
+            .where(
+                tasks.c.owner_id == values["owner_id"],
+                tasks.c.status.in_([s.value for s in ACTIVE]),
+            )
+            .scalar_subquery()
+        )
+        row = select(*[literal(v, tasks.c[k].type).label(k) for k, v in values.items()])
+        stmt = insert(tasks).from_select(list(values), row.where(active < max_active))
+    found = (await conn.execute(stmt.returning(*tasks.c))).first()
+    if found is None:
+        return None
     if chunks:
         await conn.execute(
             insert(task_chunks),
@@ -98,7 +120,7 @@ async def insert_task(
                 for c in chunks
             ],
         )
-    return _task(row)
+    return _task(found)
 
 
 async def get(
@@ -123,13 +145,6 @@ async def find_by_idempotency_key(
     stmt = select(tasks).where(tasks.c.owner_id == owner_id, tasks.c.idempotency_key == key)
     row = (await conn.execute(stmt)).first()
     return (_task(row), row.request_hash) if row else None
-
-
-async def count_active(conn: AsyncConnection, owner_id: uuid.UUID) -> int:
-    stmt = select(func.count()).where(
-        tasks.c.owner_id == owner_id, tasks.c.status.in_([s.value for s in ACTIVE])
-    )
-    return int((await conn.execute(stmt)).scalar_one())
 
 
 async def list_owned(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
-from inferlane.common.outbox import enqueue
+from inferlane.common.outbox import enqueue_many
 from inferlane.common.pagination import Cursor, clamp_limit
 from services.tasks import (
     audit,
@@ -131,16 +131,13 @@ class TasksService:
         values["chunks_total"] = len(chunks)
         try:
             async with self._engine.begin() as conn:
-                if (
-                    await repository.count_active(conn, owner_id)
-                    >= self._limits.max_active_per_user
-                ):
+                most = self._limits.max_active_per_user
+                task = await repository.insert_task(conn, values, chunks, max_active=most)
+                if task is None:
                     raise TooMany(
-                        f"you have {self._limits.max_active_per_user} unfinished tasks; wait"
-                        " for some to finish",
+                        f"you have {most} unfinished tasks; wait for some to finish",
                         retry_after=self._limits.retry_after_seconds,
                     )
-                task = await repository.insert_task(conn, values, chunks)
                 await audit.record(
                     conn,
                     task.id,
@@ -152,11 +149,13 @@ class TasksService:
                     rows=task.progress.total,
                     chunks=len(chunks),
                 )
-                await enqueue(conn, outbox, messages.CREATED, messages.created(task, now))
                 headers = {messages.TASK_HEADER: str(task.id)}
-                for chunk in chunks:
-                    payload = messages.work(task, chunk, now)
-                    await enqueue(conn, outbox, messages.WORK, payload, headers)
+                await enqueue_many(
+                    conn,
+                    outbox,
+                    [(messages.CREATED, messages.created(task, now), None)]
+                    + [(messages.WORK, messages.work(task, c, now), headers) for c in chunks],
+                )
         except IntegrityError:
             # The same key raced in from a second request; the first one won.
             if idempotency_key and (
@@ -165,7 +164,7 @@ class TasksService:
                 return replay
             raise
         self._on_event()
-        return await self._fresh_view(task)
+        return _new_view(task)
 
     async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
         async with self._engine.connect() as conn:
@@ -397,12 +396,16 @@ class TasksService:
                     f"the task is {task.status}; nothing to replay", code="task_finished"
                 )
             headers = {messages.TASK_HEADER: str(task.id)}
-            for chunk in await repository.incomplete_chunks(conn, task.id):
-                await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
+            chunks = await repository.incomplete_chunks(conn, task.id)
             await repository.mark_replayed(conn, task.id, now)
             await audit.record(conn, task.id, audit.RESUMED, who, dead_letter_id=str(letter.id))
-            # The failure released the task's dataset lease; this takes it again.
-            await enqueue(conn, outbox, messages.RESUMED, messages.resumed(task, now))
+            # The failure released the task's dataset lease; RESUMED takes it again.
+            await enqueue_many(
+                conn,
+                outbox,
+                [(messages.WORK, messages.work(task, c, now), headers) for c in chunks]
+                + [(messages.RESUMED, messages.resumed(task, now), None)],
+            )
             letter = await repository.get_dead_letter(conn, letter.id)
             assert letter is not None
         self._on_event()
@@ -423,6 +426,13 @@ def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
         return uuid.UUID(dataset_id)
     except ValueError:
         raise InvalidInput("dataset_id is not a valid id", code="01") from None
+
+
+def _new_view(task: Task) -> TaskView:
+    """A task just created, as `_view` would read it back: nothing counted yet, no read."""
+    if task.type is not TaskType.BATCH:
+        return TaskView(task, None)
+    return TaskView(task, BatchSummary(counts={label: 0 for label in task.labels}, failed=0))
 
 
 async def _view(conn: Any, task: Task) -> TaskView:

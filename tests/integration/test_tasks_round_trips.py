@@ -48,9 +48,9 @@ from tests.support.task_stack import start_peers
 
 pytestmark = pytest.mark.slow
 
-SINGLE_CREATE = 11
+SINGLE_CREATE = 7
 SINGLE_RUN = 13
-BATCH_CREATE = 17
+BATCH_CREATE = 7
 FIRST_CHUNK = 11
 MIDDLE_CHUNK = 10
 LAST_CHUNK = 13
