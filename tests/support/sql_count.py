@@ -4,17 +4,18 @@ The platform's own cost per request is mostly database round trips (docs/benchma
 issue 16), and a count, unlike a timing, is the same on a loaded machine: tests assert upper
 bounds on it. Every `before_cursor_execute` is one statement sent; an executemany is one
 statement too (psycopg sends its rows as one pipelined batch), and its row count is kept
-beside it. The end of a transaction is a round trip as well, so COMMIT and ROLLBACK count.
-COPY through the raw driver connection (vector_writes.py) bypasses SQLAlchemy and is not
+beside it. psycopg sends BEGIN by itself before a transaction's first statement, and its
+end is a round trip as well, so BEGIN, COMMIT and ROLLBACK count, except on an AUTOCOMMIT
+connection, where none of them is sent. COPY through the raw driver connection (vector_writes.py) bypasses SQLAlchemy and is not
 counted.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -45,14 +46,20 @@ def counting(engine: AsyncEngine) -> Iterator[Statements]:
     ) -> None:
         seen.sent.append(_summary(statement, parameters, executemany))
 
-    def commit(conn: Any) -> None:
-        seen.sent.append("COMMIT")
+    def marker(word: str) -> Callable[[Connection], None]:
+        def note(conn: Connection) -> None:
+            if not conn.connection.dbapi_connection.autocommit:  # type: ignore[union-attr]
+                seen.sent.append(word)
 
-    def rollback(conn: Any) -> None:
-        seen.sent.append("ROLLBACK")
+        return note
 
     target = engine.sync_engine
-    listeners = [("before_cursor_execute", before), ("commit", commit), ("rollback", rollback)]
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", before),
+        ("begin", marker("BEGIN")),
+        ("commit", marker("COMMIT")),
+        ("rollback", marker("ROLLBACK")),
+    ]
     for name, fn in listeners:
         event.listen(target, name, fn)
     try:
