@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.errors import TooMany
 from inferlane.common.ratelimit import spend
 from services.tasks.tables import rate_buckets as t
@@ -15,7 +16,7 @@ class SharedRateLimiter:
     def __init__(
         self, engine: AsyncEngine, rate: float, burst: int, clock: Clock = utc_now
     ) -> None:
-        self._engine = engine
+        self._engine = autocommit(engine)  # the spending upsert is one statement
         self._rate = rate
         self._burst = float(burst)
         self._clock = clock
@@ -38,7 +39,7 @@ class SharedRateLimiter:
             set_={"tokens": refilled - 1.0, "at": func.greatest(fresh.excluded.at, t.c.at)},
             where=refilled >= 1.0,
         ).returning(t.c.key)
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             if (await conn.execute(spent)).first() is not None:
                 return
             row = (await conn.execute(select(t.c.tokens, t.c.at).where(t.c.key == key))).one()

@@ -220,13 +220,28 @@ async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[C
 
 
 async def complete_chunk(
-    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result], *, store_vectors: bool = False
+    conn: AsyncConnection,
+    chunk: Chunk,
+    results: Sequence[Result],
+    *,
+    store_vectors: bool = False,
 ) -> tuple[Task, bool] | None:
     """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set,
     a chunk of a task that ended meanwhile finds the task ended, and neither changes anything
     (None is returned). Returns the task with its new counters, and
     whether every chunk of it is counted now. With `store_vectors`, embeddings also go to
     task_vectors, in the same transaction: one vector per row, whatever is redelivered."""
+    if not await store_chunk(conn, chunk, results, store_vectors=store_vectors):
+        return None
+    await _count_labels(conn, chunk.task_id, results)
+    return await count_chunk(conn, chunk.task_id, results)
+
+
+async def store_chunk(
+    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result], *, store_vectors: bool = False
+) -> bool:
+    """Claim the chunk and store its results (see complete_chunk); False when it was stored
+    already or its task ended, and then nothing is written."""
     live = select(tasks.c.id).where(
         tasks.c.id == chunk.task_id, tasks.c.status.in_([s.value for s in ACTIVE])
     )
@@ -242,7 +257,7 @@ async def complete_chunk(
         .values(completed_at=func.now())
     )
     if claimed.rowcount == 0:
-        return None
+        return False
     if results:
         rows = [
             {
@@ -264,35 +279,75 @@ async def complete_chunk(
         await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
         if store_vectors and (vectors := _vectors(results)):
             await vector_writes.store(conn, chunk.task_id, list(vectors), list(vectors.values()))
+    return True
+
+
+async def _count_labels(
+    conn: AsyncConnection, task_id: uuid.UUID, results: Sequence[Result]
+) -> None:
+    """A batch's per-label counts (its live summary); a single task's is its summary."""
     counts: dict[str, int] = {}
     for r in results:
         if r.label is not None and r.error_code is None:
             counts[r.label] = counts.get(r.label, 0) + 1
-    if counts:
-        stmt = pg_insert(task_label_counts)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
-                set_={"count": task_label_counts.c.count + stmt.excluded.count},
-            ),
-            # In label order: chunks of one task committing at once take the rows' locks in
-            # the same order, so they wait for each other instead of deadlocking.
-            [{"task_id": chunk.task_id, "label": k, "count": counts[k]} for k in sorted(counts)],
-        )
+    if not counts:
+        return
+    stmt = pg_insert(task_label_counts)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
+            set_={"count": task_label_counts.c.count + stmt.excluded.count},
+        ),
+        # In label order: chunks of one task committing at once take the rows' locks in
+        # the same order, so they wait for each other instead of deadlocking.
+        [{"task_id": task_id, "label": k, "count": counts[k]} for k in sorted(counts)],
+    )
+
+
+def _counted(results: Sequence[Result]) -> dict[str, Any]:
     failed = sum(1 for r in results if r.error_code is not None)
-    row = (
-        await conn.execute(
-            update(tasks)
-            .where(tasks.c.id == chunk.task_id)
-            .values(
-                done=tasks.c.done + len(results),
-                failed=tasks.c.failed + failed,
-                chunks_done=tasks.c.chunks_done + 1,
-            )
-            .returning(*tasks.c)
-        )
-    ).one()
+    return {
+        "done": tasks.c.done + len(results),
+        "failed": tasks.c.failed + failed,
+        "chunks_done": tasks.c.chunks_done + 1,
+    }
+
+
+async def count_chunk(
+    conn: AsyncConnection, task_id: uuid.UUID, results: Sequence[Result]
+) -> tuple[Task, bool]:
+    """Add a stored chunk to its task's counters, whatever the task's status: the task now,
+    and whether every chunk of it is counted."""
+    stmt = update(tasks).where(tasks.c.id == task_id).values(**_counted(results))
+    row = (await conn.execute(stmt.returning(*tasks.c))).one()
     return _task(row), row.chunks_done >= row.chunks_total
+
+
+async def finish_single(
+    conn: AsyncConnection,
+    task_id: uuid.UUID,
+    results: Sequence[Result],
+    started_at: datetime,
+    summary: dict[str, Any] | None,
+) -> Task | None:
+    """A single task's one stored chunk counted and the task READY in one statement (it
+    passes through `running` inside the transaction, so nobody could see that status).
+    None when the task ended meanwhile: then nothing changed, and the caller counts it."""
+    stmt = (
+        update(tasks)
+        .where(tasks.c.id == task_id, tasks.c.status.in_([s.value for s in ACTIVE]))
+        .values(
+            status=Status.READY.value,
+            summary=summary,
+            queued_at=func.coalesce(tasks.c.queued_at, func.now()),
+            started_at=func.coalesce(tasks.c.started_at, started_at),
+            finished_at=func.coalesce(tasks.c.finished_at, func.now()),
+            **_counted(results),
+        )
+        .returning(*tasks.c)
+    )
+    row = (await conn.execute(stmt)).first()
+    return _task(row) if row else None
 
 
 def _vectors(results: Sequence[Result]) -> dict[int, list[float]]:

@@ -48,12 +48,12 @@ from tests.support.task_stack import start_peers
 
 pytestmark = pytest.mark.slow
 
-SINGLE_CREATE = 9
-SINGLE_RUN = 15
-BATCH_CREATE = 9
-FIRST_CHUNK = 14
-MIDDLE_CHUNK = 13
-LAST_CHUNK = 16
+SINGLE_CREATE = 7
+SINGLE_RUN = 8
+BATCH_CREATE = 7
+FIRST_CHUNK = 12
+MIDDLE_CHUNK = 9
+LAST_CHUNK = 11
 
 BATCH_ROWS = 600
 CHUNK_ROWS = 256
@@ -113,7 +113,9 @@ async def parts(
 
 
 async def run_single(service: TasksService, runner: ChunkRunner, owner: uuid.UUID) -> Task:
-    view = await service.create(owner, SingleSpec("sentiment", {"text": "Lovely, fits well."}), None)
+    view = await service.create(
+        owner, SingleSpec("sentiment", {"text": "Lovely, fits well."}), None
+    )
     await queued(service, view.task)
     assert await runner.run(delivery(view.task, Chunk(view.task.id, 0, 0, 1))) is Outcome.DONE
     return view.task

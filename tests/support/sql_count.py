@@ -6,8 +6,8 @@ bounds on it. Every `before_cursor_execute` is one statement sent; an executeman
 statement too (psycopg sends its rows as one pipelined batch), and its row count is kept
 beside it. psycopg sends BEGIN by itself before a transaction's first statement, and its
 end is a round trip as well, so BEGIN, COMMIT and ROLLBACK count, except on an AUTOCOMMIT
-connection, where none of them is sent. COPY through the raw driver connection (vector_writes.py) bypasses SQLAlchemy and is not
-counted.
+connection, where none of them is sent. COPY through the raw driver connection
+(vector_writes.py) bypasses SQLAlchemy and is not counted.
 """
 
 from collections.abc import Callable, Iterator
