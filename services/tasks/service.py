@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.errors import Conflict, InvalidInput, NotFound, TooMany
 from inferlane.common.outbox import enqueue_many
 from inferlane.common.pagination import Cursor, clamp_limit
@@ -84,6 +85,9 @@ class TasksService:
         check_callback: Callable[[str], None] = lambda url: None,
     ) -> None:
         self._engine = engine
+        # Reads need no transaction of their own (READ COMMITTED gives each statement its
+        # snapshot anyway), and without one psycopg sends no BEGIN and no ROLLBACK.
+        self._reads = autocommit(engine)
         self._peers = peers
         self._watcher = watcher
         self._limits = limits
@@ -167,7 +171,7 @@ class TasksService:
         return _new_view(task)
 
     async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = await repository.find_by_idempotency_key(conn, owner_id, key)
             if found is None:
                 return None
@@ -251,14 +255,14 @@ class TasksService:
         }
 
     async def get(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
             return await _view(conn, task)
 
     async def _fresh_view(self, task: Task) -> TaskView:
         if task.type is TaskType.SINGLE:
             return TaskView(task, None)  # its summary is in the row: no connection needed
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             return await _view(conn, task)
 
     async def list_owned(
@@ -273,7 +277,7 @@ class TasksService:
         limit = clamp_limit(limit)
         cursor = Cursor.decode(page_token) if page_token else None
         dataset = _dataset_filter(dataset_id)
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = await repository.list_owned(
                 conn, owner_id, limit + 1, cursor, status, model, dataset
             )
@@ -306,7 +310,7 @@ class TasksService:
     ) -> tuple[Task, list[Result], str | None]:
         limit = clamp_limit(limit)
         after = _decode_row_token(page_token) if page_token else -1
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
             retention.check_live(task)
             found = await repository.results_page(conn, task.id, after, limit + 1)
@@ -328,7 +332,7 @@ class TasksService:
 
     async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[TaskView | Progress]:
         """Checked before the first update, so a foreign id is NOT_FOUND, not an empty stream."""
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
         return self._with_summaries(self._watcher.follow(task))
 
@@ -346,7 +350,7 @@ class TasksService:
     ) -> tuple[list[DeadLetter], str | None]:
         limit = clamp_limit(limit)
         cursor = Cursor.decode(page_token) if page_token else None
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = await repository.list_dead_letters(conn, limit + 1, cursor)
         page = found[:limit]
         more = len(found) > limit
@@ -358,7 +362,7 @@ class TasksService:
         """A task's trail, oldest first. Admins read any task's; others only their own."""
         limit = clamp_limit(limit)
         after = _decode_row_token(page_token) if page_token else 0
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task_uuid = parse_id(task_id, "task")
             found = await (
                 repository.get(conn, task_uuid)

@@ -17,6 +17,8 @@ d62aebd, before issue 16's cuts; the bounds below are what the code sends now:
   a batch's first chunk (starts the task) ..... 14
   a middle chunk .............................. 13
   the last chunk (finishes the task) .......... 16
+  GetTask of a single task (a poll) ........... 3
+  GetTask of a batch task ..................... 4
 """
 
 import uuid
@@ -54,6 +56,8 @@ BATCH_CREATE = 7
 FIRST_CHUNK = 12
 MIDDLE_CHUNK = 9
 LAST_CHUNK = 11
+SINGLE_GET = 1
+BATCH_GET = 2
 
 BATCH_ROWS = 600
 CHUNK_ROWS = 256
@@ -158,6 +162,10 @@ async def test_a_single_tasks_run_by_the_worker_stays_within_its_statements(
     assert outcome is Outcome.DONE
     assert await status_of(parts.engine, task.id) is Status.READY
     assert sent.count <= SINGLE_RUN, str(sent)
+    with counting(parts.engine) as sent:
+        view = await parts.service.get(parts.owner, str(task.id))
+    assert view.task.summary is not None
+    assert sent.count <= SINGLE_GET, str(sent)
 
 
 async def test_a_batch_task_stays_within_its_statements(parts: Parts) -> None:
@@ -184,6 +192,8 @@ async def test_a_batch_task_stays_within_its_statements(parts: Parts) -> None:
     assert sent.count <= LAST_CHUNK, str(sent)
 
     assert await status_of(parts.engine, task.id) is Status.READY
-    view = await parts.service.get(parts.owner, str(task.id))
+    with counting(parts.engine) as sent:
+        view = await parts.service.get(parts.owner, str(task.id))
+    assert sent.count <= BATCH_GET, str(sent)
     assert view.batch is not None
     assert sum(view.batch.counts.values()) + view.batch.failed == BATCH_ROWS
