@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common import request_id
@@ -62,6 +62,13 @@ def caller(client: str | None = None) -> Who:
         return Who(None, details)
     details |= {"api_key_id": found.api_key_id, "service_account": found.actor}
     return Who(uuid.UUID(found.user_id), details)
+
+
+def entry(task_id: uuid.UUID, event: str, **details: Any) -> Insert:
+    """One entry with no caller (a worker's) as a statement, for a caller that sends it with
+    more in one round trip (a CTE)."""
+    clean = {k: v for k, v in details.items() if v is not None}
+    return insert(task_audit).values(task_id=task_id, event=event, actor_id=None, details=clean)
 
 
 async def record(

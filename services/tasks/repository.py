@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Update, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -177,12 +177,17 @@ async def transition(
     """Move the tasks that may enter `target` there; returns those that moved."""
     if not task_ids:
         return []
+    return [_task(r) for r in await conn.execute(transition_statement(task_ids, target, **values))]
+
+
+def transition_statement(task_ids: Sequence[uuid.UUID], target: Status, **values: Any) -> Update:
+    """`transition`'s UPDATE … RETURNING, for a caller that sends it with more (a CTE)."""
     stamp = domain.TIMESTAMP_OF.get(target)
     if stamp is not None:  # the caller's instant when it gives one, else the database's
         values[stamp] = func.coalesce(tasks.c[stamp], values.get(stamp, func.now()))
     if target is Status.RUNNING:  # a worker may win the race with the relay's `queued`
         values["queued_at"] = func.coalesce(tasks.c.queued_at, func.now())
-    stmt = (
+    return (
         update(tasks)
         .where(
             tasks.c.id.in_(task_ids),
@@ -191,7 +196,6 @@ async def transition(
         .values(status=target.value, **values)
         .returning(*tasks.c)
     )
-    return [_task(r) for r in await conn.execute(stmt)]
 
 
 async def task_and_chunk(

@@ -166,14 +166,14 @@ class ChunkRunner:
         # trail before its work: a crash then shows there.
         starting = task.status is not Status.RUNNING
         about = _chunk_details(chunk, delivery.attempt)
+        started = audit.entry(task.id, audit.CHUNK_STARTED, **about)
+        if starting:  # `running` and the entry together: one statement, atomic by itself
+            moved = repository.transition_statement([task.id], Status.RUNNING).cte("moved")
+            started = started.add_cte(moved)
+        async with self._autocommit.connect() as conn:  # no BEGIN and COMMIT round trips
+            await conn.execute(started)
         if starting:
-            async with self._engine.begin() as conn:
-                await repository.transition(conn, [task.id], Status.RUNNING)
-                await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
             self._on_progress(task, True)
-        else:  # one statement, its own transaction: no BEGIN and COMMIT round trips
-            async with self._autocommit.connect() as conn:
-                await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
         results = await self._results(task, chunk, delivery.predicted)
         finished = None
         async with self._engine.begin() as conn:
