@@ -24,22 +24,14 @@ async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) ->
     await audit.record(conn, [t.id for t in moved], audit.QUEUED)
 
 
-async def finish(
-    conn: AsyncConnection,
-    task: Task,
-    now: datetime,
-    entries: Sequence[tuple[str, dict[str, Any]]] = (),
-) -> Task | None:
-    """READY, once every chunk of a batch is counted; None if it ended otherwise meanwhile.
-    `entries` (the last chunk's) go into the trail before READY, in the same INSERT."""
+async def finish(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
+    """READY, once every chunk of a batch is counted; None if it ended otherwise meanwhile."""
     moved = await repository.transition(conn, [task.id], Status.READY)
     if not moved:
-        await audit.record_events(conn, task.id, entries)
         return None
     await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved[0], now))
     p = moved[0].progress
-    ready = (audit.READY, {"done": p.done, "failed": p.failed})
-    await audit.record_events(conn, task.id, [*entries, ready])
+    await audit.record(conn, task.id, audit.READY, done=p.done, failed=p.failed)
     return moved[0]
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, func, insert, literal, select, update
+from sqlalchemy import Insert, Update, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -229,16 +229,18 @@ async def complete_chunk(
     results: Sequence[Result],
     *,
     store_vectors: bool = False,
+    entry: Insert | None = None,
 ) -> tuple[Task, bool] | None:
     """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set,
     a chunk of a task that ended meanwhile finds the task ended, and neither changes anything
     (None is returned). Returns the task with its new counters, and
     whether every chunk of it is counted now. With `store_vectors`, embeddings also go to
-    task_vectors, in the same transaction: one vector per row, whatever is redelivered."""
+    task_vectors, in the same transaction: one vector per row, whatever is redelivered.
+    `entry`, an audit INSERT, rides with the counters' UPDATE (a CTE): no round trip of its own."""
     if not await store_chunk(conn, chunk, results, store_vectors=store_vectors):
         return None
     await _count_labels(conn, chunk.task_id, results)
-    return await count_chunk(conn, chunk.task_id, results)
+    return await count_chunk(conn, chunk.task_id, results, entry)
 
 
 async def store_chunk(
@@ -318,11 +320,16 @@ def _counted(results: Sequence[Result]) -> dict[str, Any]:
 
 
 async def count_chunk(
-    conn: AsyncConnection, task_id: uuid.UUID, results: Sequence[Result]
+    conn: AsyncConnection,
+    task_id: uuid.UUID,
+    results: Sequence[Result],
+    entry: Insert | None = None,
 ) -> tuple[Task, bool]:
     """Add a stored chunk to its task's counters, whatever the task's status: the task now,
-    and whether every chunk of it is counted."""
+    and whether every chunk of it is counted. `entry` is sent with it, as a CTE."""
     stmt = update(tasks).where(tasks.c.id == task_id).values(**_counted(results))
+    if entry is not None:
+        stmt = stmt.add_cte(entry.cte("entry"))
     row = (await conn.execute(stmt.returning(*tasks.c))).one()
     return _task(row), row.chunks_done >= row.chunks_total
 

@@ -177,17 +177,19 @@ class ChunkRunner:
         results = await self._results(task, chunk, delivery.predicted)
         finished = None
         async with self._engine.begin() as conn:
+            event, details = _finished_entry(about, results)
             counted = await repository.complete_chunk(
-                conn, chunk, results, store_vectors=self._vector_indexes is not None
+                conn,
+                chunk,
+                results,
+                store_vectors=self._vector_indexes is not None,
+                entry=audit.entry(task.id, event, **details),
             )
             if counted is None:  # a redelivered chunk, stored already
                 return
             updated, all_counted = counted
-            entries = [_finished_entry(about, results)]
             if all_counted and updated.status is Status.RUNNING:
-                finished = await lifecycle.finish(conn, updated, self._clock(), entries)
-            else:
-                await audit.record_events(conn, task.id, entries)
+                finished = await lifecycle.finish(conn, updated, self._clock())
         metrics.rows_stored(task.model, results)
         if finished is not None:
             metrics.task_ended(finished, self._clock())
