@@ -15,14 +15,13 @@ from inferlane.common.errors import (
     AlreadyExists,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     TooMany,
     Unauthenticated,
 )
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.events.v1 import events_pb2
-from services.auth import api_keys, emails, repository
+from services.auth import api_keys, emails, repository, rules
 from services.auth.domain import ApiKey, ApiKeyIdentity, TokenPair, User
 from services.auth.passwords import Passwords
 from services.auth.tables import outbox
@@ -32,13 +31,6 @@ from services.auth.tokens import TokenIssuer
 USER_REGISTERED = "auth.user.registered"
 API_KEY_REVOKED = "auth.api_key.revoked"
 BAD_CREDENTIALS = "invalid email or password"  # the same words whether or not the email exists
-# Roles an admin may give; service accounts come from configuration only.
-ASSIGNABLE_ROLES = (USER, ADMIN)
-
-
-# How long a spent refresh token still gets its successor (RFC 9700 4.14.2 allows a grace
-# period): tabs that refresh at once must not sign each other out.
-DEFAULT_REFRESH_GRACE = timedelta(seconds=10)
 
 
 class AuthService:
@@ -50,7 +42,7 @@ class AuthService:
         throttle: LoginThrottle,
         *,
         passwords: Passwords | None = None,
-        refresh_grace: timedelta = DEFAULT_REFRESH_GRACE,
+        refresh_grace: timedelta = rules.DEFAULT_REFRESH_GRACE,
         clock: Clock = utc_now,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
@@ -66,9 +58,7 @@ class AuthService:
     # -- accounts -------------------------------------------------------------------------
 
     async def register(self, email: str, password: str, role: str = USER) -> User:
-        email = emails.normalise(email)
-        if emails.is_service_account(email):  # or a person could squat a configured account
-            raise InvalidInput("that address is reserved for service accounts", code="01")
+        email = rules.registrable_email(email)
         self._passwords.check_policy(password, email)
         password_hash = await asyncio.to_thread(self._passwords.hash, password)  # ~50 ms of CPU
         async with self._engine.begin() as conn:
@@ -128,7 +118,7 @@ class AuthService:
             # After the winner's commit: its UPDATE held the row until then.
             state = await repository.refresh_state(conn, jti)
             if state is not None and state.spent_at is not None and state.revoked_at is None:
-                raced = now - state.spent_at <= self._refresh_grace
+                raced = rules.refresh_raced(state.spent_at, now, self._refresh_grace)
                 successor = None
                 if raced and state.replaced_by is not None:
                     successor = await repository.refresh_state(conn, state.replaced_by)
@@ -165,8 +155,7 @@ class AuthService:
         return found, _next_token(found, limit)
 
     async def set_role(self, user_id: str, role: str) -> User:
-        if role not in ASSIGNABLE_ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ASSIGNABLE_ROLES)}", code="01")
+        rules.check_assignable(role)
         target = _uuid(user_id, "user")
         async with self._engine.begin() as conn:
             user = await repository.set_role(conn, target, role)
@@ -191,12 +180,7 @@ class AuthService:
     # -- API keys -------------------------------------------------------------------------
 
     async def create_api_key(self, caller: Principal, name: str) -> tuple[ApiKey, str]:
-        _signed_in(caller)
-        if caller.is_service:
-            raise PermissionDenied("service accounts get their keys from configuration")
-        name = name.strip()
-        if not 1 <= len(name) <= 100:
-            raise InvalidInput("an API key needs a name of 1 to 100 characters", code="01")
+        name = rules.new_key_name(caller, name)
         secret = api_keys.generate()
         async with self._engine.begin() as conn:
             key = await repository.insert_api_key(
@@ -211,7 +195,7 @@ class AuthService:
     async def list_api_keys(
         self, caller: Principal, page_size: int, page_token: str
     ) -> tuple[list[ApiKey], str]:
-        _signed_in(caller)
+        rules.check_manages_keys(caller)
         limit = clamp_limit(page_size)
         cursor = Cursor.decode(page_token) if page_token else None
         async with self._engine.connect() as conn:
@@ -219,8 +203,7 @@ class AuthService:
         return found, _next_token(found, limit)
 
     async def revoke_api_key(self, caller: Principal, key_id: str) -> None:
-        if caller.api_key_id != key_id:  # a key may end itself (the CLI's logout does)
-            _signed_in(caller)
+        rules.check_revokes_key(caller, key_id)
         now = self._clock()
         async with self._engine.begin() as conn:
             revoked = await repository.revoke_api_key(
@@ -308,10 +291,3 @@ def _next_token(page: list, limit: int) -> str:
         return ""
     last = page[-1]
     return Cursor(last.created_at, last.id).encode()
-
-
-def _signed_in(caller: Principal) -> None:
-    """Keys are managed by a signed-in person only: a leaked key that could mint keys would
-    outlive its own revocation."""
-    if caller.api_key_id is not None:
-        raise PermissionDenied("an API key cannot manage API keys; sign in with your password")

@@ -5,23 +5,19 @@ a lease, `completed` / `failed` / `cancelled` releases it. Each message is acked
 commit, and both writes are idempotent, so redelivery is harmless.
 """
 
-import asyncio
 import uuid
 from typing import Any
 
-import structlog
-from nats.js import JetStreamContext
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inferlane.common.nats import NatsConnection, ensure_consumer
+from inferlane.common.event_consumer import consume
+from inferlane.common.nats import NatsConnection
 from inferlane.events.v1 import events_pb2
 from services.datasets.tables import dataset_leases
-
-log = structlog.get_logger(__name__)
 
 STREAM = "TASKS_EVENTS"  # declared by the tasks service
 CONSUMER = ConsumerConfig(
@@ -70,35 +66,12 @@ class LeaseConsumer:
 
     async def run(self) -> None:
         self.nats.start()
-        while not self._closing:
-            try:
-                await self.nats.wait_connected(3600)
-                await ensure_consumer(self.nats.jetstream, STREAM, CONSUMER)
-                subscription = await self.nats.jetstream.pull_subscribe_bind(
-                    CONSUMER.durable_name or "", stream=STREAM
-                )
-                await self._consume(subscription)
-            except NotFoundError:
-                await asyncio.sleep(1)  # the tasks service has not declared its stream yet
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # NATS restarting: bind again shortly
-                log.warning("lease consumer interrupted", error=str(exc))
-                await asyncio.sleep(1)
+        await consume(self.nats, STREAM, CONSUMER, self._apply, lambda: self._closing)
 
-    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while not self._closing:
-            try:
-                messages = await subscription.fetch(64, timeout=1)
-            except TimeoutError:
-                # A dead connection times out at once: without a pause this loop would spin.
-                if not self.nats.client or not self.nats.client.is_connected:
-                    await asyncio.sleep(0.5)
-                continue
-            for message in messages:
-                async with self._engine.begin() as conn:
-                    await apply(conn, message.subject, message.data)
-                await message.ack()
+    async def _apply(self, message: Msg) -> None:
+        async with self._engine.begin() as conn:
+            await apply(conn, message.subject, message.data)
+        await message.ack()
 
     async def close(self) -> None:
         self._closing = True

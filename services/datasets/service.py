@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
-from inferlane.common.errors import Conflict, Gone, InvalidInput, NotFound
+from inferlane.common.errors import NotFound
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
 from inferlane.common.threads import iterate_in_thread
 from inferlane.events.v1 import events_pb2
-from services.datasets import leases, repository
+from services.datasets import leases, repository, rules
 from services.datasets.blobstore import BlobStore
 from services.datasets.domain import Dataset, Share
 from services.datasets.formats import DEFAULT_LIMITS, Format, Limits, RowIndex, iter_rows, profile
@@ -32,9 +32,6 @@ from services.datasets.upload import receive
 
 DATASET_CREATED = "datasets.dataset.created"
 DATASET_DELETED = "datasets.dataset.deleted"
-PREVIEW_ROWS = 20
-MAX_ROWS_PAGE = 100
-MAX_SHARE = timedelta(days=7)
 
 
 class DatasetsService:
@@ -66,7 +63,7 @@ class DatasetsService:
         try:
             stored, source_encoding = await asyncio.to_thread(ensure_utf8, stored, self._store)
             found = await asyncio.to_thread(
-                profile, stored.writer.path, preview_rows=PREVIEW_ROWS, limits=self._limits
+                profile, stored.writer.path, preview_rows=rules.PREVIEW_ROWS, limits=self._limits
             )
         except BaseException:
             stored.writer.abort()
@@ -121,11 +118,9 @@ class DatasetsService:
         self, owner_id: uuid.UUID, dataset_id: str, offset: int, limit: int
     ) -> list[dict[str, Any]]:
         """A page of whole rows for previews; from the stored preview when it covers it."""
-        if offset < 0 or limit < 0:
-            raise InvalidInput("offset and limit must not be negative", code="01")
-        limit = min(limit or PREVIEW_ROWS, MAX_ROWS_PAGE)
+        limit = rules.preview_page_size(offset, limit)
         dataset = await self.get(owner_id, dataset_id)
-        if offset + limit <= len(dataset.preview) or len(dataset.preview) >= dataset.rows:
+        if rules.in_stored_preview(offset, limit, len(dataset.preview), dataset.rows):
             return dataset.preview[offset : offset + limit]
         page: list[dict[str, Any]] = []
         async for _index, record in self.read_rows(owner_id, dataset_id, None, offset, limit):
@@ -141,15 +136,13 @@ class DatasetsService:
         limit: int | None,
     ) -> AsyncIterator[tuple[int, Any]]:
         """Rows in order from `start`, each as (row_index, record or the column's value)."""
-        if start < 0 or (limit is not None and limit < 0):
-            raise InvalidInput("start and limit must not be negative", code="01")
+        rules.check_row_range(start, limit)
         async with self._engine.connect() as conn:
             dataset = await repository.get_owned(conn, owner_id, _uuid(dataset_id))
             if dataset is None:
                 raise NotFound("no such dataset")
             stored_index = await repository.row_index_near(conn, owner_id, dataset.id, start)
-        if column is not None and column not in dataset.column_names:
-            raise InvalidInput(f"the dataset has no column {column!r}", code="01")
+        rules.check_column(column, dataset.column_names)
         path = self._store.path(dataset.blob_key)
         end = dataset.rows if limit is None else min(dataset.rows, start + limit)
         if start >= end:
@@ -177,8 +170,7 @@ class DatasetsService:
         async with self._engine.begin() as conn:
             if await repository.get_owned(conn, owner_id, key) is None:
                 raise NotFound("no such dataset")  # before the lease check: no existence leak
-            if await leases.is_leased(conn, key):
-                raise Conflict("the dataset is used by a running task; cancel it or wait for it")
+            rules.check_deletable(await leases.is_leased(conn, key))
             dataset = await repository.delete_owned(conn, owner_id, key)
             if dataset is None:
                 raise NotFound("no such dataset")
@@ -189,9 +181,7 @@ class DatasetsService:
         self._on_event()
 
     async def create_share(self, owner_id: uuid.UUID, dataset_id: str, expires_in: int) -> Share:
-        lifetime = timedelta(seconds=expires_in) if expires_in else MAX_SHARE
-        if lifetime <= timedelta(0) or lifetime > MAX_SHARE:
-            raise InvalidInput("expires_in must be between 1 second and 7 days", code="01")
+        lifetime = rules.share_lifetime(expires_in)
         dataset = await self.get(owner_id, dataset_id)
         token = secrets.token_urlsafe(32)
         share = Share(uuid.uuid4(), dataset.id, token, self._clock() + lifetime)
@@ -232,10 +222,7 @@ class DatasetsService:
         if found is None:
             raise NotFound("no such share link")
         share, dataset = found
-        if share.revoked_at is not None:
-            raise Gone("this share link was revoked")
-        if share.share_expires_at <= self._clock():
-            raise Gone("this share link has expired")
+        rules.check_share_works(share.revoked_at, share.share_expires_at, self._clock())
         return dataset, share.share_expires_at
 
 

@@ -62,7 +62,8 @@ def _input_header(column: str) -> str:
 
 
 def csv_row(task: Task, result: Result) -> list[Any]:
-    inputs = [defuse(_cell(result.input.get(c))) for c in task.input_columns]
+    get = result.input.get
+    inputs = [_input_cell(get(c)) for c in task.input_columns]
     if task.labels:
         scores = result.scores or {}
         outputs = [result.label or "", *(_score(scores.get(label)) for label in task.labels)]
@@ -157,10 +158,19 @@ def _drain(buffer: io.StringIO, pending: list[bytes]) -> bytes:
     return data
 
 
-def _cell(value: Any) -> Any:
+def _input_cell(value: Any) -> Any:
+    """An input value as its CSV cell: numbers as they are (the common case, tested first:
+    a million-row export spends most of its time here), text defused, JSON for structures."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
+    if kind is str:
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    if value is None:
+        return ""
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
-    return "" if value is None else value
+    return defuse(value)
 
 
 def _score(value: float | None) -> str:

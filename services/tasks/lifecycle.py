@@ -24,6 +24,13 @@ async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) ->
     await audit.record(conn, [t.id for t in moved], audit.QUEUED)
 
 
+async def queue_first(conn: AsyncConnection, task: Task) -> None:
+    """Before a worker starts a task: one it took up before the relay marked it queued is
+    marked queued first, so the trail has `queued` exactly once whoever gets there first."""
+    if task.status is Status.ACCEPTED:
+        await mark_queued(conn, [{messages.TASK_HEADER: str(task.id)}])
+
+
 async def finish(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
     """READY, once every chunk of a batch is counted; None if it ended otherwise meanwhile."""
     moved = await repository.transition(conn, [task.id], Status.READY)

@@ -4,8 +4,9 @@ In the tasks service the caller's token travels by itself (the channel forwards 
 passes `metadata` with its service token acting for the task's owner.
 """
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +17,15 @@ from inferlane.common.aimd import AdaptiveLimit
 from inferlane.common.errors import InvalidInput, NotFound
 from inferlane.common.grpc.peer_errors import domain_error
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
-from inferlane.datasets.v1 import datasets_service_pb2_grpc
+from inferlane.datasets.v1 import datasets_service_pb2_grpc, datasets_types_pb2
 from inferlane.inference.v1 import inference_service_pb2 as inference_pb
 from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
 from services.tasks.models import ModelInfo
 
 Metadata = tuple[tuple[str, str], ...] | None
 MODEL_TTL = 30.0
+# An upload lasts as long as its transfer; the caller's own deadline bounds it too.
+TRANSFER_TIMEOUT = 3600.0
 # Rows one process has in Predict calls at once, unless told otherwise (the worker adapts it).
 ROWS_IN_FLIGHT = 256
 
@@ -84,10 +87,40 @@ class Peers:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFound("no such dataset") from None
             raise domain_error(exc, "GetDataset") from exc
-        d = reply.dataset
-        return DatasetInfo(
-            d.id, d.rows, [c.name for c in d.columns], d.text_column or None, d.sha256, d.name
-        )
+        return _info(reply.dataset)
+
+    async def upload(
+        self, filename: str, content_type: str | None, chunks: AsyncIterator[bytes]
+    ) -> DatasetInfo:
+        """Stores a file as the caller's dataset, forwarding each chunk as it comes: `write`
+        waits for flow control, so a slow datasets service slows the reading of `chunks`."""
+        metadata = datasets_pb.UploadMetadata(filename=filename)
+        if content_type is not None:
+            metadata.content_type = content_type
+        call = self._datasets.UploadDataset(None, timeout=TRANSFER_TIMEOUT)  # None: we write()
+        try:
+            await call.write(datasets_pb.UploadDatasetRequest(metadata=metadata))
+            async for chunk in chunks:
+                await call.write(datasets_pb.UploadDatasetRequest(chunk=chunk))
+            await call.done_writing()
+        except asyncio.InvalidStateError:
+            pass  # the datasets service already answered (a refusal): awaiting the call says it
+        except BaseException:
+            call.cancel()  # a bad stream or a caller gone: the datasets service keeps nothing
+            raise
+        try:
+            reply = await call
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc, "UploadDataset") from exc
+        return _info(reply.dataset)
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        try:
+            await self._datasets.DeleteDataset(
+                datasets_pb.DeleteDatasetRequest(dataset_id=dataset_id), timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise domain_error(exc, "DeleteDataset") from exc
 
     async def read_rows(
         self, dataset_id: str, column: str | None, start: int, end: int, metadata: Metadata
@@ -134,3 +167,9 @@ class Peers:
                 request, timeout=self._timeout * 3, metadata=metadata
             )
         return list(reply.outputs)
+
+
+def _info(d: datasets_types_pb2.Dataset) -> DatasetInfo:
+    return DatasetInfo(
+        d.id, d.rows, [c.name for c in d.columns], d.text_column or None, d.sha256, d.name
+    )

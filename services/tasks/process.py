@@ -9,6 +9,7 @@ from inferlane.common.migrations import schema_check
 from inferlane.common.nats import NatsConnection
 from inferlane.tasks.v1 import tasks_service_pb2_grpc, webhooks_service_pb2_grpc
 from services.tasks import lifecycle
+from services.tasks.batch_from_upload import BatchFromUpload
 from services.tasks.metrics import GaugeSampler
 from services.tasks.peers import Peers
 from services.tasks.retention import Janitor
@@ -110,7 +111,11 @@ async def build(settings: TasksSettings) -> GrpcProcess:
             Registration(
                 SERVICE_NAME,
                 tasks_service_pb2_grpc.add_TasksServiceServicer_to_server,
-                TasksServicer(service, TaskSearch(engine, peers, VectorIndexes(engine, 0))),
+                TasksServicer(
+                    service,
+                    TaskSearch(engine, peers, VectorIndexes(engine, 0)),
+                    BatchFromUpload(service, peers),
+                ),
             ),
             Registration(
                 webhooks_servicer.SERVICE_NAME,

@@ -15,11 +15,13 @@ from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from inferlane.tasks.v1 import tasks_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from services.tasks import audit, eta
+from services.tasks.batch_from_upload import BatchFromUpload
 from services.tasks.domain import DeadLetter, Progress, Result, Status, TaskType
 from services.tasks.evaluation import Evaluation
 from services.tasks.search import SearchQuery, SearchResult, TaskSearch
 from services.tasks.service import TasksService, TaskView
-from services.tasks.specs import BatchSpec, SingleSpec
+from services.tasks.spec_messages import spec_of
+from services.tasks.upload_requests import upload_of
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TasksService"].full_name
 MAX_CLIENT_CHARS = 200
@@ -174,37 +176,6 @@ def audit_entry_pb(entry: audit.Entry) -> types.AuditEntry:
     return message
 
 
-def spec_of(request: pb.CreateTaskRequest) -> SingleSpec | BatchSpec:
-    which = request.WhichOneof("spec")
-    if which == "single":
-        return SingleSpec(
-            model=request.single.model,
-            input=json_format.MessageToDict(request.single.input),
-            version=request.single.version or None,
-            ttl_seconds=_ttl(request.single),
-            callback_url=request.single.callback_url or None,
-        )
-    if which == "batch":
-        b = request.batch
-        return BatchSpec(
-            model=b.model,
-            dataset_id=b.dataset_id,
-            column=b.column or None,
-            limit=b.limit if b.HasField("limit") else None,
-            match_by_content=b.match_dataset_by_content,
-            version=b.version or None,
-            label_column=b.label_column or None,
-            id_column=b.id_column or None,
-            ttl_seconds=_ttl(b),
-            callback_url=b.callback_url or None,
-        )
-    raise InvalidInput("say what to run: a single or a batch task", code="01")
-
-
-def _ttl(spec: pb.SingleTaskSpec | pb.BatchTaskSpec) -> int | None:
-    return spec.ttl_seconds if spec.HasField("ttl_seconds") else None
-
-
 def search_query_of(request: pb.SearchTaskRequest) -> SearchQuery:
     which = request.WhichOneof("query")
     return SearchQuery(
@@ -237,9 +208,12 @@ def _event(item: TaskView | Progress) -> types.TaskEvent:
 
 
 class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
-    def __init__(self, service: TasksService, search: TaskSearch) -> None:
+    def __init__(
+        self, service: TasksService, search: TaskSearch, batch_upload: BatchFromUpload
+    ) -> None:
         self._service = service
         self._search = search
+        self._batch_upload = batch_upload
 
     async def CreateTask(
         self, request: pb.CreateTaskRequest, context: Any
@@ -248,6 +222,13 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
             caller_id(), spec_of(request), request.idempotency_key or None, who(context)
         )
         return pb.CreateTaskResponse(task=task_pb(view))
+
+    async def CreateBatchFromUpload(
+        self, request_iterator: AsyncIterator[pb.CreateBatchFromUploadRequest], context: Any
+    ) -> pb.CreateBatchFromUploadResponse:
+        upload = await upload_of(request_iterator)
+        view = await self._batch_upload.create(caller_id(), upload, who(context))
+        return pb.CreateBatchFromUploadResponse(task=task_pb(view))
 
     async def GetTask(self, request: pb.GetTaskRequest, context: Any) -> pb.GetTaskResponse:
         return pb.GetTaskResponse(

@@ -470,6 +470,43 @@ async def test_invalid_inputs_the_service_refuses_are_422_code_01(idle: Api) -> 
     assert_problem(as_text, 415, "unsupported_media_type")
 
 
+def file_then_fields(content: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
+    """A multipart body with the file before the text fields (httpx sends fields first)."""
+    boundary = "file-first-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n".encode()
+        + content
+        + b"\r\n",
+        *(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ),
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
+
+
+async def test_fields_after_the_file_are_read_and_checked(idle: Api) -> None:
+    me = await idle.user()
+
+    async def post(fields: dict[str, str]) -> httpx.Response:
+        body, boundary = file_then_fields(reviews_csv(4), fields)
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return await idle.http.post(
+            f"{TASKS}/batch-file",
+            content=body,
+            headers={**me.headers, "content-type": content_type},
+        )
+
+    made = await post({"model": "sentiment", "column": "review", "limit": "3"})
+    assert made.status_code == 202, made.text
+    assert (made.json()["column"], made.json()["limit"]) == ("review", 3)
+    assert_problem(await post({"model": "sentiment", "limit": "x"}), 422, "01")
+    assert_problem(await post({"column": "review"}), 422, "01")  # no model
+    datasets = (await idle.http.get("/api/v1/datasets", headers=me.headers)).json()["items"]
+    assert [d["id"] for d in datasets] == [made.json()["dataset_id"]]
+
+
 async def test_a_huge_text_is_413_not_429_and_leaks_nothing(idle: Api) -> None:
     me = await idle.user()
     response = await create(idle, me, single("x" * (5 * 1024 * 1024)))

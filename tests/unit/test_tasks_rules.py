@@ -137,6 +137,16 @@ async def test_csv_export_defuses_formulas_and_keeps_numbers():
     assert lines[2] == "2,'-sold out,,,,,2,01,'@bad"
 
 
+async def test_csv_input_cells_of_every_kind():
+    columns = ["f", "i", "neg", "none", "obj", "list", "flag", "text", "formula"]
+    values = [1.5, 7, -2, None, {"a": 1}, [1, "x"], True, "plain", "+cmd"]
+    task = _task(input_columns=columns, labels=[])
+    result = Result(0, dict(zip(columns, values, strict=True)), raw={"y": 1})
+    _, row = csv.reader(io.StringIO((await _collect(task, [result], "csv")).decode()))
+    # ... "f" to "formula", after `row`; numbers are never defused, text is.
+    assert row[1:10] == ["1.5", "7", "-2", "", '{"a":1}', '[1,"x"]', "True", "plain", "'+cmd"]
+
+
 async def test_exports_of_an_evaluating_task_carry_the_expected_label_and_version():
     task = _task(version="1", label_column="stars")
     results = [

@@ -1,23 +1,21 @@
 """Datasets of the signed-in user: streamed upload, list, metadata, rows, download, delete,
 share links."""
 
-import asyncio
 import uuid
-from contextlib import aclosing
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
+from ..dataset_files import MEDIA_TYPES, PREVIEW_ROWS, attachment
 from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep
+from ..openapi_docs import UPLOAD_BODY, documented
 from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT, Page, utc
 from ..schemas.datasets import (
     Dataset,
     DatasetDetail,
-    Format,
     Rows,
     Share,
     ShareCreate,
@@ -25,72 +23,14 @@ from ..schemas.datasets import (
     ShareList,
     row,
 )
-from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
+from ..schemas.problems import problems
 from ..security import RPC_TIMEOUT
 from ..streaming import stream_file
-from ..uploads import FILE_FIELD, NAME_FIELD, FileStart, StreamingForm, invalid
+from ..transfers import TRANSFER_TIMEOUT, stream_upload
+from ..uploads import FILE_FIELD, StreamingForm, invalid
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
-# Uploads and downloads last as long as the transfer; the HTTP server's timeouts bound them too.
-TRANSFER_TIMEOUT = 3600.0
-PREVIEW_ROWS = 20
-MEDIA_TYPES: dict[Format, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "json": "application/json",
-    "jsonl": "application/x-ndjson",
-}
-# Problems whose wording differs from the generic entries of `problems()`.
-_DESCRIPTIONS = {
-    410: "The share link has expired or was revoked (code gone).",
-    413: "The file is over the size limit (code payload_too_large).",
-    415: "The body must be multipart/form-data.",
-    422: "The input is invalid (code 01), or the file is unreadable or unsupported (code 02): "
-    "not UTF-8, binary, empty, a header without rows, ragged rows, duplicate column names.",
-}
-
-
-def documented(*statuses: int, upload: bool = False) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for these problems; `upload` words 415 and 422 for the multipart upload."""
-    own = {410, 413} | ({415, 422} if upload else set())
-    answer = problems(*(s for s in statuses if s not in own))
-    for status in statuses:
-        if status in own:
-            answer[status] = {
-                "description": _DESCRIPTIONS[status],
-                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
-            }
-    return dict(sorted(answer.items(), key=lambda item: str(item[0])))
-
-
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        NAME_FIELD: {
-                            "type": "string",
-                            "description": "Display name instead of the file name; send it "
-                            "before the file.",
-                        },
-                        FILE_FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "CSV, TSV, JSON (array of objects) or JSONL in "
-                            "UTF-8, optionally gzip-compressed; the format is read from the "
-                            "content.",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
 DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file as uploaded (inflated if it was gzip-compressed).",
@@ -125,30 +65,6 @@ async def upload_dataset(
     dataset = Dataset.from_pb(reply.dataset)
     response.headers["Location"] = str(request.url_for("get_dataset", dataset_id=dataset.id))
     return dataset
-
-
-async def stream_upload(
-    stub: DatasetsStub, start: FileStart, form: StreamingForm
-) -> pb.UploadDatasetResponse:
-    """Forward each chunk as it is parsed; `write` waits for gRPC flow control, so a slow
-    service slows the reading of the body instead of filling the gateway's memory."""
-    metadata = pb.UploadMetadata(filename=start.filename)
-    if start.content_type is not None:
-        metadata.content_type = start.content_type
-    call = stub.UploadDataset(None, timeout=TRANSFER_TIMEOUT)  # None: we call write()
-    try:
-        await call.write(pb.UploadDatasetRequest(metadata=metadata))
-        async with aclosing(form.chunks()) as chunks:
-            async for chunk in chunks:
-                await call.write(pb.UploadDatasetRequest(chunk=chunk))
-        await call.done_writing()
-    except asyncio.InvalidStateError:
-        pass  # the service already answered (a refusal): awaiting the call raises it
-    except BaseException:
-        call.cancel()  # too large, malformed, client gone: the service discards its temp file
-        raise
-    reply: pb.UploadDatasetResponse = await call
-    return reply
 
 
 @router.get("", responses=problems(401, 422))
@@ -228,14 +144,6 @@ async def download_dataset(
             "Content-Length": str(dataset.size_bytes),
         },
     )
-
-
-def attachment(name: str) -> str:
-    """RFC 6266: an ASCII fallback, and the exact name in RFC 5987 `filename*`."""
-    if name.lower().endswith((".gz", ".gzip")):
-        name = name.rsplit(".", 1)[0]  # the stored bytes are the inflated file
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.delete("/{dataset_id:uuid}", status_code=204, responses=problems(401, 403, 404, 409, 422))

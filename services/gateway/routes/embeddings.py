@@ -11,6 +11,7 @@ from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_types_pb2 as types
 
 from ..deps import CurrentUser, InferenceStub, JsonBody
+from ..orjson_response import OrjsonResponse
 from ..schemas.embeddings import (
     EmbeddingsRequest,
     EmbeddingsResponse,
@@ -20,7 +21,6 @@ from ..schemas.embeddings import (
 from ..schemas.problems import problems
 from ..security import RPC_TIMEOUT
 from ..uploads import invalid
-from .models import OrjsonResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
 from google.protobuf import struct_pb2
@@ -11,6 +10,7 @@ from google.protobuf.json_format import ParseDict
 from inferlane.inference.v1 import inference_service_pb2 as pb
 
 from ..deps import CurrentUser, InferenceStub, JsonBody
+from ..orjson_response import OrjsonResponse
 from ..schemas.models import Model, ModelList, PredictRequest, PredictResponse, prediction_json
 from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from ..security import RPC_TIMEOUT
@@ -24,16 +24,6 @@ _NOT_SERVED: dict[int | str, dict[str, Any]] = {
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
     }
 }
-
-
-class OrjsonResponse(Response):
-    """Predictions carry many floats: orjson renders 32 embeddings in ~0.2 ms, the default
-    encoder in ~12 ms (measured here)."""
-
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
 
 
 @router.get("", responses=problems(401))

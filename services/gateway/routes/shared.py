@@ -9,11 +9,13 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 
+from ..dataset_files import MEDIA_TYPES, PREVIEW_ROWS, attachment
 from ..deps import DatasetsStub
+from ..openapi_docs import documented
 from ..schemas.datasets import SharedDataset
 from ..security import RPC_TIMEOUT
 from ..streaming import stream_file
-from .datasets import MEDIA_TYPES, PREVIEW_ROWS, TRANSFER_TIMEOUT, attachment, documented
+from ..transfers import TRANSFER_TIMEOUT
 
 router = APIRouter(prefix="/shared", tags=["datasets"])
 NO_STORE = {"Cache-Control": "no-store"}  # a revoked link must stop working at once

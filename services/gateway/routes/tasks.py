@@ -14,18 +14,15 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 
-from ..deps import CurrentUser, Cursor, DatasetsStub, JsonBody, Limit, SettingsDep, TasksStub
-from ..schemas.common import DEFAULT_LIMIT, INT64_MAX, MAX_LIMIT
-from ..schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
+from ..batch_upload import create_batch
+from ..deps import CurrentUser, Cursor, JsonBody, Limit, SettingsDep, TasksStub
+from ..openapi_docs import documented
+from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT
+from ..schemas.problems import problems
 from ..schemas.tasks import (
     CREATE_EXAMPLES,
     EXPORT_TO_PB,
-    ID_COLUMN_DESCRIPTION,
-    LABEL_COLUMN_DESCRIPTION,
-    MAX_COLUMN_CHARS,
-    MAX_VERSION_CHARS,
     STATUS_TO_PB,
-    VERSION_DESCRIPTION,
     ExportFormat,
     Progress,
     ResultPage,
@@ -33,25 +30,29 @@ from ..schemas.tasks import (
     TaskCreate,
     TaskPage,
     TaskStatus,
-    batch_spec,
     result_from_pb,
 )
 from ..security import RPC_TIMEOUT
 from ..streaming import stream_file
+from ..task_openapi import (
+    ACCEPTED,
+    BATCH_FILE_BODY,
+    CONFLICT,
+    CREATE_422,
+    EVENTS_OK,
+    EXPORT_MEDIA_TYPES,
+    EXPORT_OK,
+    NOT_SERVED,
+    QUEUE_FULL,
+    with_422,
+)
+from ..transfers import TRANSFER_TIMEOUT
 from ..uploads import FILE_FIELD, StreamingForm, invalid
-from .datasets import TRANSFER_TIMEOUT, UPLOAD_BODY, documented, stream_upload
-from .datasets import pb as datasets_pb
 
 log = structlog.get_logger("inferlane.gateway.tasks")
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-MODEL_FIELD, COLUMN_FIELD, LIMIT_FIELD = "model", "column", "limit"
-VERSION_FIELD, LABEL_COLUMN_FIELD, ID_COLUMN_FIELD = "version", "label_column", "id_column"
-EXPORT_MEDIA_TYPES: dict[ExportFormat, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "jsonl": "application/x-ndjson",
-}
 SSE_PING_SECONDS = 15
 
 IdempotencyKey = Annotated[
@@ -64,82 +65,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-_ACCEPTED: dict[int | str, dict[str, Any]] = {
-    202: {
-        "description": "Accepted: the task is queued; follow `Location` or `links`.",
-        "headers": {
-            "Location": {"description": "The task's URL.", "schema": {"type": "string"}},
-        },
-    }
-}
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {
-        "description": "The task has already finished (ready, error or cancelled).",
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
-    }
-}
-_NOT_SERVED: dict[int | str, dict[str, Any]] = {
-    409: {
-        "description": "The model version asked for is not served now (code `version_not_served`).",
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
-    }
-}
-_QUEUE_FULL: dict[int | str, dict[str, Any]] = {
-    429: {
-        **problems(429)[429],
-        "description": "Too many unfinished tasks, or too many requests; retry after the "
-        "number of seconds in Retry-After.",
-    }
-}
-_CREATE_422 = (
-    "The input is invalid (code 01): unknown model, column or label column, a text over 512 "
-    "characters, an Idempotency-Key reused with another body."
-)
-_EXPORT_OK: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A page of results as JSON, or with `?format=` the whole export as a "
-        "file (streamed).",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ResultPage"}},
-            **{
-                media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
-                for media in EXPORT_MEDIA_TYPES.values()
-            },
-        },
-    }
-}
-SSE_EVENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["event", "data"],
-    "properties": {
-        "event": {"type": "string", "enum": ["task", "progress", "error"]},
-        "data": {
-            "type": "string",
-            "contentMediaType": "application/json",
-            "description": "task: the Task; progress: {done, total, failed, rows_per_second, "
-            "estimated_completion}; error: {code}.",
-        },
-        "id": {"type": "string"},
-        "retry": {"type": "integer"},
-    },
-}
-_EVENTS_OK: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "Server-Sent Events: `task` (the task JSON) first and after every "
-        "status change, `progress` (`{done, total, failed, rows_per_second, "
-        "estimated_completion}`) while it runs; the stream ends "
-        "after a terminal status.",
-        # Before OpenAPI 3.2, the schema of an event stream describes one event.
-        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
-    }
-}
-
-
-def _with_422(statuses: dict[int | str, dict[str, Any]], detail: str) -> dict[int | str, Any]:
-    answer = dict(statuses)
-    answer[422] = {**answer[422], "description": detail}
-    return dict(sorted(answer.items(), key=lambda item: str(item[0])))
-
 
 def _accepted(request: Request, response: Response, task: Task) -> Task:
     response.headers["Location"] = str(request.url_for("get_task", task_id=task.id))
@@ -151,10 +76,10 @@ def _accepted(request: Request, response: Response, task: Task) -> Task:
     status_code=202,
     dependencies=[JsonBody],
     responses={
-        **_ACCEPTED,
-        **_with_422(problems(401, 403, 404, 415, 422), _CREATE_422),
-        **_QUEUE_FULL,
-        **_NOT_SERVED,
+        **ACCEPTED,
+        **with_422(problems(401, 403, 404, 415, 422), CREATE_422),
+        **QUEUE_FULL,
+        **NOT_SERVED,
     },
 )
 async def create_task(
@@ -171,62 +96,17 @@ async def create_task(
     return _accepted(request, response, Task.from_pb(reply.task))
 
 
-BATCH_FILE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD, MODEL_FIELD],
-                    "properties": {
-                        MODEL_FIELD: {"type": "string", "examples": ["sentiment"]},
-                        COLUMN_FIELD: {
-                            "type": "string",
-                            "description": "Column to read; default: the detected text column.",
-                        },
-                        LIMIT_FIELD: {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "Only the first rows (a sample run).",
-                        },
-                        VERSION_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_VERSION_CHARS,
-                            "description": VERSION_DESCRIPTION,
-                        },
-                        LABEL_COLUMN_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_COLUMN_CHARS,
-                            "description": LABEL_COLUMN_DESCRIPTION,
-                        },
-                        ID_COLUMN_FIELD: {
-                            "type": "string",
-                            "maxLength": MAX_COLUMN_CHARS,
-                            "description": ID_COLUMN_DESCRIPTION,
-                        },
-                        FILE_FIELD: UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"][
-                            "schema"
-                        ]["properties"][FILE_FIELD],
-                    },
-                }
-            }
-        },
-    }
-}
-
-
 @router.post(
     "/batch-file",
     status_code=202,
     responses={
-        **_ACCEPTED,
-        **_with_422(
+        **ACCEPTED,
+        **with_422(
             documented(401, 403, 413, 415, 422, upload=True),
-            _CREATE_422 + " Or the file is unreadable or unsupported (code 02).",
+            CREATE_422 + " Or the file is unreadable or unsupported (code 02).",
         ),
-        **_QUEUE_FULL,
-        **_NOT_SERVED,
+        **QUEUE_FULL,
+        **NOT_SERVED,
     },
     openapi_extra=BATCH_FILE_BODY,
 )
@@ -234,7 +114,6 @@ async def create_batch_from_file(
     request: Request,
     response: Response,
     caller: CurrentUser,
-    datasets: DatasetsStub,
     stub: TasksStub,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
@@ -245,62 +124,8 @@ async def create_batch_from_file(
     start = await form.file()
     if start is None:
         raise invalid(f"The form has no {FILE_FIELD!r} field.")
-    if form.fields:  # fields sent before the file can be checked before the upload
-        _batch_fields(form.fields, complete=False)
-    uploaded = (await stream_upload(datasets, start, form)).dataset
-    try:
-        model, column, limit = _batch_fields(form.fields, complete=True)
-        spec = batch_spec(
-            model,
-            uploaded.id,
-            column,
-            limit,
-            version=form.fields.get(VERSION_FIELD, "").strip() or None,
-            label_column=form.fields.get(LABEL_COLUMN_FIELD, "").strip() or None,
-            id_column=form.fields.get(ID_COLUMN_FIELD, "").strip() or None,
-        )
-        spec.match_dataset_by_content = True  # a retried upload is a new dataset, same bytes
-        reply = await stub.CreateTask(
-            pb.CreateTaskRequest(batch=spec, idempotency_key=idempotency_key or ""),
-            timeout=RPC_TIMEOUT,
-        )
-    except Exception:
-        await _discard(datasets, uploaded.id)  # no task will read it
-        raise
-    if reply.task.dataset_id != uploaded.id:  # a replay: the first request's dataset is used
-        await _discard(datasets, uploaded.id)
+    reply = await create_batch(stub, start, form, idempotency_key)
     return _accepted(request, response, Task.from_pb(reply.task))
-
-
-def _batch_fields(fields: dict[str, str], *, complete: bool) -> tuple[str, str | None, int | None]:
-    model = fields.get(MODEL_FIELD, "").strip()
-    if complete and not model:
-        raise invalid(f"The form has no {MODEL_FIELD!r} field.")
-    column = fields.get(COLUMN_FIELD, "").strip() or None
-    raw_limit = fields.get(LIMIT_FIELD, "").strip()
-    limit = None
-    if raw_limit:
-        # isascii: isdigit() also accepts digits such as "²" that int() refuses.
-        if (
-            not (raw_limit.isascii() and raw_limit.isdigit())
-            or not 1 <= int(raw_limit) <= INT64_MAX
-        ):
-            raise invalid(
-                f"The {LIMIT_FIELD!r} field must be a whole number from 1 to {INT64_MAX}."
-            )
-        limit = int(raw_limit)
-    return model, column, limit
-
-
-async def _discard(datasets: DatasetsStub, dataset_id: str) -> None:
-    try:
-        await datasets.DeleteDataset(
-            datasets_pb.DeleteDatasetRequest(dataset_id=dataset_id), timeout=RPC_TIMEOUT
-        )
-    except grpc.aio.AioRpcError as exc:
-        log.warning(
-            "could not delete an unused upload", dataset_id=dataset_id, grpc_code=exc.code().name
-        )
 
 
 @router.get("", responses=problems(401, 422))
@@ -338,7 +163,7 @@ async def get_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> 
     return Task.from_pb(reply.task)
 
 
-@router.post("/{task_id:uuid}/cancel", responses={**problems(401, 403, 404, 422), **_CONFLICT})
+@router.post("/{task_id:uuid}/cancel", responses={**problems(401, 403, 404, 422), **CONFLICT})
 async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) -> Task:
     """Cancel a task that has not finished (409 once it has)."""
     reply = await stub.CancelTask(pb.CancelTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
@@ -348,7 +173,7 @@ async def cancel_task(task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub) 
 @router.get(
     "/{task_id:uuid}/results",
     response_model=ResultPage,
-    responses={**_EXPORT_OK, **problems(401, 404, 410, 422)},
+    responses={**EXPORT_OK, **problems(401, 404, 410, 422)},
 )
 async def get_results(
     task_id: uuid.UUID,
@@ -404,7 +229,7 @@ async def _export(task_id: uuid.UUID, export: ExportFormat, stub: TasksStub) -> 
 @router.get(
     "/{task_id:uuid}/events",
     response_class=EventSourceResponse,
-    responses={**_EVENTS_OK, **problems(401, 404, 422)},
+    responses={**EVENTS_OK, **problems(401, 404, 422)},
 )
 async def task_events(
     task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub

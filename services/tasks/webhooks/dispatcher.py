@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from nats.js import JetStreamContext
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.clock import utc_now
-from inferlane.common.nats import NatsConnection, ensure_consumer
+from inferlane.common.event_consumer import consume
+from inferlane.common.nats import NatsConnection
 from services.tasks import audit
 from services.tasks.streams import EVENTS
 from services.tasks.webhooks import egress, events, signing
@@ -95,39 +95,17 @@ class Dispatcher:
     # -- events -> deliveries ----------------------------------------------------------------
 
     async def _consume_loop(self) -> None:
-        while not self._closing:
-            try:
-                await self.nats.wait_connected(3600)
-                assert EVENTS.name is not None
-                await ensure_consumer(self.nats.jetstream, EVENTS.name, CONSUMER)
-                subscription = await self.nats.jetstream.pull_subscribe_bind(
-                    CONSUMER.durable_name or "", stream=EVENTS.name
-                )
-                await self._consume(subscription)
-            except NotFoundError:
-                await asyncio.sleep(1)  # the stream is declared once NATS is ready
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # NATS restarting: bind again shortly
-                log.warning("webhook consumer interrupted", error=str(exc))
-                await asyncio.sleep(1)
+        assert EVENTS.name is not None
+        await consume(self.nats, EVENTS.name, CONSUMER, self._on_event, lambda: self._closing)
 
-    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while not self._closing:
-            try:
-                messages = await subscription.fetch(64, timeout=1)
-            except TimeoutError:
-                if not self.nats.client or not self.nats.client.is_connected:
-                    await asyncio.sleep(0.5)
-                continue
-            for message in messages:
-                async with self._engine.begin() as conn:
-                    added = await events.record(
-                        conn, message.subject, message.data, self._clock(), self._public_url
-                    )
-                await message.ack()
-                if added:
-                    self._wake.set()
+    async def _on_event(self, message: Msg) -> None:
+        async with self._engine.begin() as conn:
+            added = await events.record(
+                conn, message.subject, message.data, self._clock(), self._public_url
+            )
+        await message.ack()
+        if added:
+            self._wake.set()
 
     # -- deliveries -> HTTP ------------------------------------------------------------------
 

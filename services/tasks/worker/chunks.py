@@ -151,6 +151,7 @@ class ChunkRunner:
         async with self._engine.begin() as conn:
             if not await repository.store_chunk(conn, chunk, results):
                 return  # a redelivered chunk, stored already, or the task ended meanwhile
+            await lifecycle.queue_first(conn, task)
             entries = [(audit.CHUNK_STARTED, about), _finished_entry(about, results)]
             updated, finished = await lifecycle.finish_single(
                 conn, task, results, picked_up, self._clock(), entries
@@ -170,8 +171,13 @@ class ChunkRunner:
         if starting:  # `running` and the entry together: one statement, atomic by itself
             moved = repository.transition_statement([task.id], Status.RUNNING).cte("moved")
             started = started.add_cte(moved)
-        async with self._autocommit.connect() as conn:  # no BEGIN and COMMIT round trips
-            await conn.execute(started)
+        if task.status is Status.ACCEPTED:  # rare: the relay has not marked it queued yet
+            async with self._engine.begin() as conn:
+                await lifecycle.queue_first(conn, task)
+                await conn.execute(started)
+        else:
+            async with self._autocommit.connect() as conn:  # no BEGIN and COMMIT round trips
+                await conn.execute(started)
         if starting:
             self._on_progress(task, True)
         results = await self._results(task, chunk, delivery.predicted)
