@@ -20,6 +20,7 @@ from inferlane.common.db import make_engine, session_factory
 from inferlane.common.nats import NatsConnection, ensure_stream
 from inferlane.common.outbox import enqueue, enqueue_many, outbox_table
 from inferlane.common.outbox_relay import OutboxRelay
+from tests.support.sql_count import counting
 from tests.support.waiting import eventually
 
 
@@ -177,6 +178,14 @@ async def test_events_enqueued_together_keep_their_order_across_statements(
     assert [m.data for m in messages] == [str(i).encode() for i in range(10)]
     assert [m.headers["Nats-Msg-Id"] for m in messages] == [str(i) for i in written]
     assert [m.headers["Seq"] for m in messages] == [str(i) for i in range(10)]
+
+
+async def test_an_idle_round_is_one_statement(outbox, nats, stream):
+    """Relays poll every 0.2 s in every service: nothing to publish must cost one read."""
+    subject = relay(outbox, nats)
+    with counting(outbox.engine) as sent:
+        assert await subject.publish_pending() == 0
+    assert sent.count == 1, str(sent)
 
 
 async def test_a_republish_after_a_crash_before_the_mark_is_deduplicated(outbox, nats, stream):
