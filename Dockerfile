@@ -18,7 +18,9 @@ WORKDIR /src
 COPY pyproject.toml ./
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install pip==25.3 \
- && /opt/venv/bin/pip install .
+ && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+      > /tmp/requirements.txt \
+ && /opt/venv/bin/pip install -r /tmp/requirements.txt
 
 # The GPU variant (`--build-arg VARIANT=gpu`, tagged <version>-gpu; the prod overlay's
 # Triton takes its model environment from it): torch, the CUDA build PyPI serves for Linux,
@@ -27,24 +29,25 @@ RUN python -m venv /opt/venv \
 ARG VARIANT=cpu
 RUN if [ "$VARIANT" = gpu ]; then /opt/venv/bin/pip install torch==2.13.0 onnx==1.23.2; fi
 
-# Build-only tools in their own venv, so none of them reaches the final image.
-# nvidia-pytriton only for its Python 3.11 python-backend stub, which the official
-# Triton image runs our models with (k8s/base/triton.yaml); --no-deps as in the Makefile.
+# nvidia-pytriton in its own venv, so it never reaches the final image: only its Python 3.11
+# python-backend stub, which the official Triton image runs our models with
+# (k8s/base/triton.yaml); --no-deps as in the Makefile.
 RUN python -m venv /opt/tools \
- && /opt/tools/bin/pip install grpcio-tools==1.81.1 mypy-protobuf==5.1.0 \
  && /opt/tools/bin/pip install --no-deps nvidia-pytriton==0.7.0 \
  && mkdir -p /out/lib \
  && site=/opt/tools/lib/python3.11/site-packages \
  && cp "$site/pytriton/tritonserver/python_backend_stubs/3.11/triton_python_backend_stub" /out/ \
  && cp "$site"/nvidia_pytriton.libs/libcudart-*.so* /out/lib/
 
-# The same protoc command as `make protos` (protoc-gen-mypy is found on PATH).
+# Our packages (`services`, `inferlane`) as a wheel into the venv. The build hook generates
+# the protos into it with tools/protogen.py, as `make protos` does; pip's isolated build env
+# brings hatchling, grpcio-tools and mypy-protobuf (pyproject.toml) and leaves with them.
+COPY hatch_build.py ./
+COPY tools/protogen.py tools/
 COPY protos/ protos/
-RUN mkdir -p libs/protogen \
- && find protos -name '*.proto' -print0 | PATH=/opt/tools/bin:$PATH xargs -0 \
-    python -m grpc_tools.protoc -I protos \
-      --python_out=libs/protogen --grpc_python_out=libs/protogen \
-      --mypy_out=libs/protogen --mypy_grpc_out=libs/protogen
+COPY libs/inferlane libs/inferlane
+COPY services services
+RUN /opt/venv/bin/pip install --no-deps .
 
 # ---- final: the venv, our code, the protos and the model repository; no build tools -----
 FROM python:3.11.14-slim-bookworm
@@ -66,15 +69,18 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /out/ /opt/triton/python-3.11/
 
 WORKDIR /app
-COPY libs/inferlane libs/inferlane
-COPY --from=builder /src/libs/protogen libs/protogen
-COPY services services
+# The model artefacts Triton loads (k8s/base/triton.yaml copies them from here); the code is
+# in the venv. A namespace folder here cannot shadow the installed `services` package.
+COPY services/inference/model_repository services/inference/model_repository
+# The defaults that the settings derive from the source tree, kept where they were when the
+# code lived in /app (the Kubernetes manifests set their own).
+ENV INFERENCE_MODEL_REPOSITORY=/app/services/inference/model_repository \
+    AUTH_SIGNING_KEY_FILE=/app/.data/auth/signing-key.pem \
+    DATASETS_STORAGE_DIR=/app/.data/datasets
 
-# The three source roots on the venv's path (as the Makefile's .pth does), and bytecode
-# compiled now: the root filesystem is read-only at run time.
-RUN printf '%s\n' /app /app/libs /app/libs/protogen \
-      > /opt/venv/lib/python3.11/site-packages/inferlane-paths.pth \
- && python -m compileall -q libs services
+# Bytecode for the models' own files now: the root filesystem is read-only at run time
+# (pip compiled the venv's).
+RUN python -m compileall -q services
 
 # Files stay root-owned and read-only for the process; writable paths are volumes.
 USER 10001:10001

@@ -10,7 +10,6 @@ STAMP   := $(VENV)/.installed
 PROTOGEN := libs/protogen
 PROTOS  := $(shell find protos -name '*.proto')
 PROTO_STAMP := $(PROTOGEN)/.generated
-SITE    = $(VENV)/lib/python3.11/site-packages
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -33,26 +32,22 @@ system-deps: ## Install the Debian packages the platform needs (libpython3.11 fo
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml | system-deps
+# The editable install (hatchling, pyproject.toml) puts the source roots on the venv's path
+# and generates libs/protogen (hatch_build.py); `make protos` regenerates it after edits.
+$(STAMP): pyproject.toml hatch_build.py | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
 	$(PY) -m pip install -q -e '.[dev,devstack]'
 	@# The tritonserver binary ships in this wheel; its Python side is not used, and its
 	@# pins (protobuf < 6) would hold back the rest of the stack, hence --no-deps.
 	$(PY) -m pip install -q --no-deps nvidia-pytriton==0.7.0
-	@# Our three source roots, importable from every process started with this venv.
-	@printf '%s\n' "$(CURDIR)" "$(CURDIR)/libs" "$(CURDIR)/$(PROTOGEN)" > $(SITE)/inferlane-paths.pth
 	@touch $@
 
 .PHONY: install
 install: $(STAMP) protos ## Create .venv with pinned dependencies and generate protos
 
-$(PROTO_STAMP): $(PROTOS) $(STAMP)
-	rm -rf $(PROTOGEN)/inferlane
-	mkdir -p $(PROTOGEN)
-	$(PY) -m grpc_tools.protoc -I protos \
-	  --python_out=$(PROTOGEN) --grpc_python_out=$(PROTOGEN) \
-	  --mypy_out=$(PROTOGEN) --mypy_grpc_out=$(PROTOGEN) $(PROTOS)
+$(PROTO_STAMP): $(PROTOS) $(STAMP) tools/protogen.py
+	$(PY) -m tools.protogen $(PROTOGEN)
 	@touch $@
 
 .PHONY: protos
@@ -68,7 +63,7 @@ client-wheel: install ## Build the inferlane-client wheel (the SDK and CLI alone
 
 .PHONY: run
 run: install ## Run the whole platform on embedded defaults (a dead process is restarted; Ctrl-C stops everything)
-	$(PY) -m inferlane.devstack
+	$(PY) -m tools.devstack
 
 .PHONY: test
 test: install ## Run the whole test suite (real PostgreSQL, NATS, Triton, gRPC servers)
@@ -78,7 +73,7 @@ FUZZ_URL ?= http://127.0.0.1:8080
 
 .PHONY: fuzz
 fuzz: install ## schemathesis (every check, every operation, signed in) against a running stack: make run first; FUZZ_URL, FUZZ_ARGS="--max-examples 200"
-	$(PY) -m inferlane.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
+	$(PY) -m tools.devstack.fuzz --url $(FUZZ_URL) $(FUZZ_ARGS)
 
 .PHONY: bench
 bench: install ## Benchmarks: platform, direct Triton, in-process (L0) and Celery + Redis legs interleaved in BENCH_ROUNDS rounds (default 3)
@@ -116,12 +111,21 @@ bench-scale: install ## One 1,000,000-row batch task, every process's memory wat
 	$(PY) -m bench.scale
 
 .PHONY: lint
-lint: install ## ruff + mypy, buf lint on protos, hadolint on the Dockerfile
-	$(BIN)/ruff check libs services tests bench tools
-	$(BIN)/ruff format --check libs services tests bench tools
-	$(BIN)/mypy libs/inferlane services bench tools
+lint: install ## ruff + mypy, buf lint and buf breaking (against protos/baseline.binpb) on protos, hadolint on the Dockerfile
+	$(BIN)/ruff check libs services tests bench tools hatch_build.py
+	$(BIN)/ruff format --check libs services tests bench tools hatch_build.py
+	$(BIN)/mypy libs/inferlane services bench tools hatch_build.py
 	cd protos && ../$(BIN)/buf lint
+	cd protos && ../$(BIN)/buf breaking --against baseline.binpb
 	$(BIN)/hadolint Dockerfile
+
+.PHONY: proto-baseline
+proto-baseline: install ## Record protos/ as the contract `make lint` holds them to (protos/baseline.binpb; commit it with a deliberate break or a release)
+	cd protos && ../$(BIN)/buf build -o baseline.binpb
+
+.PHONY: hooks
+hooks: install ## Install the git pre-commit hook (.pre-commit-config.yaml: what make lint runs)
+	$(BIN)/pre-commit install
 
 .PHONY: k8s-validate
 k8s-validate: install ## Render every kustomize variant and validate it offline (--strict)
@@ -134,8 +138,8 @@ image: ## Build the container image (needs a Docker engine; CI elsewhere builds 
 
 .PHONY: format
 format: install ## Format the Python code with ruff
-	$(BIN)/ruff format libs services tests tools
-	$(BIN)/ruff check --fix libs services tests tools
+	$(BIN)/ruff format libs services tests tools hatch_build.py
+	$(BIN)/ruff check --fix libs services tests tools hatch_build.py
 
 .PHONY: migrate
 migrate: install ## Apply every service's migrations to DATABASE_URL
@@ -143,7 +147,7 @@ migrate: install ## Apply every service's migrations to DATABASE_URL
 
 .PHONY: docs
 docs: install ## Regenerate the README's configuration table from the settings classes
-	$(PY) -m inferlane.devstack.config_doc
+	$(PY) -m tools.config_doc
 
 # ---- models (training venv .venv-train: torch etc.; serving never needs it)
 TRAIN_VENV  := .venv-train

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inferlane.devstack import binaries, embedded
+from tools.devstack import binaries, embedded
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = embedded.MODEL_REPOSITORY

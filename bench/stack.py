@@ -59,7 +59,7 @@ def running_stack(**settings: str) -> Iterator[Stack]:
         env[f"{name.upper()}_METRICS_PORT"] = str(free_port())
     log = data / "stack.log"
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "inferlane.devstack"],
+        [sys.executable, "-m", "tools.devstack"],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

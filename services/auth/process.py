@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,7 +51,7 @@ def auth_service(
     jwks = [key.jwk, *settings.retired_public_keys]
     known = keys_from_jwks(jwks)
 
-    async def lookup(kid: str):
+    async def lookup(kid: str) -> Ed25519PublicKey | None:
         return known.get(kid)
 
     verifier = TokenVerifier(

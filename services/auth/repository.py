@@ -9,8 +9,8 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common.auth.principal import SERVICE
 from inferlane.common.pagination import Cursor, after_cursor
+from inferlane.common.principal import SERVICE
 from services.auth.domain import ApiKey, User
 from services.auth.tables import NO_PASSWORD, api_keys, refresh_tokens, users
 from services.auth.tokens import IssuedRefresh

@@ -4,8 +4,8 @@ race rather than a replay. service.py reads and writes; these say yes or no."""
 
 from datetime import datetime, timedelta
 
-from inferlane.common.auth.principal import ADMIN, USER, Principal
 from inferlane.common.errors import InvalidInput, PermissionDenied
+from inferlane.common.principal import ADMIN, USER, Principal
 from services.auth import emails
 
 # Roles an admin may give; service accounts come from configuration only.

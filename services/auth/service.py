@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inferlane.common.auth.principal import ADMIN, SERVICE, USER, Principal
 from inferlane.common.auth.verify import REFRESH, InvalidToken, TokenVerifier
 from inferlane.common.clock import Clock, utc_now
 from inferlane.common.errors import (
@@ -20,6 +19,7 @@ from inferlane.common.errors import (
 )
 from inferlane.common.outbox import enqueue
 from inferlane.common.pagination import Cursor, clamp_limit
+from inferlane.common.principal import ADMIN, SERVICE, USER, Principal
 from inferlane.events.v1 import events_pb2
 from services.auth import api_keys, emails, repository, rules
 from services.auth.domain import ApiKey, ApiKeyIdentity, TokenPair, User

@@ -9,8 +9,8 @@ import structlog
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inferlane.common.auth.principal import SERVICE
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.principal import SERVICE
 from services.auth import api_keys, emails, repository
 from services.auth.domain import User
 

@@ -4,10 +4,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
 from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.errors import InvalidInput
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc, datasets_types_pb2
@@ -83,7 +84,9 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         self._service = service
 
     async def UploadDataset(
-        self, request_iterator: AsyncIterator[pb.UploadDatasetRequest], context: Any
+        self,
+        request_iterator: AsyncIterator[pb.UploadDatasetRequest],
+        context: grpc.aio.ServicerContext[pb.UploadDatasetRequest, pb.UploadDatasetResponse],
     ) -> pb.UploadDatasetResponse:
         owner = caller_id()
         first = await anext(aiter(request_iterator), None)
@@ -100,14 +103,18 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         return pb.UploadDatasetResponse(dataset=dataset_pb(dataset))
 
     async def GetDataset(
-        self, request: pb.GetDatasetRequest, context: Any
+        self,
+        request: pb.GetDatasetRequest,
+        context: grpc.aio.ServicerContext[pb.GetDatasetRequest, pb.GetDatasetResponse],
     ) -> pb.GetDatasetResponse:
         return pb.GetDatasetResponse(
             dataset=dataset_pb(await self._service.get(caller_id(), request.dataset_id))
         )
 
     async def ListDatasets(
-        self, request: pb.ListDatasetsRequest, context: Any
+        self,
+        request: pb.ListDatasetsRequest,
+        context: grpc.aio.ServicerContext[pb.ListDatasetsRequest, pb.ListDatasetsResponse],
     ) -> pb.ListDatasetsResponse:
         found, token = await self._service.list_owned(
             caller_id(), request.page_size, request.page_token
@@ -116,14 +123,20 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
             datasets=[dataset_pb(d) for d in found], next_page_token=token
         )
 
-    async def GetRows(self, request: pb.GetRowsRequest, context: Any) -> pb.GetRowsResponse:
+    async def GetRows(
+        self,
+        request: pb.GetRowsRequest,
+        context: grpc.aio.ServicerContext[pb.GetRowsRequest, pb.GetRowsResponse],
+    ) -> pb.GetRowsResponse:
         rows = await self._service.rows(
             caller_id(), request.dataset_id, request.offset, request.limit
         )
         return pb.GetRowsResponse(rows=[struct(r) for r in rows])
 
     async def ReadRows(
-        self, request: pb.ReadRowsRequest, context: Any
+        self,
+        request: pb.ReadRowsRequest,
+        context: grpc.aio.ServicerContext[pb.ReadRowsRequest, pb.ReadRowsResponse],
     ) -> AsyncIterator[pb.ReadRowsResponse]:
         column = request.column if request.HasField("column") else None
         limit = request.limit if request.HasField("limit") else None
@@ -139,19 +152,25 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
             yield pb.ReadRowsResponse(rows=batch)
 
     async def DownloadDataset(
-        self, request: pb.DownloadDatasetRequest, context: Any
+        self,
+        request: pb.DownloadDatasetRequest,
+        context: grpc.aio.ServicerContext[pb.DownloadDatasetRequest, pb.DownloadDatasetResponse],
     ) -> AsyncIterator[pb.DownloadDatasetResponse]:
         async for chunk in self._service.download(caller_id(), request.dataset_id):
             yield pb.DownloadDatasetResponse(chunk=chunk)
 
     async def DeleteDataset(
-        self, request: pb.DeleteDatasetRequest, context: Any
+        self,
+        request: pb.DeleteDatasetRequest,
+        context: grpc.aio.ServicerContext[pb.DeleteDatasetRequest, pb.DeleteDatasetResponse],
     ) -> pb.DeleteDatasetResponse:
         await self._service.delete(caller_id(), request.dataset_id)
         return pb.DeleteDatasetResponse()
 
     async def CreateShare(
-        self, request: pb.CreateShareRequest, context: Any
+        self,
+        request: pb.CreateShareRequest,
+        context: grpc.aio.ServicerContext[pb.CreateShareRequest, pb.CreateShareResponse],
     ) -> pb.CreateShareResponse:
         share = await self._service.create_share(
             caller_id(), request.dataset_id, request.expires_in
@@ -159,25 +178,35 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         return pb.CreateShareResponse(share=share_pb(share))
 
     async def RevokeShare(
-        self, request: pb.RevokeShareRequest, context: Any
+        self,
+        request: pb.RevokeShareRequest,
+        context: grpc.aio.ServicerContext[pb.RevokeShareRequest, pb.RevokeShareResponse],
     ) -> pb.RevokeShareResponse:
         await self._service.revoke_share(caller_id(), request.dataset_id, request.share_id)
         return pb.RevokeShareResponse()
 
     async def ListShares(
-        self, request: pb.ListSharesRequest, context: Any
+        self,
+        request: pb.ListSharesRequest,
+        context: grpc.aio.ServicerContext[pb.ListSharesRequest, pb.ListSharesResponse],
     ) -> pb.ListSharesResponse:
         shares = await self._service.list_shares(caller_id(), request.dataset_id)
         return pb.ListSharesResponse(shares=[share_pb(s) for s in shares])
 
     async def DownloadSharedDataset(
-        self, request: pb.DownloadSharedDatasetRequest, context: Any
+        self,
+        request: pb.DownloadSharedDatasetRequest,
+        context: grpc.aio.ServicerContext[
+            pb.DownloadSharedDatasetRequest, pb.DownloadSharedDatasetResponse
+        ],
     ) -> AsyncIterator[pb.DownloadSharedDatasetResponse]:
         async for chunk in self._service.download_shared(request.token):
             yield pb.DownloadSharedDatasetResponse(chunk=chunk)
 
     async def GetSharedDataset(
-        self, request: pb.GetSharedDatasetRequest, context: Any
+        self,
+        request: pb.GetSharedDatasetRequest,
+        context: grpc.aio.ServicerContext[pb.GetSharedDatasetRequest, pb.GetSharedDatasetResponse],
     ) -> pb.GetSharedDatasetResponse:
         dataset, expires_at = await self._service.shared(request.token)
         limit = min(request.preview_limit or 20, len(dataset.preview))

@@ -12,6 +12,7 @@ from .uploads import FileStart, StreamingForm, invalid
 
 MODEL_FIELD, COLUMN_FIELD, LIMIT_FIELD = "model", "column", "limit"
 VERSION_FIELD, LABEL_COLUMN_FIELD, ID_COLUMN_FIELD = "version", "label_column", "id_column"
+CALLBACK_URL_FIELD = "callback_url"
 
 
 def spec_of(fields: dict[str, str], *, complete: bool) -> pb.BatchTaskSpec:
@@ -40,6 +41,7 @@ def spec_of(fields: dict[str, str], *, complete: bool) -> pb.BatchTaskSpec:
         version=_optional(fields, VERSION_FIELD),
         label_column=_optional(fields, LABEL_COLUMN_FIELD),
         id_column=_optional(fields, ID_COLUMN_FIELD),
+        callback_url=_optional(fields, CALLBACK_URL_FIELD),
     )
 
 

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Query, Request
 
-from inferlane.common.auth.principal import Principal
+from inferlane.common.principal import Principal
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from inferlane.inference.v1 import inference_service_pb2_grpc
 from inferlane.tasks.v1 import tasks_service_pb2_grpc

@@ -10,8 +10,7 @@ import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from inferlane.common import request_id
-from inferlane.common.auth import principal
+from inferlane.common import principal, request_id
 from inferlane.common.grpc.client import bind_client
 
 from . import errors

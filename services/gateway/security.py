@@ -27,10 +27,10 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from google.protobuf.json_format import MessageToDict
 
 from inferlane.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, auth_types_pb2
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.auth.jwks import JwksClient
-from inferlane.common.auth.principal import ADMIN, USER, Principal
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier
+from inferlane.common.principal import ADMIN, USER, Principal
 
 from .errors import ProblemException
 from .settings import GatewaySettings

@@ -51,11 +51,11 @@ class GatewaySettings(CommonSettings):
         description="Largest request body other than an upload (JSON); over it: 413.",
     )
     # Peers use the same unprefixed names in every process, so one .env serves them all.
-    auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address.")  # type: ignore[assignment]
-    datasets_addr: str = shared(  # type: ignore[assignment]
+    auth_addr: str = shared("AUTH_ADDR", "127.0.0.1:50051", "Auth service gRPC address.")
+    datasets_addr: str = shared(
         "DATASETS_ADDR", "127.0.0.1:50052", "Datasets service gRPC address."
     )
-    tasks_addr: str = shared("TASKS_ADDR", "127.0.0.1:50053", "Tasks service gRPC address.")  # type: ignore[assignment]
-    inference_addr: str = shared(  # type: ignore[assignment]
+    tasks_addr: str = shared("TASKS_ADDR", "127.0.0.1:50053", "Tasks service gRPC address.")
+    inference_addr: str = shared(
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )

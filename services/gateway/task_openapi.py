@@ -4,6 +4,7 @@ batch-file form."""
 from typing import Any
 
 from .batch_upload import (
+    CALLBACK_URL_FIELD,
     COLUMN_FIELD,
     ID_COLUMN_FIELD,
     LABEL_COLUMN_FIELD,
@@ -14,6 +15,7 @@ from .batch_upload import (
 from .openapi_docs import UPLOAD_FILE_SCHEMA
 from .schemas.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, problems
 from .schemas.tasks import (
+    CALLBACK_URL_DESCRIPTION,
     ID_COLUMN_DESCRIPTION,
     LABEL_COLUMN_DESCRIPTION,
     MAX_COLUMN_CHARS,
@@ -138,6 +140,11 @@ BATCH_FILE_BODY: dict[str, Any] = {
                             "type": "string",
                             "maxLength": MAX_COLUMN_CHARS,
                             "description": ID_COLUMN_DESCRIPTION,
+                        },
+                        CALLBACK_URL_FIELD: {
+                            "type": "string",
+                            "maxLength": 2048,
+                            "description": CALLBACK_URL_DESCRIPTION,
                         },
                         FILE_FIELD: UPLOAD_FILE_SCHEMA,
                     },

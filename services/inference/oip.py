@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 from tritonclient.grpc import service_pb2
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.errors import PermissionDenied, TooMany, Unavailable
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name

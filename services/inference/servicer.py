@@ -1,7 +1,6 @@
 """gRPC front of the inference service: proto <-> domain, nothing else."""
 
-from typing import Any
-
+import grpc
 from google.protobuf.json_format import MessageToDict
 
 from inferlane.inference.v1 import inference_service_pb2 as pb
@@ -79,16 +78,26 @@ class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
         self._service = service
 
     async def ListModels(
-        self, request: pb.ListModelsRequest, context: Any
+        self,
+        request: pb.ListModelsRequest,
+        context: grpc.aio.ServicerContext[pb.ListModelsRequest, pb.ListModelsResponse],
     ) -> pb.ListModelsResponse:
         return pb.ListModelsResponse(
             models=[model_pb(m) for m in await self._service.list_models()]
         )
 
-    async def GetModel(self, request: pb.GetModelRequest, context: Any) -> pb.GetModelResponse:
+    async def GetModel(
+        self,
+        request: pb.GetModelRequest,
+        context: grpc.aio.ServicerContext[pb.GetModelRequest, pb.GetModelResponse],
+    ) -> pb.GetModelResponse:
         return pb.GetModelResponse(model=model_pb(await self._service.get_model(request.name)))
 
-    async def Predict(self, request: pb.PredictRequest, context: Any) -> pb.PredictResponse:
+    async def Predict(
+        self,
+        request: pb.PredictRequest,
+        context: grpc.aio.ServicerContext[pb.PredictRequest, pb.PredictResponse],
+    ) -> pb.PredictResponse:
         rows = [MessageToDict(s) for s in request.inputs]
         version = request.version if request.HasField("version") else None
         predicted = await self._service.predict(request.model, rows, version)

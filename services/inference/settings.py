@@ -17,7 +17,7 @@ class InferenceSettings(ServiceSettings):
 
     grpc_port: int = Field(50054, description="gRPC port.")
     metrics_port: int | None = Field(9104, description="Prometheus /metrics port; unset: off.")
-    triton_url: str = shared("TRITON_URL", "127.0.0.1:8001", "Triton gRPC address (host:port).")  # type: ignore[assignment]
+    triton_url: str = shared("TRITON_URL", "127.0.0.1:8001", "Triton gRPC address (host:port).")
     triton_timeout_seconds: float = Field(5.0, description="Deadline of each call to Triton.")
     model_repository: Path = Field(
         REPO_ROOT / "services" / "inference" / "model_repository",

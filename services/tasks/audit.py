@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common import request_id
-from inferlane.common.auth import principal
+from inferlane.common import principal, request_id
 from services.tasks.tables import task_audit
 
 CREATED, QUEUED, RESUMED = "created", "queued", "resumed"

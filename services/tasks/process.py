@@ -1,5 +1,7 @@
 """Wiring of the tasks process: database, NATS, peers, outbox relay, servicer, health."""
 
+from collections.abc import Awaitable, Callable
+
 from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
@@ -29,7 +31,7 @@ from services.tasks.webhooks.endpoints import Endpoints, check_target
 from services.tasks.webhooks.schedule import Schedule
 
 
-def nats_check(connection: NatsConnection, replicas: int):
+def nats_check(connection: NatsConnection, replicas: int) -> Callable[[], Awaitable[bool]]:
     """Ready once connected and the task streams exist (declared on the first success)."""
     declared = False
 

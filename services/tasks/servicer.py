@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import grpc
 from google.protobuf import json_format
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.clock import utc_now
 from inferlane.common.errors import InvalidInput
 from inferlane.common.grpc.client import CLIENT_HEADER
@@ -161,7 +162,7 @@ def caller_id() -> uuid.UUID:
     return uuid.UUID(principal.current().user_id)
 
 
-def who(context: Any) -> audit.Who:
+def who(context: grpc.aio.ServicerContext[Any, Any]) -> audit.Who:
     """The caller for the audit trail, with the client program the gateway names (the
     browser's or script's User-Agent), else the gRPC caller's own."""
     metadata = dict(context.invocation_metadata() or ())
@@ -216,7 +217,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         self._batch_upload = batch_upload
 
     async def CreateTask(
-        self, request: pb.CreateTaskRequest, context: Any
+        self,
+        request: pb.CreateTaskRequest,
+        context: grpc.aio.ServicerContext[pb.CreateTaskRequest, pb.CreateTaskResponse],
     ) -> pb.CreateTaskResponse:
         view = await self._service.create(
             caller_id(), spec_of(request), request.idempotency_key or None, who(context)
@@ -224,18 +227,30 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         return pb.CreateTaskResponse(task=task_pb(view))
 
     async def CreateBatchFromUpload(
-        self, request_iterator: AsyncIterator[pb.CreateBatchFromUploadRequest], context: Any
+        self,
+        request_iterator: AsyncIterator[pb.CreateBatchFromUploadRequest],
+        context: grpc.aio.ServicerContext[
+            pb.CreateBatchFromUploadRequest, pb.CreateBatchFromUploadResponse
+        ],
     ) -> pb.CreateBatchFromUploadResponse:
         upload = await upload_of(request_iterator)
         view = await self._batch_upload.create(caller_id(), upload, who(context))
         return pb.CreateBatchFromUploadResponse(task=task_pb(view))
 
-    async def GetTask(self, request: pb.GetTaskRequest, context: Any) -> pb.GetTaskResponse:
+    async def GetTask(
+        self,
+        request: pb.GetTaskRequest,
+        context: grpc.aio.ServicerContext[pb.GetTaskRequest, pb.GetTaskResponse],
+    ) -> pb.GetTaskResponse:
         return pb.GetTaskResponse(
             task=task_pb(await self._service.get(caller_id(), request.task_id))
         )
 
-    async def ListTasks(self, request: pb.ListTasksRequest, context: Any) -> pb.ListTasksResponse:
+    async def ListTasks(
+        self,
+        request: pb.ListTasksRequest,
+        context: grpc.aio.ServicerContext[pb.ListTasksRequest, pb.ListTasksResponse],
+    ) -> pb.ListTasksResponse:
         views, token = await self._service.list_owned(
             caller_id(),
             request.page_size,
@@ -247,21 +262,27 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         return pb.ListTasksResponse(tasks=[task_pb(v) for v in views], next_page_token=token or "")
 
     async def CancelTask(
-        self, request: pb.CancelTaskRequest, context: Any
+        self,
+        request: pb.CancelTaskRequest,
+        context: grpc.aio.ServicerContext[pb.CancelTaskRequest, pb.CancelTaskResponse],
     ) -> pb.CancelTaskResponse:
         return pb.CancelTaskResponse(
             task=task_pb(await self._service.cancel(caller_id(), request.task_id, who(context)))
         )
 
     async def WatchTask(
-        self, request: pb.WatchTaskRequest, context: Any
+        self,
+        request: pb.WatchTaskRequest,
+        context: grpc.aio.ServicerContext[pb.WatchTaskRequest, pb.WatchTaskResponse],
     ) -> AsyncIterator[pb.WatchTaskResponse]:
         updates = await self._service.watch(caller_id(), request.task_id)
         async for item in updates:
             yield pb.WatchTaskResponse(event=_event(item))
 
     async def ListResults(
-        self, request: pb.ListResultsRequest, context: Any
+        self,
+        request: pb.ListResultsRequest,
+        context: grpc.aio.ServicerContext[pb.ListResultsRequest, pb.ListResultsResponse],
     ) -> pb.ListResultsResponse:
         _, results, token = await self._service.results(
             caller_id(), request.task_id, request.page_size, request.page_token
@@ -271,7 +292,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         )
 
     async def ExportResults(
-        self, request: pb.ExportResultsRequest, context: Any
+        self,
+        request: pb.ExportResultsRequest,
+        context: grpc.aio.ServicerContext[pb.ExportResultsRequest, pb.ExportResultsResponse],
     ) -> AsyncIterator[pb.ExportResultsResponse]:
         fmt = _FORMAT.get(request.format)
         if fmt is None:
@@ -281,7 +304,9 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
             yield pb.ExportResultsResponse(chunk=chunk)
 
     async def ListDeadLetters(
-        self, request: pb.ListDeadLettersRequest, context: Any
+        self,
+        request: pb.ListDeadLettersRequest,
+        context: grpc.aio.ServicerContext[pb.ListDeadLettersRequest, pb.ListDeadLettersResponse],
     ) -> pb.ListDeadLettersResponse:
         principal.require_admin()
         letters, token = await self._service.list_dead_letters(
@@ -292,20 +317,26 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         )
 
     async def ReplayDeadLetter(
-        self, request: pb.ReplayDeadLetterRequest, context: Any
+        self,
+        request: pb.ReplayDeadLetterRequest,
+        context: grpc.aio.ServicerContext[pb.ReplayDeadLetterRequest, pb.ReplayDeadLetterResponse],
     ) -> pb.ReplayDeadLetterResponse:
         principal.require_admin()
         letter = await self._service.replay_dead_letter(request.dead_letter_id, who(context))
         return pb.ReplayDeadLetterResponse(dead_letter=dead_letter_pb(letter))
 
     async def SearchTask(
-        self, request: pb.SearchTaskRequest, context: Any
+        self,
+        request: pb.SearchTaskRequest,
+        context: grpc.aio.ServicerContext[pb.SearchTaskRequest, pb.SearchTaskResponse],
     ) -> pb.SearchTaskResponse:
         found = await self._search.search(caller_id(), request.task_id, search_query_of(request))
         return search_pb(found)
 
     async def GetTaskAudit(
-        self, request: pb.GetTaskAuditRequest, context: Any
+        self,
+        request: pb.GetTaskAuditRequest,
+        context: grpc.aio.ServicerContext[pb.GetTaskAuditRequest, pb.GetTaskAuditResponse],
     ) -> pb.GetTaskAuditResponse:
         caller = principal.current()
         entries, token = await self._service.audit_trail(

@@ -11,10 +11,10 @@ class TasksSettings(ServiceSettings):
 
     grpc_port: int = Field(50053, description="gRPC port.")
     metrics_port: int | None = Field(9103, description="Prometheus /metrics port; unset: off.")
-    datasets_addr: str = shared(  # type: ignore[assignment]
+    datasets_addr: str = shared(
         "DATASETS_ADDR", "127.0.0.1:50052", "Datasets service gRPC address."
     )
-    inference_addr: str = shared(  # type: ignore[assignment]
+    inference_addr: str = shared(
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )
     chunk_rows: int = Field(

@@ -13,5 +13,9 @@ from tests.support.servers import Triton
 def platform(
     postgres_url: str, triton: Triton, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    with running_platform(postgres_url, triton.url, tmp_path_factory.mktemp("platform")) as p:
+    # Webhook tests deliver to a receiver on this machine: loopback is refused by default.
+    loopback = {"TASKS_WEBHOOKS_ALLOW_NETWORKS": "127.0.0.1/32"}
+    with running_platform(
+        postgres_url, triton.url, tmp_path_factory.mktemp("platform"), **loopback
+    ) as p:
         yield p

@@ -26,7 +26,7 @@ def test_launcher_starts_everything_restarts_what_dies_and_sigterm_stops_every_p
     env, ports = stack_env
     log = (tmp_path / "stack.log").open("wb")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "inferlane.devstack"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "tools.devstack"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{ports['gateway']}"
     try:

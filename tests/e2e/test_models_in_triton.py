@@ -8,8 +8,8 @@ import pytest
 import tritonclient.grpc as triton_grpc
 from tritonclient.utils import InferenceServerException
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY, REPO_ROOT
 from tests.support.triton_calls import infer_diabetes, infer_text
+from tools.devstack.embedded import MODEL_REPOSITORY, REPO_ROOT
 
 LABELS = ["negative", "neutral", "positive"]
 DEV_CSV = REPO_ROOT.parent / "shared" / "data" / "reviews" / "dev.csv"

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import tritonclient.grpc as triton_grpc
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY, REPO_ROOT
 from tests.support.servers import Triton
 from tests.support.triton_calls import infer_text
+from tools.devstack.embedded import MODEL_REPOSITORY, REPO_ROOT
 
 LABELS = ["negative", "neutral", "positive"]
 DEV_CSV = REPO_ROOT.parent / "shared" / "data" / "reviews" / "dev.csv"

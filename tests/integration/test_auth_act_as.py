@@ -15,13 +15,13 @@ from sqlalchemy import update
 from structlog.testing import capture_logs
 
 from inferlane.auth.v1 import auth_service_pb2 as auth_pb
-from inferlane.common.auth import principal
-from inferlane.common.auth.principal import ACT_AS_HEADER
+from inferlane.common import principal
 from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.auth.service_credentials import ServiceCredentials
 from inferlane.common.db import make_engine
 from inferlane.common.grpc.client import channel as peer_channel
 from inferlane.common.grpc.server import GrpcProcess, Registration
+from inferlane.common.principal import ACT_AS_HEADER
 from inferlane.common.settings import ServiceSettings
 from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from services.auth.tables import users

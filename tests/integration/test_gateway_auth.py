@@ -13,7 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.db import make_engine
 from services.auth.process import auth_service
 from services.auth.process import build as build_auth

@@ -89,6 +89,8 @@ async def test_console_csp_forbids_inline_script_and_style(client: httpx.AsyncCl
         "/tasks/new",
         "/tasks/3b7e4c1a-9f2d-4e8b-a6c5-0d1e2f3a4b5c",
         "/analyse",
+        "/account/webhooks",
+        "/account/webhooks/6f1f5b0e-3c1a-4e0b-9a55-2f0d7c3e9b11",
         "/datasets/not/a/page",  # unknown to the page too: it shows its own "not found"
     ],
 )

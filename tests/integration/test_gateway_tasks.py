@@ -463,6 +463,9 @@ async def test_invalid_inputs_the_service_refuses_are_422_code_01(idle: Api) -> 
     assert_problem(no_file, 422, "01")
     unreadable = await upload_batch(idle, me, b"\x00\x01\x02binary", {"model": "sentiment"})
     assert_problem(unreadable, 422, "02")
+    private = {"model": "sentiment", "callback_url": "http://10.0.0.1/hook"}
+    refused_callback = await upload_batch(idle, me, b"text\nhi\n", private)
+    assert_problem(refused_callback, 422, "01")  # the form's callback_url is checked too
     assert (await idle.http.get("/api/v1/datasets", headers=me.headers)).json()["items"] == []
     as_text = await idle.http.post(
         TASKS, content=b"type=single", headers={**me.headers, "content-type": "text/plain"}

@@ -13,7 +13,6 @@ from google.protobuf.json_format import ParseDict
 from tritonclient.utils import InferenceServerException
 
 from inferlane.common.errors import DOMAIN_CODE_KEY
-from inferlane.devstack.embedded import MODEL_REPOSITORY
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
 from services.inference.process import build as build_inference
@@ -24,6 +23,7 @@ from tests.support.accounts import create_account
 from tests.support.servers import Triton
 from tests.support.triton_calls import text_input
 from tests.support.waiting import eventually
+from tools.devstack.embedded import MODEL_REPOSITORY
 
 
 async def start_inference(start_process, auth_server, triton_url: str, **extra):

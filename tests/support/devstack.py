@@ -1,4 +1,4 @@
-"""`python -m inferlane.devstack` (what `make run` runs) with every server embedded, on free
+"""`python -m tools.devstack` (what `make run` runs) with every server embedded, on free
 ports, its data in a test's directory: started, waited on, and stopped or killed outright."""
 
 import contextlib
@@ -46,7 +46,7 @@ def devstack_env(work_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
 def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "inferlane.devstack"], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "tools.devstack"], env=env, stdout=out, stderr=out
         )
 
 

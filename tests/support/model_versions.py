@@ -4,7 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY
+from tools.devstack.embedded import MODEL_REPOSITORY
 
 SHIPPED = MODEL_REPOSITORY / "sentiment"
 # The card written into version 2: figures that differ from version 1's.

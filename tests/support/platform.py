@@ -1,4 +1,4 @@
-"""The whole platform as a user meets it: `python -m inferlane.devstack` on free ports.
+"""The whole platform as a user meets it: `python -m tools.devstack` on free ports.
 
 It gets its own database and its own NATS server, so its worker never competes with other
 tests for work messages; Triton is the session's (it keeps no state per client).
@@ -65,7 +65,7 @@ def running_platform(
     log = work_dir / "platform.log"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
-            [sys.executable, "-m", "inferlane.devstack"],
+            [sys.executable, "-m", "tools.devstack"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import tritonclient.grpc as triton_grpc
 
-from inferlane.devstack import binaries, embedded
 from tests.support.waiting import free_port, port_open, wait_until
+from tools.devstack import binaries, embedded
 
 
 @dataclass

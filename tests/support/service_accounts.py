@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy import delete
 
 from inferlane.auth.v1 import auth_service_pb2 as pb
-from inferlane.common.auth.principal import ACT_AS_HEADER
 from inferlane.common.db import make_engine
+from inferlane.common.principal import ACT_AS_HEADER
 from services.auth import emails
 from services.auth.service_accounts import provision
 from services.auth.tables import users

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inferlane.common.auth.principal import ADMIN, SERVICE, USER, Principal
 from inferlane.common.errors import InvalidInput, PermissionDenied
+from inferlane.common.principal import ADMIN, SERVICE, USER, Principal
 from services.auth import rules
 
 PERSON = Principal(user_id="u1", role=USER, token="t")

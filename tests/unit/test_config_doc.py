@@ -1,7 +1,7 @@
 """The README's configuration table is generated from the settings classes; keep it in sync."""
 
-from inferlane.devstack import config_doc
-from inferlane.devstack.embedded import REPO_ROOT
+from tools import config_doc
+from tools.devstack.embedded import REPO_ROOT
 
 
 def test_readme_configuration_table_matches_the_settings():

@@ -1,6 +1,6 @@
 """`make run` restarts a dying process after a pause that doubles while it keeps dying fast."""
 
-from inferlane.devstack.supervisor import RestartBackoff
+from tools.devstack.supervisor import RestartBackoff
 
 
 def test_quick_deaths_double_the_pause_up_to_the_ceiling_and_a_long_run_resets_it():

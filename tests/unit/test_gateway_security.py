@@ -13,12 +13,12 @@ from fastapi import FastAPI
 
 from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.auth.v1 import auth_types_pb2
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.auth.keys import SigningKey
-from inferlane.common.auth.principal import Principal
 from inferlane.common.auth.verify import TokenVerifier
 from inferlane.common.clock import utc_now
 from inferlane.common.grpc.client import RequestIdUnaryUnary
+from inferlane.common.principal import Principal
 from services.auth.tokens import TokenIssuer
 from services.gateway import errors
 from services.gateway.deps import AdminUser, CurrentUser

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY
 from services.inference.runtime import head_tail
+from tools.devstack.embedded import MODEL_REPOSITORY
 
 TOKENIZER = MODEL_REPOSITORY / "sentiment" / "1" / "tokenizer.json"  # the same vocabulary
 

@@ -6,10 +6,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from inferlane.devstack.__main__ import plan
-from inferlane.devstack.settings import StackSettings
 from services.auth.settings import AuthSettings
 from services.tasks.worker.settings import WorkerSettings
+from tools.devstack.__main__ import plan
+from tools.devstack.settings import StackSettings
 
 KEY = "ilk_" + "a" * 32
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from inferlane.devstack.embedded import MODEL_REPOSITORY
 from services.inference.runtime import onnx_weights, text_v2
+from tools.devstack.embedded import MODEL_REPOSITORY
 
 ENCODER = MODEL_REPOSITORY / "minilm-encoder-layers-1-4.onnx"
 V2 = MODEL_REPOSITORY / "sentiment" / "2"

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from inferlane.common.auth.keys import SigningKey, public_jwk
-from inferlane.common.auth.principal import Principal
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier, keys_from_jwks
+from inferlane.common.principal import Principal
 
 ISSUER, AUDIENCE = "inferlane-auth", "inferlane"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,19 @@ from typer.core import TyperOption
 
 from inferlane.client import InferlaneError
 
-from . import auth, datasets, evaluate, exits, keys, models, output, search, session, tasks
+from . import (
+    auth,
+    datasets,
+    evaluate,
+    exits,
+    keys,
+    models,
+    output,
+    search,
+    session,
+    tasks,
+    webhooks,
+)
 from .config import URL_ENV
 
 _type_in_help = TyperOption.display_type_rich
@@ -37,7 +49,8 @@ class InferlaneApp(typer.Typer):
 
 app = InferlaneApp(
     name="inferlane",
-    help=f"Inferlane from the command line: datasets, models, inference tasks.\n\n{exits.HELP}",
+    help="Inferlane from the command line: datasets, models, inference tasks, webhooks."
+    f"\n\n{exits.HELP}",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold secrets
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -67,3 +80,4 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
+app.add_typer(webhooks.app, name="webhooks")

@@ -47,7 +47,7 @@ def emit_json(value: Any) -> None:
 
 # Columns printed whole whatever the terminal's width: an id is copied into the next command,
 # and a time is read at a glance. The other columns shrink and wrap instead.
-WHOLE = frozenset({"id", "created", "expires"})
+WHOLE = frozenset({"id", "task", "created", "expires", "time"})
 TIME = "%Y-%m-%d %H:%M"
 
 

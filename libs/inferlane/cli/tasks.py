@@ -15,6 +15,10 @@ Json = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 Limit = Annotated[int | None, typer.Option(min=1, max=100, help="Items per page.")]
 Cursor = Annotated[str | None, typer.Option(help="Page cursor from a previous listing.")]
 Model = Annotated[str, typer.Option("--model", "-m", help="Model name (see `models list`).")]
+CallbackUrl = Annotated[
+    str | None,
+    typer.Option(help="Also POST the finished task's event to this URL (unsigned)."),
+]
 Status = Literal["accepted", "queued", "running", "ready", "error", "cancelled"]
 
 
@@ -81,6 +85,7 @@ def submit(
     version: Annotated[
         str | None, typer.Option(help="Model version (default: the newest ready one).")
     ] = None,
+    callback_url: CallbackUrl = None,
     wait: Annotated[bool, typer.Option(help="Follow the task until it finishes.")] = True,
     json: Json = False,
 ) -> None:
@@ -90,11 +95,23 @@ def submit(
     with session.client() as client:
         if file is not None:
             task = client.submit_batch_file(
-                file, model, column=column, limit=limit, version=version
+                file,
+                model,
+                column=column,
+                limit=limit,
+                version=version,
+                callback_url=callback_url,
             )
         else:
             assert dataset is not None
-            task = client.submit_batch(model, dataset, column=column, limit=limit, version=version)
+            task = client.submit_batch(
+                model,
+                dataset,
+                column=column,
+                limit=limit,
+                version=version,
+                callback_url=callback_url,
+            )
         if not json:
             output.err.print(f"Task {task.id} {task.status}.")
         if not wait:
@@ -229,11 +246,13 @@ def _clip(text: str, width: int = 60) -> str:
 def analyse(
     text: Annotated[str, typer.Argument(help="The text to classify (at most 512 characters).")],
     model: Model = "sentiment",
+    callback_url: CallbackUrl = None,
     json: Json = False,
 ) -> None:
     """Classify one text now: its label and the score of each label."""
     with session.client() as client, output.err.status("Analysing…"):
-        task = client.wait(client.submit_single(model, {"text": text}).id)
+        submitted = client.submit_single(model, {"text": text}, callback_url=callback_url)
+        task = client.wait(submitted.id)
     finish(task, json)
 
 

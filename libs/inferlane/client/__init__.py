@@ -48,9 +48,14 @@ from .models import (
     TaskEvent,
     Tokens,
     User,
+    Webhook,
+    WebhookAttempt,
+    WebhookAttempts,
+    WebhookCreated,
 )
 from .retries import NO_RETRY, RetryPolicy
 from .sync import Client
+from .webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "DEFAULT_URL",
@@ -92,4 +97,10 @@ __all__ = [
     "Tokens",
     "TransportError",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookAttempts",
+    "WebhookCreated",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

@@ -48,6 +48,9 @@ from .models import (
     TaskEvent,
     Tokens,
     User,
+    Webhook,
+    WebhookAttempts,
+    WebhookCreated,
 )
 from .retries import RetryPolicy
 from .sse import task_event
@@ -236,9 +239,12 @@ class AsyncClient:
         inputs: dict[str, Any],
         *,
         version: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
-        return await self.send(calls.submit_single(model, inputs, idempotency_key, version))
+        """`callback_url`: also POST the task's terminal event there (unsigned)."""
+        call = calls.submit_single(model, inputs, idempotency_key, version, callback_url)
+        return await self.send(call)
 
     async def submit_batch(
         self,
@@ -250,11 +256,20 @@ class AsyncClient:
         version: str | None = None,
         label_column: str | None = None,
         id_column: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
         return await self.send(
             calls.submit_batch(
-                model, dataset_id, column, limit, idempotency_key, version, label_column, id_column
+                model,
+                dataset_id,
+                column,
+                limit,
+                idempotency_key,
+                version,
+                label_column,
+                id_column,
+                callback_url,
             )
         )
 
@@ -268,6 +283,7 @@ class AsyncClient:
         version: str | None = None,
         label_column: str | None = None,
         id_column: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> Task:
@@ -282,6 +298,7 @@ class AsyncClient:
             version,
             label_column,
             id_column,
+            callback_url,
         )
         return await self.send(call)
 
@@ -322,6 +339,39 @@ class AsyncClient:
     ) -> Page[AuditEntry]:
         """A page of the task's audit trail, oldest first (admins: any task's)."""
         return await self.send(calls.task_audit(task_id, limit, cursor))
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    async def create_webhook(self, url: str, *, description: str | None = None) -> WebhookCreated:
+        """Register an endpoint for your tasks' terminal events; its `secret` is shown only
+        here (check deliveries with `verify_webhook`)."""
+        return await self.send(calls.create_webhook(url, description))
+
+    async def list_webhooks(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Webhook]:
+        return await self.send(calls.list_webhooks(limit, cursor))
+
+    async def get_webhook(self, webhook_id: Id) -> Webhook:
+        return await self.send(calls.get_webhook(webhook_id))
+
+    async def delete_webhook(self, webhook_id: Id) -> None:
+        await self.send(calls.delete_webhook(webhook_id))
+
+    async def rotate_webhook_secret(self, webhook_id: Id) -> WebhookCreated:
+        """A new secret, shown only here; the old one stops signing at once."""
+        return await self.send(calls.rotate_webhook_secret(webhook_id))
+
+    async def enable_webhook(self, webhook_id: Id) -> Webhook:
+        return await self.send(calls.enable_webhook(webhook_id))
+
+    async def webhook_deliveries(
+        self, webhook_id: Id, *, limit: int | None = None, cursor: str | None = None
+    ) -> WebhookAttempts:
+        """A page of the endpoint's delivery log, newest first (one item per attempt)."""
+        return await self.send(calls.webhook_deliveries(webhook_id, limit, cursor))
+
+    # -- task results ------------------------------------------------------------------------------
 
     async def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None

@@ -27,6 +27,9 @@ from .models import (
     Task,
     Tokens,
     User,
+    Webhook,
+    WebhookAttempts,
+    WebhookCreated,
 )
 from .uploads import ProgressCallback, Upload
 
@@ -164,11 +167,17 @@ def predict(name: str, inputs: list[dict[str, Any]], version: str | None) -> Cal
 
 
 def submit_single(
-    model: str, inputs: dict[str, Any], idempotency_key: str | None, version: str | None = None
+    model: str,
+    inputs: dict[str, Any],
+    idempotency_key: str | None,
+    version: str | None = None,
+    callback_url: str | None = None,
 ) -> Call[Task]:
     body: dict[str, Any] = {"type": "single", "model": model, "input": inputs}
     if version is not None:
         body["version"] = version
+    if callback_url is not None:
+        body["callback_url"] = callback_url
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -181,9 +190,10 @@ def submit_batch(
     version: str | None = None,
     label_column: str | None = None,
     id_column: str | None = None,
+    callback_url: str | None = None,
 ) -> Call[Task]:
     body: dict[str, Any] = {"type": "batch", "model": model, "dataset_id": str(dataset_id)}
-    body |= _batch_options(column, limit, version, label_column, id_column)
+    body |= _batch_options(column, limit, version, label_column, id_column, callback_url)
     return Call("POST", "/tasks", _model(Task), json=body, headers=_idempotent(idempotency_key))
 
 
@@ -197,9 +207,10 @@ def submit_batch_file(
     version: str | None = None,
     label_column: str | None = None,
     id_column: str | None = None,
+    callback_url: str | None = None,
 ) -> Call[Task]:
     fields = {"model": model}
-    options = _batch_options(column, limit, version, label_column, id_column)
+    options = _batch_options(column, limit, version, label_column, id_column, callback_url)
     fields |= {key: str(value) for key, value in options.items()}
     upload = Upload(path, fields, progress)
     headers = _idempotent(idempotency_key)
@@ -212,6 +223,7 @@ def _batch_options(
     version: str | None,
     label_column: str | None,
     id_column: str | None,
+    callback_url: str | None = None,
 ) -> dict[str, Any]:
     """The batch options that are set."""
     options = {
@@ -220,6 +232,7 @@ def _batch_options(
         "version": version,
         "label_column": label_column,
         "id_column": id_column,
+        "callback_url": callback_url,
     }
     return {key: value for key, value in options.items() if value is not None}
 
@@ -300,6 +313,42 @@ def search(
     if label_task_id is not None:
         body |= {"label_task_id": str(label_task_id), "labels": labels or []}
     return Call("POST", f"/tasks/{task_id}/search", _model(SearchResults), json=body)
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+def create_webhook(url: str, description: str | None) -> Call[WebhookCreated]:
+    body = {"url": url, **({"description": description} if description else {})}
+    return Call("POST", "/webhooks", _model(WebhookCreated), json=body)
+
+
+def list_webhooks(limit: int | None, cursor: str | None) -> Call[Page[Webhook]]:
+    return Call("GET", "/webhooks", _model(Page[Webhook]), params=_page(limit, cursor))
+
+
+def get_webhook(webhook_id: Id) -> Call[Webhook]:
+    return Call("GET", f"/webhooks/{webhook_id}", _model(Webhook))
+
+
+def delete_webhook(webhook_id: Id) -> Call[None]:
+    return Call("DELETE", f"/webhooks/{webhook_id}", _nothing)
+
+
+def rotate_webhook_secret(webhook_id: Id) -> Call[WebhookCreated]:
+    return Call("POST", f"/webhooks/{webhook_id}/rotate-secret", _model(WebhookCreated))
+
+
+def enable_webhook(webhook_id: Id) -> Call[Webhook]:
+    return Call("POST", f"/webhooks/{webhook_id}/enable", _model(Webhook))
+
+
+def webhook_deliveries(
+    webhook_id: Id, limit: int | None, cursor: str | None
+) -> Call[WebhookAttempts]:
+    params = _page(limit, cursor)
+    path = f"/webhooks/{webhook_id}/deliveries"
+    return Call("GET", path, _model(WebhookAttempts), params=params)
 
 
 # -- streams (the clients read these answers as they arrive) -----------------------------------

@@ -258,3 +258,39 @@ class TaskEvent(Model):
     task: Task | None = None
     progress: Progress | None = None
     error_code: str | None = None
+
+
+class Webhook(Model):
+    """One of your webhook endpoints: `state` is `active` or `disabled` (then see
+    `disabled_reason`, and enable it again)."""
+
+    id: uuid.UUID
+    url: str
+    description: str = ""
+    state: Literal["active", "disabled"]
+    disabled_reason: str | None = None
+    created_at: datetime
+    secret_rotated_at: datetime
+
+
+class WebhookCreated(Webhook):
+    secret: str  # shown once: `whsec_…`, what `verify_webhook` and Standard Webhooks libraries take
+
+
+class WebhookAttempt(Model):
+    """One delivery attempt of an endpoint's log: your status code (None: no answer)."""
+
+    at: datetime
+    webhook_id: str  # the delivery's `webhook-id`, the same on every retry
+    event_type: str
+    task_id: uuid.UUID
+    attempt: int
+    status_code: int | None = None
+    latency_ms: float
+    error: str | None = None
+
+
+class WebhookAttempts(Page[WebhookAttempt]):
+    """A page of an endpoint's delivery log, newest first, and the endpoint as it is now."""
+
+    endpoint: Webhook

@@ -49,6 +49,9 @@ from .models import (
     TaskEvent,
     Tokens,
     User,
+    Webhook,
+    WebhookAttempts,
+    WebhookCreated,
 )
 from .retries import RetryPolicy
 from .sse import task_event
@@ -233,9 +236,12 @@ class Client:
         inputs: dict[str, Any],
         *,
         version: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
-        return self.send(calls.submit_single(model, inputs, idempotency_key, version))
+        """`callback_url`: also POST the task's terminal event there (unsigned)."""
+        call = calls.submit_single(model, inputs, idempotency_key, version, callback_url)
+        return self.send(call)
 
     def submit_batch(
         self,
@@ -247,11 +253,20 @@ class Client:
         version: str | None = None,
         label_column: str | None = None,
         id_column: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
     ) -> Task:
         return self.send(
             calls.submit_batch(
-                model, dataset_id, column, limit, idempotency_key, version, label_column, id_column
+                model,
+                dataset_id,
+                column,
+                limit,
+                idempotency_key,
+                version,
+                label_column,
+                id_column,
+                callback_url,
             )
         )
 
@@ -265,6 +280,7 @@ class Client:
         version: str | None = None,
         label_column: str | None = None,
         id_column: str | None = None,
+        callback_url: str | None = None,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> Task:
@@ -279,6 +295,7 @@ class Client:
             version,
             label_column,
             id_column,
+            callback_url,
         )
         return self.send(call)
 
@@ -319,6 +336,39 @@ class Client:
     ) -> Page[AuditEntry]:
         """A page of the task's audit trail, oldest first (admins: any task's)."""
         return self.send(calls.task_audit(task_id, limit, cursor))
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def create_webhook(self, url: str, *, description: str | None = None) -> WebhookCreated:
+        """Register an endpoint for your tasks' terminal events; its `secret` is shown only
+        here (check deliveries with `verify_webhook`)."""
+        return self.send(calls.create_webhook(url, description))
+
+    def list_webhooks(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Webhook]:
+        return self.send(calls.list_webhooks(limit, cursor))
+
+    def get_webhook(self, webhook_id: Id) -> Webhook:
+        return self.send(calls.get_webhook(webhook_id))
+
+    def delete_webhook(self, webhook_id: Id) -> None:
+        self.send(calls.delete_webhook(webhook_id))
+
+    def rotate_webhook_secret(self, webhook_id: Id) -> WebhookCreated:
+        """A new secret, shown only here; the old one stops signing at once."""
+        return self.send(calls.rotate_webhook_secret(webhook_id))
+
+    def enable_webhook(self, webhook_id: Id) -> Webhook:
+        return self.send(calls.enable_webhook(webhook_id))
+
+    def webhook_deliveries(
+        self, webhook_id: Id, *, limit: int | None = None, cursor: str | None = None
+    ) -> WebhookAttempts:
+        """A page of the endpoint's delivery log, newest first (one item per attempt)."""
+        return self.send(calls.webhook_deliveries(webhook_id, limit, cursor))
+
+    # -- task results ------------------------------------------------------------------------------
 
     def results(
         self, task_id: Id, *, limit: int | None = None, cursor: str | None = None

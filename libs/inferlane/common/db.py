@@ -1,5 +1,7 @@
 """Async SQLAlchemy over psycopg 3: engines, sessions and a readiness probe."""
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -38,7 +40,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def readiness_check(engine: AsyncEngine):
+def readiness_check(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
     """A health check that answers True while PostgreSQL runs queries."""
 
     async def check() -> bool:

@@ -1,6 +1,6 @@
 """Alembic, one migration history per service schema (``services/<svc>/migrations``)."""
 
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from alembic import command
 from alembic.config import Config
@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.db import psycopg_url
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SERVICES_WITH_SCHEMA = ("auth", "datasets", "tasks")
 
 
@@ -19,7 +18,9 @@ def config(service: str, database_url: str) -> Config:
     if service not in SERVICES_WITH_SCHEMA:
         raise ValueError(f"{service!r} has no schema; expected one of {SERVICES_WITH_SCHEMA}")
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "services" / service / "migrations"))
+    # A package resource, not a path from this file: the same in the source tree and in an
+    # installed wheel (alembic resolves `package:folder` with importlib.resources).
+    cfg.set_main_option("script_location", f"services.{service}:migrations")
     cfg.attributes["database_url"] = database_url
     cfg.attributes["schema"] = service
     return cfg
@@ -38,7 +39,7 @@ def head(service: str) -> str | None:
     return ScriptDirectory.from_config(config(service, "")).get_current_head()
 
 
-def schema_check(engine: AsyncEngine, service: str):
+def schema_check(engine: AsyncEngine, service: str) -> Callable[[], Awaitable[bool]]:
     """A health check: True once the service's schema is at this code's head revision, so a
     process started before its migrations ran stays unready instead of failing requests."""
     wanted = head(service)

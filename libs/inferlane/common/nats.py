@@ -3,6 +3,7 @@ and a drain on shutdown."""
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import nats
@@ -109,7 +110,7 @@ async def _log_error(exc: Exception) -> None:
     log.warning("nats error", error=str(exc))
 
 
-def _log_event(event: str):
+def _log_event(event: str) -> Callable[[], Awaitable[None]]:
     async def callback() -> None:
         log.info(event)
 

@@ -1,8 +1,9 @@
 """The web console: static HTML, CSS and ES modules, no build step.
 
-Its pages live at `/` and under a few sections (`/datasets/…`, `/tasks/…`); each of those
-paths answers the same `index.html` and the page's script draws the view. Only the files
-that ship in `console/static` are served, by name, so nothing else on disk is reachable.
+Its pages live at `/` and under a few sections (`/datasets/…`, `/tasks/…`, `/account/…`);
+each of those paths answers the same `index.html` and the page's script draws the view. Only
+the files that ship in `console/static` are served, by name, so nothing else on disk is
+reachable.
 """
 
 from pathlib import Path
@@ -23,7 +24,7 @@ MEDIA_TYPES = {
 # Files change with the code, not per release: the browser revalidates (ETag) every time.
 CACHE = {"Cache-Control": "no-cache"}
 ASSETS = {p.name: p for p in STATIC_DIR.iterdir() if p.suffix in MEDIA_TYPES and p != INDEX}
-SECTIONS = ("signin", "register", "datasets", "tasks", "analyse", "shared")
+SECTIONS = ("signin", "register", "datasets", "tasks", "analyse", "shared", "account")
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,6 +1,6 @@
 """gRPC front of the webhook endpoints: proto <-> Endpoints, nothing else."""
 
-from typing import Any
+import grpc
 
 from inferlane.tasks.v1 import webhooks_service_pb2 as pb
 from inferlane.tasks.v1 import webhooks_service_pb2_grpc
@@ -48,7 +48,11 @@ class WebhooksServicer(webhooks_service_pb2_grpc.WebhooksServiceServicer):
         self._endpoints = endpoints
 
     async def CreateWebhookEndpoint(
-        self, request: pb.CreateWebhookEndpointRequest, context: Any
+        self,
+        request: pb.CreateWebhookEndpointRequest,
+        context: grpc.aio.ServicerContext[
+            pb.CreateWebhookEndpointRequest, pb.CreateWebhookEndpointResponse
+        ],
     ) -> pb.CreateWebhookEndpointResponse:
         endpoint, secret = await self._endpoints.create(
             caller_id(), request.url, request.description
@@ -56,7 +60,11 @@ class WebhooksServicer(webhooks_service_pb2_grpc.WebhooksServiceServicer):
         return pb.CreateWebhookEndpointResponse(endpoint=endpoint_pb(endpoint), secret=secret)
 
     async def ListWebhookEndpoints(
-        self, request: pb.ListWebhookEndpointsRequest, context: Any
+        self,
+        request: pb.ListWebhookEndpointsRequest,
+        context: grpc.aio.ServicerContext[
+            pb.ListWebhookEndpointsRequest, pb.ListWebhookEndpointsResponse
+        ],
     ) -> pb.ListWebhookEndpointsResponse:
         found, token = await self._endpoints.list_owned(
             caller_id(), request.page_size, request.page_token
@@ -66,31 +74,51 @@ class WebhooksServicer(webhooks_service_pb2_grpc.WebhooksServiceServicer):
         )
 
     async def GetWebhookEndpoint(
-        self, request: pb.GetWebhookEndpointRequest, context: Any
+        self,
+        request: pb.GetWebhookEndpointRequest,
+        context: grpc.aio.ServicerContext[
+            pb.GetWebhookEndpointRequest, pb.GetWebhookEndpointResponse
+        ],
     ) -> pb.GetWebhookEndpointResponse:
         endpoint = await self._endpoints.get(caller_id(), request.endpoint_id)
         return pb.GetWebhookEndpointResponse(endpoint=endpoint_pb(endpoint))
 
     async def DeleteWebhookEndpoint(
-        self, request: pb.DeleteWebhookEndpointRequest, context: Any
+        self,
+        request: pb.DeleteWebhookEndpointRequest,
+        context: grpc.aio.ServicerContext[
+            pb.DeleteWebhookEndpointRequest, pb.DeleteWebhookEndpointResponse
+        ],
     ) -> pb.DeleteWebhookEndpointResponse:
         await self._endpoints.delete(caller_id(), request.endpoint_id)
         return pb.DeleteWebhookEndpointResponse()
 
     async def RotateWebhookSecret(
-        self, request: pb.RotateWebhookSecretRequest, context: Any
+        self,
+        request: pb.RotateWebhookSecretRequest,
+        context: grpc.aio.ServicerContext[
+            pb.RotateWebhookSecretRequest, pb.RotateWebhookSecretResponse
+        ],
     ) -> pb.RotateWebhookSecretResponse:
         endpoint, secret = await self._endpoints.rotate_secret(caller_id(), request.endpoint_id)
         return pb.RotateWebhookSecretResponse(endpoint=endpoint_pb(endpoint), secret=secret)
 
     async def EnableWebhookEndpoint(
-        self, request: pb.EnableWebhookEndpointRequest, context: Any
+        self,
+        request: pb.EnableWebhookEndpointRequest,
+        context: grpc.aio.ServicerContext[
+            pb.EnableWebhookEndpointRequest, pb.EnableWebhookEndpointResponse
+        ],
     ) -> pb.EnableWebhookEndpointResponse:
         endpoint = await self._endpoints.enable(caller_id(), request.endpoint_id)
         return pb.EnableWebhookEndpointResponse(endpoint=endpoint_pb(endpoint))
 
     async def ListWebhookAttempts(
-        self, request: pb.ListWebhookAttemptsRequest, context: Any
+        self,
+        request: pb.ListWebhookAttemptsRequest,
+        context: grpc.aio.ServicerContext[
+            pb.ListWebhookAttemptsRequest, pb.ListWebhookAttemptsResponse
+        ],
     ) -> pb.ListWebhookAttemptsResponse:
         endpoint, found, token = await self._endpoints.attempts(
             caller_id(), request.endpoint_id, request.page_size, request.page_token

@@ -18,10 +18,10 @@ class WorkerSettings(ServiceSettings):
         description="API key of the worker's service account (auth's AUTH_SERVICE_ACCOUNTS); "
         "the worker reads datasets and calls models for each task's owner with it.",
     )
-    datasets_addr: str = shared(  # type: ignore[assignment]
+    datasets_addr: str = shared(
         "DATASETS_ADDR", "127.0.0.1:50052", "Datasets service gRPC address."
     )
-    inference_addr: str = shared(  # type: ignore[assignment]
+    inference_addr: str = shared(
         "INFERENCE_ADDR", "127.0.0.1:50054", "Inference service gRPC address."
     )
     concurrency: int = Field(

@@ -12,11 +12,11 @@ from contextlib import asynccontextmanager
 import grpc
 import structlog
 
-from inferlane.common.auth import principal
-from inferlane.common.auth.principal import ACT_AS_HEADER, USER, Principal
+from inferlane.common import principal
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier
 from inferlane.common.grpc.handlers import Around
 from inferlane.common.grpc.interceptors import AroundInterceptor
+from inferlane.common.principal import ACT_AS_HEADER, USER, Principal
 
 ALWAYS_PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from inferlane.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
-from inferlane.common.auth.principal import ACT_AS_HEADER
+from inferlane.common.principal import ACT_AS_HEADER
 
 if TYPE_CHECKING:
     # Only the stubs know it: on an aio channel, AuthServiceStub's methods are awaitable.

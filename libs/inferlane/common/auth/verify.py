@@ -11,8 +11,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from inferlane.common.auth.keys import ALGORITHM, public_key_from_jwk
-from inferlane.common.auth.principal import ROLES, Principal
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.principal import ROLES, Principal
 
 ACCESS, REFRESH = "access", "refresh"
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "jti", "typ"]

@@ -9,8 +9,7 @@ from typing import Any
 import grpc
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from inferlane.common import request_id, tracing
-from inferlane.common.auth import principal
+from inferlane.common import principal, request_id, tracing
 
 # The program behind the request (the gateway passes on its caller's User-Agent), for audit
 # trails; bound per request like the request id.

@@ -9,6 +9,8 @@ import { h, replace } from "./dom.js";
 import { flash, navigate, onNavigate, session, setUser, signedIn } from "./shell.js";
 import { taskView } from "./task.js";
 import { newTaskView, tasksView } from "./tasks.js";
+import { webhookDeliveriesView } from "./webhook_deliveries.js";
+import { webhooksView } from "./webhooks.js";
 
 const ROUTES = [
   { path: /^\/$/, view: null },
@@ -20,6 +22,8 @@ const ROUTES = [
   { path: /^\/tasks\/new$/, view: newTaskView },
   { path: /^\/tasks\/([^/]+)$/, view: taskView },
   { path: /^\/analyse$/, view: analyseView },
+  { path: /^\/account\/webhooks$/, view: webhooksView },
+  { path: /^\/account\/webhooks\/([^/]+)$/, view: webhookDeliveriesView },
   { path: /^\/shared\/([^/]+)$/, view: sharedView, open: true }, // signed in or not
 ];
 const HOME = "/datasets";

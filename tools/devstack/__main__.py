@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from inferlane.devstack import binaries, embedded
-from inferlane.devstack.settings import StackSettings
-from inferlane.devstack.supervisor import Supervisor
+from tools.devstack import binaries, embedded
+from tools.devstack.settings import StackSettings
+from tools.devstack.supervisor import Supervisor
 
 PY = shlex.quote(sys.executable)
 WORKER_ACCOUNT = "tasks-worker"  # the worker's service account in auth

@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL in the foreground: `python -m inferlane.devstack.postgres DATA PORT`.
+"""Embedded PostgreSQL in the foreground: `python -m tools.devstack.postgres DATA PORT`.
 
 PostgreSQL refuses to run as root. As root we do what pgserver does (a `pgserver` system
 user owning the data, readable binaries) with pgserver's own helpers, then drop to that
@@ -12,7 +12,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from inferlane.devstack import binaries
+from tools.devstack import binaries
 
 SYSTEM_USER = "pgserver"
 

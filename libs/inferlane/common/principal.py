@@ -1,4 +1,8 @@
-"""The authenticated caller of the current request, bound by the auth interceptor."""
+"""The authenticated caller of the current request, bound by the auth interceptor (or the
+gateway's auth dependency) and read by handlers and the outgoing gRPC channel.
+
+Its own module, beside common/auth and common/grpc: the gRPC client reads it without
+importing auth (auth builds on grpc, never the reverse)."""
 
 from contextvars import ContextVar
 from dataclasses import dataclass

@@ -3,15 +3,15 @@
 import sys
 from pathlib import Path
 
-from inferlane.devstack import binaries
+from tools.devstack import binaries
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_REPOSITORY = REPO_ROOT / "services" / "inference" / "model_repository"
 
 
 def postgres_command(data_dir: Path, port: int) -> list[str]:
     """PostgreSQL in the foreground, initialised on first use (see devstack/postgres.py)."""
-    return [sys.executable, "-m", "inferlane.devstack.postgres", str(data_dir), str(port)]
+    return [sys.executable, "-m", "tools.devstack.postgres", str(data_dir), str(port)]
 
 
 def nats_command(port: int, store_dir: Path, monitor_port: int | None = None) -> list[str]:

@@ -6,18 +6,18 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inferlane.common.settings import shared
-from inferlane.devstack.embedded import REPO_ROOT
+from tools.devstack.embedded import REPO_ROOT
 
 
 class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEVSTACK_", extra="ignore", validate_by_name=True)
 
-    database_url: str | None = shared("DATABASE_URL", None, "Use this PostgreSQL; unset: embedded.")  # type: ignore[assignment]
-    nats_url: str | None = shared("NATS_URL", None, "Use this NATS; unset: embedded.")  # type: ignore[assignment]
+    database_url: str | None = shared("DATABASE_URL", None, "Use this PostgreSQL; unset: embedded.")
+    nats_url: str | None = shared("NATS_URL", None, "Use this NATS; unset: embedded.")
     triton_url: str | None = shared(
         "TRITON_URL", None, "Use this Triton (gRPC host:port); unset: embedded."
-    )  # type: ignore[assignment]
-    gateway_port: int = shared("GATEWAY_PORT", 8080, "Port of the gateway (REST API, console).")  # type: ignore[assignment]
+    )
+    gateway_port: int = shared("GATEWAY_PORT", 8080, "Port of the gateway (REST API, console).")
     data_dir: Path = Field(
         REPO_ROOT / ".data", description="Where embedded servers keep their data."
     )

@@ -3,7 +3,7 @@
 A fresh account is registered and signed in, so the run's bearer token reaches the
 operations behind authentication; every check is on. Exits non-zero on any failure.
 
-    python -m inferlane.devstack.fuzz [--url http://127.0.0.1:8080] [--max-examples 20]
+    python -m tools.devstack.fuzz [--url http://127.0.0.1:8080] [--max-examples 20]
 """
 
 import argparse

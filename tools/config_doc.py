@@ -11,8 +11,8 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from inferlane.common.settings import CommonSettings
-from inferlane.devstack.embedded import REPO_ROOT
-from inferlane.devstack.settings import StackSettings
+from tools.devstack.embedded import REPO_ROOT
+from tools.devstack.settings import StackSettings
 
 START, END = "<!-- config:start -->", "<!-- config:end -->"
 
