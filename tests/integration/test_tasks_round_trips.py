@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from inferlane.common.auth import principal
+from inferlane.common import principal
 from inferlane.common.auth.service_credentials import ServiceCredentials
 from inferlane.common.db import make_engine
 from inferlane.common.grpc.client import channel
