@@ -9,11 +9,12 @@ exactly when the change happened, even across crashes. The table refuses UPDATE 
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common import principal, request_id
@@ -62,6 +63,13 @@ def caller(client: str | None = None) -> Who:
     return Who(uuid.UUID(found.user_id), details)
 
 
+def entry(task_id: uuid.UUID, event: str, **details: Any) -> Insert:
+    """One entry with no caller (a worker's) as a statement, for a caller that sends it with
+    more in one round trip (a CTE)."""
+    clean = {k: v for k, v in details.items() if v is not None}
+    return insert(task_audit).values(task_id=task_id, event=event, actor_id=None, details=clean)
+
+
 async def record(
     conn: AsyncConnection,
     task_ids: uuid.UUID | list[uuid.UUID],
@@ -79,6 +87,25 @@ async def record(
         insert(task_audit),
         [{"task_id": i, "event": event, "actor_id": actor_id, "details": clean} for i in ids],
     )
+
+
+async def record_events(
+    conn: AsyncConnection, task_id: uuid.UUID, events: Sequence[tuple[str, dict[str, Any]]]
+) -> None:
+    """Several entries of one task, in this order and with no caller (a worker's), in one
+    multi-row INSERT in the caller's transaction: one round trip, not one per entry."""
+    if not events:
+        return
+    rows = [
+        {
+            "task_id": task_id,
+            "event": event,
+            "actor_id": None,
+            "details": {k: v for k, v in details.items() if v is not None},
+        }
+        for event, details in events
+    ]
+    await conn.execute(insert(task_audit).values(rows))
 
 
 async def page(conn: AsyncConnection, task_id: uuid.UUID, after: int, limit: int) -> list[Entry]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common.outbox import enqueue
 from services.tasks import audit, messages, repository
-from services.tasks.domain import Result, Status, Task, TaskType
+from services.tasks.domain import Result, Status, Task
 from services.tasks.tables import outbox
 
 
@@ -24,27 +24,46 @@ async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) ->
     await audit.record(conn, [t.id for t in moved], audit.QUEUED)
 
 
-async def start(conn: AsyncConnection, task: Task, **values: Any) -> None:
-    """RUNNING. A worker can take the work up before the relay has marked it queued; then it
-    marks it queued first, so the trail has `queued` exactly once whoever gets there first."""
+async def queue_first(conn: AsyncConnection, task: Task) -> None:
+    """Before a worker starts a task: one it took up before the relay marked it queued is
+    marked queued first, so the trail has `queued` exactly once whoever gets there first."""
     if task.status is Status.ACCEPTED:
         await mark_queued(conn, [{messages.TASK_HEADER: str(task.id)}])
-    await repository.transition(conn, [task.id], Status.RUNNING, **values)
 
 
-async def finish(
-    conn: AsyncConnection, task: Task, now: datetime, results: Sequence[Result]
-) -> Task | None:
-    """READY, once every chunk is counted; None if it ended otherwise meanwhile. A single
-    task's one chunk is `results`, so its summary needs no read."""
-    summary = summary_of(results[0]) if task.type is TaskType.SINGLE and results else None
-    moved = await repository.transition(conn, [task.id], Status.READY, summary=summary)
+async def finish(conn: AsyncConnection, task: Task, now: datetime) -> Task | None:
+    """READY, once every chunk of a batch is counted; None if it ended otherwise meanwhile."""
+    moved = await repository.transition(conn, [task.id], Status.READY)
     if not moved:
         return None
     await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved[0], now))
     p = moved[0].progress
     await audit.record(conn, task.id, audit.READY, done=p.done, failed=p.failed)
     return moved[0]
+
+
+async def finish_single(
+    conn: AsyncConnection,
+    task: Task,
+    results: Sequence[Result],
+    started_at: datetime,
+    now: datetime,
+    entries: Sequence[tuple[str, dict[str, Any]]],
+) -> tuple[Task, bool]:
+    """A single task whose one chunk the caller just stored: counted and READY, its event in
+    the outbox, `entries` and READY in its trail — three statements. If it ended meanwhile
+    (cancelled), it is only counted. Returns the task now, and whether it became READY."""
+    summary = summary_of(results[0]) if results else None
+    moved = await repository.finish_single(conn, task.id, results, started_at, summary)
+    if moved is None:
+        counted, _ = await repository.count_chunk(conn, task.id, results)
+        await audit.record_events(conn, task.id, entries)
+        return counted, False
+    await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved, now))
+    p = moved.progress
+    ready = (audit.READY, {"done": p.done, "failed": p.failed})
+    await audit.record_events(conn, task.id, [*entries, ready])
+    return moved, True
 
 
 async def fail(

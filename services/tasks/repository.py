@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Insert, Update, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -82,9 +82,31 @@ def _result(row: Any) -> Result:
 
 
 async def insert_task(
-    conn: AsyncConnection, values: dict[str, Any], chunks: Sequence[Chunk]
-) -> Task:
-    row = (await conn.execute(insert(tasks).values(**values).returning(*tasks.c))).one()
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    chunks: Sequence[Chunk],
+    *,
+    max_active: int | None = None,
+) -> Task | None:
+    """The task and its chunks. With `max_active`, only while its owner has fewer unfinished
+    tasks than that, counted in the INSERT itself (one round trip less than asking first):
+    None when the owner has that many already."""
+    if max_active is None:
+        stmt = insert(tasks).values(**values)
+    else:
+        active = (
+            select(func.count())
+            .where(
+                tasks.c.owner_id == values["owner_id"],
+                tasks.c.status.in_([s.value for s in ACTIVE]),
+            )
+            .scalar_subquery()
+        )
+        row = select(*[literal(v, tasks.c[k].type).label(k) for k, v in values.items()])
+        stmt = insert(tasks).from_select(list(values), row.where(active < max_active))
+    found = (await conn.execute(stmt.returning(*tasks.c))).first()
+    if found is None:
+        return None
     if chunks:
         await conn.execute(
             insert(task_chunks),
@@ -98,7 +120,7 @@ async def insert_task(
                 for c in chunks
             ],
         )
-    return _task(row)
+    return _task(found)
 
 
 async def get(
@@ -123,13 +145,6 @@ async def find_by_idempotency_key(
     stmt = select(tasks).where(tasks.c.owner_id == owner_id, tasks.c.idempotency_key == key)
     row = (await conn.execute(stmt)).first()
     return (_task(row), row.request_hash) if row else None
-
-
-async def count_active(conn: AsyncConnection, owner_id: uuid.UUID) -> int:
-    stmt = select(func.count()).where(
-        tasks.c.owner_id == owner_id, tasks.c.status.in_([s.value for s in ACTIVE])
-    )
-    return int((await conn.execute(stmt)).scalar_one())
 
 
 async def list_owned(
@@ -162,12 +177,17 @@ async def transition(
     """Move the tasks that may enter `target` there; returns those that moved."""
     if not task_ids:
         return []
+    return [_task(r) for r in await conn.execute(transition_statement(task_ids, target, **values))]
+
+
+def transition_statement(task_ids: Sequence[uuid.UUID], target: Status, **values: Any) -> Update:
+    """`transition`'s UPDATE … RETURNING, for a caller that sends it with more (a CTE)."""
     stamp = domain.TIMESTAMP_OF.get(target)
     if stamp is not None:  # the caller's instant when it gives one, else the database's
         values[stamp] = func.coalesce(tasks.c[stamp], values.get(stamp, func.now()))
     if target is Status.RUNNING:  # a worker may win the race with the relay's `queued`
         values["queued_at"] = func.coalesce(tasks.c.queued_at, func.now())
-    stmt = (
+    return (
         update(tasks)
         .where(
             tasks.c.id.in_(task_ids),
@@ -176,7 +196,6 @@ async def transition(
         .values(status=target.value, **values)
         .returning(*tasks.c)
     )
-    return [_task(r) for r in await conn.execute(stmt)]
 
 
 async def task_and_chunk(
@@ -205,13 +224,30 @@ async def incomplete_chunks(conn: AsyncConnection, task_id: uuid.UUID) -> list[C
 
 
 async def complete_chunk(
-    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result], *, store_vectors: bool = False
+    conn: AsyncConnection,
+    chunk: Chunk,
+    results: Sequence[Result],
+    *,
+    store_vectors: bool = False,
+    entry: Insert | None = None,
 ) -> tuple[Task, bool] | None:
     """Store a chunk's results and count it, once: a redelivered chunk finds completed_at set,
     a chunk of a task that ended meanwhile finds the task ended, and neither changes anything
     (None is returned). Returns the task with its new counters, and
     whether every chunk of it is counted now. With `store_vectors`, embeddings also go to
-    task_vectors, in the same transaction: one vector per row, whatever is redelivered."""
+    task_vectors, in the same transaction: one vector per row, whatever is redelivered.
+    `entry`, an audit INSERT, rides with the counters' UPDATE (a CTE): no round trip of its own."""
+    if not await store_chunk(conn, chunk, results, store_vectors=store_vectors):
+        return None
+    await _count_labels(conn, chunk.task_id, results)
+    return await count_chunk(conn, chunk.task_id, results, entry)
+
+
+async def store_chunk(
+    conn: AsyncConnection, chunk: Chunk, results: Sequence[Result], *, store_vectors: bool = False
+) -> bool:
+    """Claim the chunk and store its results (see complete_chunk); False when it was stored
+    already or its task ended, and then nothing is written."""
     live = select(tasks.c.id).where(
         tasks.c.id == chunk.task_id, tasks.c.status.in_([s.value for s in ACTIVE])
     )
@@ -227,7 +263,7 @@ async def complete_chunk(
         .values(completed_at=func.now())
     )
     if claimed.rowcount == 0:
-        return None
+        return False
     if results:
         rows = [
             {
@@ -249,35 +285,80 @@ async def complete_chunk(
         await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
         if store_vectors and (vectors := _vectors(results)):
             await vector_writes.store(conn, chunk.task_id, list(vectors), list(vectors.values()))
+    return True
+
+
+async def _count_labels(
+    conn: AsyncConnection, task_id: uuid.UUID, results: Sequence[Result]
+) -> None:
+    """A batch's per-label counts (its live summary); a single task's is its summary."""
     counts: dict[str, int] = {}
     for r in results:
         if r.label is not None and r.error_code is None:
             counts[r.label] = counts.get(r.label, 0) + 1
-    if counts:
-        stmt = pg_insert(task_label_counts)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
-                set_={"count": task_label_counts.c.count + stmt.excluded.count},
-            ),
-            # In label order: chunks of one task committing at once take the rows' locks in
-            # the same order, so they wait for each other instead of deadlocking.
-            [{"task_id": chunk.task_id, "label": k, "count": counts[k]} for k in sorted(counts)],
-        )
+    if not counts:
+        return
+    stmt = pg_insert(task_label_counts)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[task_label_counts.c.task_id, task_label_counts.c.label],
+            set_={"count": task_label_counts.c.count + stmt.excluded.count},
+        ),
+        # In label order: chunks of one task committing at once take the rows' locks in
+        # the same order, so they wait for each other instead of deadlocking.
+        [{"task_id": task_id, "label": k, "count": counts[k]} for k in sorted(counts)],
+    )
+
+
+def _counted(results: Sequence[Result]) -> dict[str, Any]:
     failed = sum(1 for r in results if r.error_code is not None)
-    row = (
-        await conn.execute(
-            update(tasks)
-            .where(tasks.c.id == chunk.task_id)
-            .values(
-                done=tasks.c.done + len(results),
-                failed=tasks.c.failed + failed,
-                chunks_done=tasks.c.chunks_done + 1,
-            )
-            .returning(*tasks.c)
-        )
-    ).one()
+    return {
+        "done": tasks.c.done + len(results),
+        "failed": tasks.c.failed + failed,
+        "chunks_done": tasks.c.chunks_done + 1,
+    }
+
+
+async def count_chunk(
+    conn: AsyncConnection,
+    task_id: uuid.UUID,
+    results: Sequence[Result],
+    entry: Insert | None = None,
+) -> tuple[Task, bool]:
+    """Add a stored chunk to its task's counters, whatever the task's status: the task now,
+    and whether every chunk of it is counted. `entry` is sent with it, as a CTE."""
+    stmt = update(tasks).where(tasks.c.id == task_id).values(**_counted(results))
+    if entry is not None:
+        stmt = stmt.add_cte(entry.cte("entry"))
+    row = (await conn.execute(stmt.returning(*tasks.c))).one()
     return _task(row), row.chunks_done >= row.chunks_total
+
+
+async def finish_single(
+    conn: AsyncConnection,
+    task_id: uuid.UUID,
+    results: Sequence[Result],
+    started_at: datetime,
+    summary: dict[str, Any] | None,
+) -> Task | None:
+    """A single task's one stored chunk counted and the task READY in one statement (it
+    passes through `running` inside the transaction, so nobody could see that status).
+    None when the task ended meanwhile: then nothing changed, and the caller counts it."""
+    stmt = (
+        update(tasks)
+        .where(tasks.c.id == task_id, tasks.c.status.in_([s.value for s in ACTIVE]))
+        .values(
+            status=Status.READY.value,
+            summary=summary,
+            queued_at=func.coalesce(tasks.c.queued_at, func.now()),
+            started_at=func.coalesce(tasks.c.started_at, started_at),
+            finished_at=func.coalesce(tasks.c.finished_at, func.now()),
+            **_counted(results),
+        )
+        .returning(*tasks.c)
+    )
+    row = (await conn.execute(stmt)).first()
+    return _task(row) if row else None
 
 
 def _vectors(results: Sequence[Result]) -> dict[int, list[float]]:

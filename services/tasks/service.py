@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound, TooMany
-from inferlane.common.outbox import enqueue
+from inferlane.common.outbox import enqueue_many
 from inferlane.common.pagination import Cursor, Page, Position, page
 from services.tasks import (
     audit,
@@ -83,6 +84,9 @@ class TasksService:
         check_callback: Callable[[str], None] = lambda url: None,
     ) -> None:
         self._engine = engine
+        # Reads need no transaction of their own (READ COMMITTED gives each statement its
+        # snapshot anyway), and without one psycopg sends no BEGIN and no ROLLBACK.
+        self._reads = autocommit(engine)
         self._peers = peers
         self._watcher = watcher
         self._limits = limits
@@ -134,16 +138,13 @@ class TasksService:
         values["chunks_total"] = len(chunks)
         try:
             async with self._engine.begin() as conn:
-                if (
-                    await repository.count_active(conn, owner_id)
-                    >= self._limits.max_active_per_user
-                ):
+                most = self._limits.max_active_per_user
+                task = await repository.insert_task(conn, values, chunks, max_active=most)
+                if task is None:
                     raise TooMany(
-                        f"you have {self._limits.max_active_per_user} unfinished tasks; wait"
-                        " for some to finish",
+                        f"you have {most} unfinished tasks; wait for some to finish",
                         retry_after=self._limits.retry_after_seconds,
                     )
-                task = await repository.insert_task(conn, values, chunks)
                 await audit.record(
                     conn,
                     task.id,
@@ -155,11 +156,13 @@ class TasksService:
                     rows=task.progress.total,
                     chunks=len(chunks),
                 )
-                await enqueue(conn, outbox, messages.CREATED, messages.created(task, now))
                 headers = {messages.TASK_HEADER: str(task.id)}
-                for chunk in chunks:
-                    payload = messages.work(task, chunk, now)
-                    await enqueue(conn, outbox, messages.WORK, payload, headers)
+                await enqueue_many(
+                    conn,
+                    outbox,
+                    [(messages.CREATED, messages.created(task, now), None)]
+                    + [(messages.WORK, messages.work(task, c, now), headers) for c in chunks],
+                )
         except IntegrityError:
             # The same key raced in from a second request; the first one won.
             if idempotency_key and (
@@ -168,10 +171,10 @@ class TasksService:
                 return replay
             raise
         self._on_event()
-        return await self._fresh_view(task)
+        return _new_view(task)
 
     async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = await repository.find_by_idempotency_key(conn, owner_id, key)
             if found is None:
                 return None
@@ -265,14 +268,14 @@ class TasksService:
         }
 
     async def get(self, owner_id: uuid.UUID, task_id: str) -> TaskView:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
             return await _view(conn, task)
 
     async def _fresh_view(self, task: Task) -> TaskView:
         if task.type is TaskType.SINGLE:
             return TaskView(task, None)  # its summary is in the row: no connection needed
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             return await _view(conn, task)
 
     async def list_owned(
@@ -285,7 +288,7 @@ class TasksService:
         dataset_id: str = "",
     ) -> Page[TaskView]:
         dataset = _dataset_filter(dataset_id)
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = await page(
                 lambda n, after: repository.list_owned(
                     conn, owner_id, n, after, status, model, dataset
@@ -318,7 +321,7 @@ class TasksService:
         self, owner_id: uuid.UUID, task_id: str, limit: int, page_token: str
     ) -> tuple[Task, Page[Result]]:
         """Paged by row index, first row first."""
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
             retention.check_live(task)
             found = await page(
@@ -346,7 +349,7 @@ class TasksService:
 
     async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[TaskView | Progress]:
         """Checked before the first update, so a foreign id is NOT_FOUND, not an empty stream."""
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task = await self._owned(conn, owner_id, task_id)
         return self._with_summaries(self._watcher.follow(task))
 
@@ -361,7 +364,7 @@ class TasksService:
 
     async def list_dead_letters(self, limit: int, page_token: str) -> Page[DeadLetter]:
         """Newest first by (dead_at, id)."""
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             return await page(
                 lambda n, after: repository.list_dead_letters(conn, n, after),
                 limit,
@@ -374,7 +377,7 @@ class TasksService:
         self, caller: uuid.UUID, is_admin: bool, task_id: str, limit: int, page_token: str
     ) -> Page[audit.Entry]:
         """A task's trail, oldest first. Admins read any task's; others only their own."""
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             task_uuid = parse_id(task_id, "task")
             found = await (
                 repository.get(conn, task_uuid)
@@ -416,12 +419,16 @@ class TasksService:
                     f"the task is {task.status}; nothing to replay", code="task_finished"
                 )
             headers = {messages.TASK_HEADER: str(task.id)}
-            for chunk in await repository.incomplete_chunks(conn, task.id):
-                await enqueue(conn, outbox, messages.WORK, messages.work(task, chunk, now), headers)
+            chunks = await repository.incomplete_chunks(conn, task.id)
             await repository.mark_replayed(conn, task.id, now)
             await audit.record(conn, task.id, audit.RESUMED, who, dead_letter_id=str(letter.id))
-            # The failure released the task's dataset lease; this takes it again.
-            await enqueue(conn, outbox, messages.RESUMED, messages.resumed(task, now))
+            # The failure released the task's dataset lease; RESUMED takes it again.
+            await enqueue_many(
+                conn,
+                outbox,
+                [(messages.WORK, messages.work(task, c, now), headers) for c in chunks]
+                + [(messages.RESUMED, messages.resumed(task, now), None)],
+            )
             letter = await repository.get_dead_letter(conn, letter.id)
             assert letter is not None
         self._on_event()
@@ -442,6 +449,13 @@ def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
         return uuid.UUID(dataset_id)
     except ValueError:
         raise InvalidInput("dataset_id is not a valid id", code=INVALID_INPUT) from None
+
+
+def _new_view(task: Task) -> TaskView:
+    """A task just created, as `_view` would read it back: nothing counted yet, no read."""
+    if task.type is not TaskType.BATCH:
+        return TaskView(task, None)
+    return TaskView(task, BatchSummary(counts={label: 0 for label in task.labels}, failed=0))
 
 
 async def _view(conn: Any, task: Task) -> TaskView:

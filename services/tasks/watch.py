@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.nats import NatsConnection
 from services.tasks import messages, repository
 from services.tasks.domain import Progress, Task
@@ -23,7 +24,7 @@ class Watcher:
     def __init__(
         self, engine: AsyncEngine, nats: NatsConnection, poll_seconds: float = 1.0
     ) -> None:
-        self._engine = engine
+        self._engine = autocommit(engine)  # one read per look: no BEGIN/ROLLBACK round trips
         self._nats = nats
         self._poll = poll_seconds
 

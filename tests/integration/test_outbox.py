@@ -14,11 +14,13 @@ from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from inferlane.common import outbox as outbox_module
 from inferlane.common import outbox_relay
 from inferlane.common.db import make_engine, session_factory
 from inferlane.common.nats import NatsConnection, ensure_stream
-from inferlane.common.outbox import enqueue, outbox_table
+from inferlane.common.outbox import enqueue, enqueue_many, outbox_table
 from inferlane.common.outbox_relay import OutboxRelay
+from tests.support.sql_count import counting
 from tests.support.waiting import eventually
 
 
@@ -157,6 +159,33 @@ async def test_events_are_published_in_the_order_they_were_written(outbox, nats,
     messages = await stream.messages()
     assert [m.data for m in messages] == [str(index).encode() for index in range(7)]
     assert [m.headers["Nats-Msg-Id"] for m in messages] == [str(i) for i in written]
+
+
+async def test_events_enqueued_together_keep_their_order_across_statements(
+    outbox, nats, stream, monkeypatch
+):
+    # Three statements of 4, 4 and 2 rows: order must hold inside each and across them.
+    monkeypatch.setattr(outbox_module, "MANY_ROWS_PER_STATEMENT", 4)
+    events = [(f"{stream.prefix}.n", str(i).encode(), {"Seq": str(i)}) for i in range(10)]
+    async with outbox.engine.begin() as connection:
+        written = await enqueue_many(connection, outbox.table, events)
+    subject = relay(outbox, nats, batch_size=3)
+
+    while await subject.publish_pending():
+        pass
+
+    messages = await stream.messages()
+    assert [m.data for m in messages] == [str(i).encode() for i in range(10)]
+    assert [m.headers["Nats-Msg-Id"] for m in messages] == [str(i) for i in written]
+    assert [m.headers["Seq"] for m in messages] == [str(i) for i in range(10)]
+
+
+async def test_an_idle_round_is_one_statement(outbox, nats, stream):
+    """Relays poll every 0.2 s in every service: nothing to publish must cost one read."""
+    subject = relay(outbox, nats)
+    with counting(outbox.engine) as sent:
+        assert await subject.publish_pending() == 0
+    assert sent.count == 1, str(sent)
 
 
 async def test_a_republish_after_a_crash_before_the_mark_is_deduplicated(outbox, nats, stream):

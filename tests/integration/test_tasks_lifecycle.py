@@ -52,7 +52,8 @@ async def _worker_starts(engine: AsyncEngine, task_id: uuid.UUID) -> None:
     async with engine.begin() as conn:
         task = await repository.get(conn, task_id)
         assert task is not None
-        await lifecycle.start(conn, task)
+        await lifecycle.queue_first(conn, task)  # what the worker does before it starts one
+        await repository.transition(conn, [task.id], Status.RUNNING)
 
 
 @pytest.mark.parametrize("worker_first", [True, False])

@@ -16,6 +16,7 @@ from sqlalchemy import Table, extract, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common import failpoints
+from inferlane.common.db import autocommit
 from inferlane.common.nats import NatsConnection
 
 log = structlog.get_logger("inferlane.outbox")
@@ -55,6 +56,7 @@ class OutboxRelay:
     ) -> None:
         self.name = name
         self._engine = engine
+        self._reads = autocommit(engine)
         self._table = table
         self._nats = nats
         self._batch_size = batch_size
@@ -121,11 +123,18 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One round: publish up to a batch of unpublished rows and mark them. Returns how
-        many were published. NATS trouble stops the batch and returns what got through."""
+        many were published. NATS trouble stops the batch and returns what got through.
+        The gauges' read comes first: an idle round (most of them, every poll interval) is
+        that one statement, with no transaction and no claim."""
         published: list[uuid.UUID] = []
         published_headers: list[dict[str, str]] = []
         client = self._nats.client
-        if client is None or not client.is_connected:
+        connected = client is not None and client.is_connected
+        if await self._update_gauges() == 0:
+            if connected:
+                self._leave_outage("nats")
+            return 0
+        if client is None or not connected:
             # Publishing now would only queue in the client's reconnect buffer and time out.
             self._enter_outage("nats", "not connected")
         else:
@@ -157,14 +166,18 @@ class OutboxRelay:
                         await self._on_published(connection, published_headers)
             # Counted after the commit: a failed mark means the rows go out again.
             PUBLISHED.labels(self.name).inc(len(published))
-        await self._update_gauges()
+        if published:
+            await self._update_gauges()
         return len(published)
 
-    async def _update_gauges(self) -> None:
-        async with self._engine.connect() as connection:
+    async def _update_gauges(self) -> int:
+        """Unpublished rows (up to PENDING_CAP) and the oldest one's age, into the gauges;
+        returns the count. One read: no BEGIN/ROLLBACK round trips around it."""
+        async with self._reads.connect() as connection:
             pending, lag = (await connection.execute(self._gauges)).one()
         PENDING.labels(self.name).set(pending)
         LAG.labels(self.name).set(float(lag or 0))
+        return int(pending)
 
     def _enter_outage(self, kind: str, error: object) -> None:
         if kind not in self._outages:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.errors import (
     INVALID_INPUT,
     PROCESSING_FAILED,
@@ -95,6 +96,8 @@ class ChunkRunner:
         vector_indexes: VectorIndexes | None = None,
     ) -> None:
         self._engine = engine
+        # Reads and one-statement writes: no BEGIN, COMMIT or ROLLBACK round trips.
+        self._autocommit = autocommit(engine)
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._predict_rows = predict_rows
@@ -121,7 +124,7 @@ class ChunkRunner:
     async def _run(self, delivery: Delivery) -> Outcome:
         work = delivery.work
         task_id = uuid.UUID(work.task_id)
-        async with self._engine.connect() as conn:
+        async with self._autocommit.connect() as conn:
             found = await repository.task_and_chunk(conn, task_id, work.chunk_index)
         if found is None:
             return Outcome.SKIPPED  # deleted, or not ours to know
@@ -129,58 +132,74 @@ class ChunkRunner:
         if completed or task.is_terminal:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
-            return await self._process(task, chunk, delivery)
+            await self._process_single(task, chunk, delivery)
+            return Outcome.DONE
         async with self._batch_slots:
-            return await self._process(task, chunk, delivery)
+            await self._process_batch(task, chunk, delivery)
+            return Outcome.DONE
 
-    async def _process(self, task: Task, chunk: Chunk, delivery: Delivery) -> Outcome:
-        # A batch shows `running` while its first chunk runs; a single task's one chunk is
-        # short, so it starts in the transaction that finishes it (one commit less), stamped
-        # with when this worker took it up (the database's now() there would be the end). A
-        # batch chunk's start is in the audit trail before its work: a crash then shows there.
-        starting = task.status is not Status.RUNNING
+    async def _process_single(self, task: Task, chunk: Chunk, delivery: Delivery) -> None:
+        """A single task's one chunk is short, so it starts in the transaction that finishes
+        it (one commit less), stamped with when this worker took it up (the database's now()
+        there would be the end); stored, counted and READY in one statement each."""
         picked_up = self._clock()
         about = _chunk_details(chunk, delivery.attempt)
-        if task.type is TaskType.BATCH:
-            async with self._engine.begin() as conn:
-                if starting:
-                    await lifecycle.start(conn, task)
-                await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
-            if starting:
-                self._on_progress(task, True)
         results = await self._results(task, chunk, delivery.predicted)
         async with self._engine.begin() as conn:
-            if starting and task.type is TaskType.SINGLE:
-                await lifecycle.start(conn, task, started_at=picked_up)
+            if not await repository.store_chunk(conn, chunk, results):
+                return  # a redelivered chunk, stored already, or the task ended meanwhile
+            await lifecycle.queue_first(conn, task)
+            entries = [(audit.CHUNK_STARTED, about), _finished_entry(about, results)]
+            updated, finished = await lifecycle.finish_single(
+                conn, task, results, picked_up, self._clock(), entries
+            )
+        metrics.rows_stored(task.model, results)
+        if finished:
+            metrics.task_ended(updated, self._clock())
+            self._on_event()
+        self._on_progress(updated, finished)
+
+    async def _process_batch(self, task: Task, chunk: Chunk, delivery: Delivery) -> None:
+        # A batch shows `running` while its first chunk runs. A chunk's start is in the audit
+        # trail before its work: a crash then shows there.
+        starting = task.status is not Status.RUNNING
+        about = _chunk_details(chunk, delivery.attempt)
+        started = audit.entry(task.id, audit.CHUNK_STARTED, **about)
+        if starting:  # `running` and the entry together: one statement, atomic by itself
+            moved = repository.transition_statement([task.id], Status.RUNNING).cte("moved")
+            started = started.add_cte(moved)
+        if task.status is Status.ACCEPTED:  # rare: the relay has not marked it queued yet
+            async with self._engine.begin() as conn:
+                await lifecycle.queue_first(conn, task)
+                await conn.execute(started)
+        else:
+            async with self._autocommit.connect() as conn:  # no BEGIN and COMMIT round trips
+                await conn.execute(started)
+        if starting:
+            self._on_progress(task, True)
+        results = await self._results(task, chunk, delivery.predicted)
+        finished = None
+        async with self._engine.begin() as conn:
+            event, details = _finished_entry(about, results)
             counted = await repository.complete_chunk(
                 conn,
                 chunk,
                 results,
-                store_vectors=self._vector_indexes is not None and task.type is TaskType.BATCH,
+                store_vectors=self._vector_indexes is not None,
+                entry=audit.entry(task.id, event, **details),
             )
-            updated, all_counted = counted or (None, False)
-            if counted is not None:
-                if task.type is TaskType.SINGLE:
-                    await audit.record(conn, task.id, audit.CHUNK_STARTED, **about)
-                failed = sum(1 for r in results if r.error_code is not None)
-                await audit.record(
-                    conn, task.id, audit.CHUNK_FINISHED, **about, rows=len(results), failed=failed
-                )
-            finished = (
-                await lifecycle.finish(conn, updated, self._clock(), results)
-                if updated is not None and all_counted and updated.status is Status.RUNNING
-                else None
-            )
-        if counted is not None:  # None: a redelivered chunk, stored already
-            metrics.rows_stored(task.model, results)
+            if counted is None:  # a redelivered chunk, stored already
+                return
+            updated, all_counted = counted
+            if all_counted and updated.status is Status.RUNNING:
+                finished = await lifecycle.finish(conn, updated, self._clock())
+        metrics.rows_stored(task.model, results)
         if finished is not None:
             metrics.task_ended(finished, self._clock())
             self._on_event()
-            if self._vector_indexes is not None and finished.type is TaskType.BATCH:
+            if self._vector_indexes is not None:
                 self._vector_indexes.ensure_soon(finished.id)  # after the ack: may take minutes
-        if updated is not None:
-            self._on_progress(finished or updated, finished is not None)
-        return Outcome.DONE
+        self._on_progress(finished or updated, finished is not None)
 
     async def _results(
         self, task: Task, chunk: Chunk, predicted: dict[int, Result]
@@ -343,6 +362,11 @@ class ChunkRunner:
             metrics.task_ended(failed, now)
             self._on_progress(failed, True)
         return Outcome.DEAD
+
+
+def _finished_entry(about: dict[str, Any], results: Sequence[Result]) -> tuple[str, dict[str, Any]]:
+    failed = sum(1 for r in results if r.error_code is not None)
+    return audit.CHUNK_FINISHED, {**about, "rows": len(results), "failed": failed}
 
 
 def _chunk_details(chunk: Chunk | events_pb2.TaskWork, attempt: int) -> dict[str, Any]:
