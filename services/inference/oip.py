@@ -61,9 +61,7 @@ class OipPassthrough(GenericRpcHandler):
         self._limiter = limiter
         self._timeout = timeout
 
-    def service(
-        self, handler_call_details: grpc.HandlerCallDetails
-    ) -> AnyHandler | None:
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
         method = handler_call_details.method
         service, _, name = method.lstrip("/").partition("/")
         if service != SERVICE_NAME:
