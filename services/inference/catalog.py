@@ -60,7 +60,7 @@ class ModelSpec:
         return max((c.max_length or 0 for c in self.inputs), default=0)
 
 
-def _columns(raw: list[dict]) -> tuple[Column, ...]:
+def _columns(raw: list[dict[str, Any]]) -> tuple[Column, ...]:
     return tuple(Column(c["name"], c["datatype"], c.get("max_length")) for c in raw)
 
 

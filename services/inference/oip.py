@@ -15,6 +15,7 @@ from tritonclient.grpc import service_pb2
 
 from inferlane.common import principal
 from inferlane.common.errors import PermissionDenied, TooMany, Unavailable
+from inferlane.common.grpc.any_rpc import AnyContext, AnyHandler, GenericRpcHandler
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 FORWARDED = frozenset(
@@ -52,7 +53,7 @@ class UserLimiter:
             del self._in_flight[user_id]
 
 
-class OipPassthrough(grpc.GenericRpcHandler):
+class OipPassthrough(GenericRpcHandler):
     def __init__(self, triton_url: str, limiter: UserLimiter, timeout: float) -> None:
         self._channel = grpc.aio.insecure_channel(
             triton_url, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
@@ -60,9 +61,7 @@ class OipPassthrough(grpc.GenericRpcHandler):
         self._limiter = limiter
         self._timeout = timeout
 
-    def service(
-        self, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
         method = handler_call_details.method
         service, _, name = method.lstrip("/").partition("/")
         if service != SERVICE_NAME:
@@ -83,7 +82,7 @@ class OipPassthrough(grpc.GenericRpcHandler):
             method, request_serializer=None, response_deserializer=None
         )
 
-        async def forward(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        async def forward(request: bytes, context: AnyContext) -> bytes:
             user = principal.current().user_id
             self._limiter.enter(user)
             try:
@@ -103,7 +102,7 @@ class OipPassthrough(grpc.GenericRpcHandler):
 
 
 def _refuse(message: str) -> Callable[..., Any]:
-    async def refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def refuse(request: Any, context: AnyContext) -> Any:
         raise PermissionDenied(message)
 
     return refuse

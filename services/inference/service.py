@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound
 from services.inference import catalog
@@ -135,7 +136,7 @@ class InferenceService:
 
 def _column(
     spec: ModelSpec, name: str, max_length: int | None, rows: list[dict[str, Any]]
-) -> np.ndarray:
+) -> NDArray[np.object_ | np.float32]:
     values: list[list[Any]] = []
     for index, row in enumerate(rows):
         if name not in row or row[name] is None:
@@ -162,7 +163,7 @@ def _column(
     return np.array(values, dtype=object if spec.is_text else np.float32)
 
 
-def _prediction(spec: ModelSpec, row: np.ndarray) -> Prediction:
+def _prediction(spec: ModelSpec, row: NDArray[np.float32]) -> Prediction:
     if spec.kind == "text_classification":
         scores = {label: float(p) for label, p in zip(spec.labels, row, strict=True)}
         return Classification(max(scores, key=scores.__getitem__), scores)

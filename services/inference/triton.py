@@ -5,6 +5,7 @@ from typing import NoReturn
 
 import numpy as np
 import tritonclient.grpc.aio as triton_grpc
+from numpy.typing import NDArray
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Histogram
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -55,8 +56,12 @@ class Triton:
             return False
 
     async def infer(
-        self, model: str, inputs: dict[str, np.ndarray], output: str, version: str = ""
-    ) -> np.ndarray:
+        self,
+        model: str,
+        inputs: dict[str, NDArray[np.object_ | np.float32]],
+        output: str,
+        version: str = "",
+    ) -> NDArray[np.float32]:
         tensors = []
         for name, array in inputs.items():
             tensor = triton_grpc.InferInput(
@@ -77,8 +82,13 @@ class Triton:
         raise AssertionError("unreachable: tenacity reraises")
 
     async def _infer_once(
-        self, model: str, version: str, tensors: list, requested: list, output: str
-    ) -> np.ndarray:
+        self,
+        model: str,
+        version: str,
+        tensors: list[triton_grpc.InferInput],
+        requested: list[triton_grpc.InferRequestedOutput],
+        output: str,
+    ) -> NDArray[np.float32]:
         try:
             self._breaker.before_call()
         except CircuitOpen as exc:

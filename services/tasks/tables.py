@@ -1,5 +1,7 @@
 """Tables of the tasks service, all in its own PostgreSQL schema `tasks`."""
 
+import uuid
+
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
@@ -88,7 +90,7 @@ Index(
 )
 
 
-def _task_id() -> Column:
+def _task_id() -> Column[uuid.UUID]:
     """The key column of a task's rows: they go when the task goes."""
     return Column(
         "task_id",

@@ -9,6 +9,7 @@ consumer's work continues the trace of the request that caused it.
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from inferlane.common import tracing
 
 
-def _columns() -> list[Column]:
+def _columns() -> list[Column[Any]]:
     return [
         Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
         Column("subject", String(255), nullable=False),

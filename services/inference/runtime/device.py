@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class Runtime(StrEnum):
 
 
 class TextRuntime(Protocol):
-    def run(self, texts: list[str]) -> np.ndarray: ...
+    def run(self, texts: list[str]) -> NDArray[np.float32]: ...
 
 
 def choose(instance_kind: str, torch_cuda: bool, onnxruntime_cuda: bool) -> Runtime:

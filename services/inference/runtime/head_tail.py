@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
 HEAD = 64
@@ -38,7 +39,7 @@ def encode(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [cut(e.ids) for e in tokenizer.encode_batch_fast(list(texts))]
 
 
-def padded(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+def padded(ids: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """int64 ids and 0/1 attention mask, padded with 0 to the longest row."""
     width = max(len(row) for row in ids)
     out = np.zeros((len(ids), width), dtype=np.int64)
@@ -51,7 +52,7 @@ def padded(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 def sorted_batches(
     ids: Sequence[Sequence[int]], size: int
-) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+) -> Iterator[tuple[list[int], NDArray[np.int64], NDArray[np.int64]]]:
     """(indices, padded ids, mask) per sub-batch of at most `size` rows, shortest first."""
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     for start in range(0, len(order), size):

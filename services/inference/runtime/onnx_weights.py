@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 # "/classifier/layers.4/attention/self/query/MatMul_quant" -> "layers.4.attention.self.query"
 _MATMUL = re.compile(r"/((?:layers\.\d+|head)(?:/[\w.]+)*?)/(?:Gemm_)?MatMul(?:_quant)?$")
@@ -34,7 +35,12 @@ def _torch_name(module_path: str) -> str:
     return _LAYERS.sub(r"encoder.layer.\1.", name)
 
 
-def _dequantize(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int) -> np.ndarray:
+def _dequantize(
+    q: NDArray[np.uint8 | np.int8],
+    scale: NDArray[np.float32],
+    zero_point: NDArray[np.uint8 | np.int8],
+    axis: int,
+) -> NDArray[np.float32]:
     shape = [1] * q.ndim
     shape[axis] = -1
     s = np.asarray(scale, np.float32).reshape(shape if scale.size > 1 else ())
@@ -42,7 +48,7 @@ def _dequantize(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: 
     return (q.astype(np.float32) - z) * s
 
 
-def read_weights(path: Path) -> dict[str, np.ndarray]:
+def read_weights(path: Path) -> dict[str, NDArray[np.float32]]:
     """Every parameter of the graph at `path`, float32, under its torch name. Linear weights
     come out as torch stores them ([out, in]); ONNX MatMul keeps them as [in, out]."""
     import onnx
@@ -54,7 +60,7 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     for node in graph.node:
         if node.op_type == "Cast" and node.input[0] in values:
             values[node.output[0]] = values[node.input[0]].astype(np.float32)
-    weights: dict[str, np.ndarray] = {}
+    weights: dict[str, NDArray[np.float32]] = {}
     for name, value in values.items():
         # Named parameters (biases, LayerNorms) keep their module path in the name.
         if name.endswith((".bias", ".weight")) and value.dtype == np.float32:

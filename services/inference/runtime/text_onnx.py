@@ -8,9 +8,11 @@ computes the lower layers' `hidden_states`, and the model's own graph the rest.
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+from numpy.typing import NDArray
 
 from services.inference.runtime.tokens import load_tokenizer, sorted_batches
 
@@ -29,7 +31,7 @@ def session_for(
     # A cut model runs two sessions back to back; the idle one's spinning threads would take
     # the cores from the busy one (measured: 30 % slower on 2 cores with spinning on).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    providers: list = ["CPUExecutionProvider"]
+    providers: list[str | tuple[str, dict[str, int]]] = ["CPUExecutionProvider"]
     if instance_kind == "GPU" and "CUDAExecutionProvider" in ort.get_available_providers():
         providers = [("CUDAExecutionProvider", {"device_id": device_id}), "CPUExecutionProvider"]
     return ort.InferenceSession(str(model_file), options, providers=providers)
@@ -54,16 +56,18 @@ class TextModel:
         )
         self.output_name = output_name
 
-    def run(self, texts: list[str]) -> np.ndarray:
+    def run(self, texts: list[str]) -> NDArray[np.float32]:
         """One output row per text, in the order given."""
-        results: list[np.ndarray] = [np.empty(0)] * len(texts)
+        results: list[NDArray[np.floating[Any]]] = [np.empty(0)] * len(texts)
         for chunk, ids, mask in sorted_batches(self.tokenizer, texts, SUB_BATCH):
             out = self._forward(ids, mask)
             for row, i in enumerate(chunk):
                 results[i] = out[row]
         return np.stack(results).astype(np.float32)
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(
+        self, ids: NDArray[np.int64], mask: NDArray[np.int64]
+    ) -> NDArray[np.floating[Any]]:
         if self.encoder is None:
             feeds = {"input_ids": ids, "attention_mask": mask}
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from services.inference.runtime import dynamic_int8, onnx_weights
 from services.inference.runtime.bert import Bert
@@ -39,7 +40,7 @@ class TorchTextModel:
             if shared_encoder
             else [version_dir / "model.onnx"]
         )
-        weights: dict[str, np.ndarray] = {}
+        weights: dict[str, NDArray[np.float32]] = {}
         int8: set[str] = set()
         for graph in graphs:
             weights.update(onnx_weights.read_weights(graph))
@@ -57,7 +58,7 @@ class TorchTextModel:
         self.bert.to(self.device, dtype).eval()
         self.output_name = output_name
 
-    def run(self, texts: list[str]) -> np.ndarray:
+    def run(self, texts: list[str]) -> NDArray[np.float32]:
         """One output row per text, in the order given (float32, like the CPU path)."""
         return self.run_tensor(texts).numpy()
 
@@ -90,7 +91,7 @@ class TorchTextModel:
         return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
 
-def _bert(weights: dict[str, np.ndarray], epsilon: float, graph: Path) -> Bert:
+def _bert(weights: dict[str, NDArray[np.float32]], epsilon: float, graph: Path) -> Bert:
     """A Bert shaped by the weights it is given, holding exactly those weights."""
     vocab, hidden = weights["embeddings.word_embeddings.weight"].shape
     model = Bert(
@@ -110,6 +111,6 @@ def _bert(weights: dict[str, np.ndarray], epsilon: float, graph: Path) -> Bert:
     return model
 
 
-def _tensors(weights: dict[str, np.ndarray], prefix: str) -> dict[str, torch.Tensor]:
+def _tensors(weights: dict[str, NDArray[np.float32]], prefix: str) -> dict[str, torch.Tensor]:
     """The weights under `prefix`, the prefix removed, as (copied, writable) tensors."""
     return {k[len(prefix) :]: torch.tensor(v) for k, v in weights.items() if k.startswith(prefix)}

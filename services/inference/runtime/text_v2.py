@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from numpy.typing import NDArray
 from onnx import numpy_helper
 
 from services.inference.runtime import head_tail
@@ -25,7 +26,7 @@ from services.inference.runtime.tfidf import TfidfScorer
 WORD_TABLE = "embeddings.word_embeddings.weight"
 
 
-def word_table(shared_encoder: Path) -> np.ndarray:
+def word_table(shared_encoder: Path) -> NDArray[np.float32]:
     """The shared encoder's uint8 word-embedding table, dequantised to float32 [vocab, 384]."""
     values = {}
     for tensor in onnx.load(str(shared_encoder)).graph.initializer:
@@ -36,7 +37,7 @@ def word_table(shared_encoder: Path) -> np.ndarray:
     return (values["_quantized"].astype(np.float32) - zero_point) * scale
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 
@@ -57,7 +58,7 @@ class EncoderV2:
         self.table = word_table(shared_encoder)
         self.session = session_for(graph, instance_kind, device_id, threads)
 
-    def logits(self, texts: list[str]) -> np.ndarray:
+    def logits(self, texts: list[str]) -> NDArray[np.float32]:
         ids = head_tail.encode(self.tokenizer, texts)
         out = np.zeros((len(texts), 3), dtype=np.float32)
         for chunk, tok, mask in head_tail.sorted_batches(ids, SUB_BATCH):
@@ -90,7 +91,7 @@ class SentimentV2:
         self.tfidf_weight = float(blend["tfidf_weight"])
         self.bias = np.asarray(blend["bias"], dtype=np.float64)
 
-    def run(self, texts: list[str]) -> np.ndarray:
+    def run(self, texts: list[str]) -> NDArray[np.float32]:
         """Probabilities of negative, neutral, positive, float32 [len(texts), 3]."""
         return blend(
             self.encoder.logits(texts),
@@ -101,7 +102,10 @@ class SentimentV2:
 
 
 def blend(
-    encoder_logits: np.ndarray, tfidf_log_probs: np.ndarray, tfidf_weight: float, bias: np.ndarray
-) -> np.ndarray:
+    encoder_logits: NDArray[np.float32],
+    tfidf_log_probs: NDArray[np.float64],
+    tfidf_weight: float,
+    bias: NDArray[np.float64],
+) -> NDArray[np.float32]:
     """The blended probabilities (also what training tunes the weight and bias on)."""
     return softmax(encoder_logits + tfidf_weight * tfidf_log_probs + bias).astype(np.float32)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # sklearn's default token_pattern
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -54,13 +55,15 @@ ANALYSERS: dict[str, Callable[[str, int, int], list[str]]] = {
 class Block:
     """One vectoriser: its analyser, vocabulary (term -> column) and idf."""
 
-    def __init__(self, analyser: str, low: int, high: int, terms: list[str], idf: np.ndarray):
+    def __init__(
+        self, analyser: str, low: int, high: int, terms: list[str], idf: NDArray[np.float64]
+    ):
         self.analyse = ANALYSERS[analyser]
         self.low, self.high = low, high
         self.column = {term: i for i, term in enumerate(terms)}
         self.idf = idf.astype(np.float64)
 
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """(columns, l2-normalised sublinear tf-idf values) of the terms the text has."""
         counts = Counter(self.analyse(text, self.low, self.high))
         hits = [(self.column[t], c) for t, c in counts.items() if t in self.column]
@@ -88,7 +91,7 @@ class TfidfScorer:
             self.coef = data["coef"].astype(np.float64)  # [classes, features]
             self.intercept = data["intercept"].astype(np.float64)
 
-    def log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def log_probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """float64 [len(texts), classes]: log softmax of the linear scores."""
         scores = np.tile(self.intercept, (len(texts), 1))
         for row, text in enumerate(texts):

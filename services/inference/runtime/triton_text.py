@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
+from numpy.typing import NDArray
 
 from services.inference.runtime import device
 
@@ -67,7 +68,7 @@ class TextBackend:
         return responses
 
 
-def output_tensor(name: str, array: np.ndarray) -> Any:
+def output_tensor(name: str, array: NDArray[np.float32]) -> Any:
     """A response tensor. With numpy 2 the python-backend stub (built against numpy 1)
     returns tensors of the right shape and no data; through DLPack they arrive whole (seen on
     the GPU machines, numpy 2.5). Serving on the CPU pins numpy 1 and needs no torch."""

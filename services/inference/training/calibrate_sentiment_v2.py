@@ -28,11 +28,12 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from services.inference.runtime import text_v2
 from services.inference.runtime.tfidf import TfidfScorer
@@ -78,7 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
+def folds(y: NDArray[np.int64], k: int, seed: int) -> NDArray[np.int64]:
     """A fold number per row, stratified by class, seeded."""
     rng = np.random.default_rng([seed, k])
     out = np.zeros(len(y), dtype=np.int64)
@@ -89,12 +90,12 @@ def folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 
 def kfold_macro_f1(
-    y: np.ndarray,
-    enc: np.ndarray,
-    tfidf: np.ndarray,
-    fold: np.ndarray,
-    weights: np.ndarray,
-    biases: np.ndarray,
+    y: NDArray[np.int64],
+    enc: NDArray[np.float32],
+    tfidf: NDArray[np.float64],
+    fold: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    biases: NDArray[np.float64],
 ) -> float:
     """Macro-F1 of out-of-fold predictions: each fold decided by the blend tuned on the rest."""
     pred = np.zeros(len(y), dtype=np.int64)
@@ -109,7 +110,9 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def cached(path: Path, compute: Any) -> np.ndarray:
+# Any dtype: whatever was saved. `...`: callers bind loop variables as lambda defaults,
+# which mypy cannot fit to a no-argument Callable.
+def cached(path: Path, compute: Callable[..., NDArray[Any]]) -> NDArray[Any]:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, compute())
@@ -117,8 +120,8 @@ def cached(path: Path, compute: Any) -> np.ndarray:
 
 
 def tfidf_candidates(
-    args: argparse.Namespace, fit_texts: list[str], y_fit: np.ndarray, hold_texts: list[str]
-) -> dict[str, np.ndarray]:
+    args: argparse.Namespace, fit_texts: list[str], y_fit: NDArray[np.int64], hold_texts: list[str]
+) -> dict[str, NDArray[np.float64]]:
     """Holdout log-probabilities of each TF-IDF candidate (vectorisers fitted once)."""
     name = {c: f"C={c[0]:g}, class_weight={c[1]}" for c in TFIDF_CANDIDATES}
     paths = {c: args.cache / f"tfidf-c{c[0]:g}-{c[1]}-seed{args.seed}.npy" for c in name}
@@ -142,9 +145,9 @@ def export_tfidf(
     c: float,
     class_weight: str | None,
     fit_texts: list[str],
-    y_fit: np.ndarray,
+    y_fit: NDArray[np.int64],
     hold_texts: list[str],
-    expected: np.ndarray,
+    expected: NDArray[np.float64],
 ) -> None:
     """Refit the chosen TF-IDF model, export it to --out/tfidf.npz, check the numpy scorer."""
     from services.inference.training.sentiment_v2_tfidf import TfidfModel

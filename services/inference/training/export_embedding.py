@@ -26,6 +26,7 @@ import minilm  # the script's folder is on sys.path when it runs
 import numpy as np
 import torch
 from model_card import write_embedding_card
+from numpy.typing import NDArray
 
 REPO = Path(__file__).resolve().parents[3]
 MAX_LENGTH = 256  # sentence-transformers' max_seq_length for this model
@@ -61,7 +62,7 @@ LONG_TEXTS = [
 ]
 
 
-def torch_reference(texts: Sequence[str]) -> np.ndarray:
+def torch_reference(texts: Sequence[str]) -> NDArray[np.float32]:
     """The plain Hugging Face model + mean pooling + L2 norm (the model card's recipe),
     independent of the export wrapper."""
     bert = minilm.load_bert("eager")
@@ -105,10 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     row = {t: i for i, t in enumerate(texts)}
 
-    def cos(vecs: np.ndarray, a: str, b: str) -> float:
+    def cos(vecs: NDArray[np.floating[Any]], a: str, b: str) -> float:
         return float(vecs[row[a]] @ vecs[row[b]])
 
-    def run_all(session: Any) -> dict[str, np.ndarray]:
+    def run_all(session: Any) -> dict[str, NDArray[np.floating[Any]]]:
         """Dynamic int8 quantises activations per batch, so results depend on the batch: run
         the sentences alone, together, and padded next to long texts (as dynamic batching may)."""
         runs = {
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )[: len(texts)]
         return runs
 
-    def check(runs: dict[str, np.ndarray]) -> dict[str, Any]:
+    def check(runs: dict[str, NDArray[np.floating[Any]]]) -> dict[str, Any]:
         pairs: list[dict[str, Any]] = []
         for kind, group in (("similar", SIMILAR), ("unrelated", UNRELATED)):
             for a, b in group:

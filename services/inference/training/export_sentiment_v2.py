@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import onnx
 import torch
+from numpy.typing import NDArray
 
 from services.inference.runtime import text_v2
 from services.inference.runtime.text_onnx import TextModel
@@ -66,9 +67,9 @@ def fitted_tfidf(
     args: argparse.Namespace,
     seed: int,
     fit_texts: list[str],
-    y_fit: np.ndarray,
+    y_fit: NDArray[np.int64],
     hold_texts: list[str],
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     """Fit (or reuse the cached fit of) the TF-IDF model, export it to --out/tfidf.npz and
     return the numpy scorer's holdout log-probabilities, checked against scikit-learn."""
     cache = args.work / f"tfidf-c{args.tfidf_c:g}-seed{seed}.npz"
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.load_state_dict(best["state"])
     hold_tfidf = fitted_tfidf(args, seed, fit_texts, labels[fit], hold_texts)
     graphs: dict[str, dict[str, Any]] = {}
-    hold_logits: dict[str, np.ndarray] = {}
+    hold_logits: dict[str, NDArray[np.float32]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         fp32_path = Path(tmp) / "fp32.onnx"
         sentiment_v2_model.export_logits_graph(model, fp32_path)

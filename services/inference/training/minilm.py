@@ -21,6 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 HIDDEN = 384
@@ -87,7 +88,7 @@ def write_tokenizer(dest: Path, max_length: int) -> None:
     shutil.move(tmp, dest)
 
 
-def encode_padded(tok: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def encode_padded(tok: Any, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Tokenise a batch and pad it to its longest member (what serving does). Works with a
     tokenizer that pads by itself (the shipped tokenizer.json) or one that does not."""
     encs = tok.encode_batch(list(texts))
@@ -179,7 +180,7 @@ class EmbeddingGraph(nn.Module):
         return nn.functional.normalize(pooled, p=2.0, dim=1)
 
 
-def read_labelled(path: Path, labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+def read_labelled(path: Path, labels: Sequence[str]) -> tuple[list[str], NDArray[np.int64]]:
     """Texts and label indices (into `labels`) of a `text,label` CSV."""
     texts, indices = [], []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -264,12 +265,14 @@ def ort_session(path: Path, threads: int | None = None) -> Any:
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def ort_run(session: Any, tok: Any, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+def ort_run(
+    session: Any, tok: Any, texts: Sequence[str], batch_size: int = 64
+) -> NDArray[np.float32]:
     """Run an exported graph over `texts` the way serving does (batches padded to their
     longest member; texts sorted by length inside, results returned in input order)."""
     lengths = [len(t) for t in texts]
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
-    out: list[np.ndarray] = [np.empty(0)] * len(texts)
+    out: list[NDArray[np.floating[Any]]] = [np.empty(0)] * len(texts)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         ids, mask = encode_padded(tok, [texts[i] for i in idx])

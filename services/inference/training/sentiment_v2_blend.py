@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from services.inference.training.sentiment_v2_split import LABELS
 
@@ -16,7 +17,7 @@ WEIGHTS = np.round(np.arange(0.0, 1.51, 0.1), 2)
 BIASES = np.round(np.arange(-2.0, 2.01, 0.1), 2)
 
 
-def f1_table(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+def f1_table(y: NDArray[np.int64], pred: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
     """Per-class F1 for many prediction rows at once: pred [k, n] -> [k, classes]."""
     out = []
     for c in range(len(LABELS)):
@@ -27,7 +28,7 @@ def f1_table(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-1)
 
 
-def report(y: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+def report(y: NDArray[np.int64], probs: NDArray[np.floating[Any]]) -> dict[str, Any]:
     pred = probs.argmax(axis=1)
     per = {}
     for c, label in enumerate(LABELS):
@@ -48,7 +49,7 @@ def report(y: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     }
 
 
-def bias_grid(values: np.ndarray) -> np.ndarray:
+def bias_grid(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """[k, 3] biases (negative, neutral, 0 for positive), smallest total |bias| first."""
     neg, neu = np.meshgrid(values, values, indexing="ij")
     biases = np.stack([neg.ravel(), neu.ravel(), np.zeros(neg.size)], axis=1)
@@ -56,12 +57,12 @@ def bias_grid(values: np.ndarray) -> np.ndarray:
 
 
 def tune_blend(
-    y: np.ndarray,
-    enc: np.ndarray,
-    tfidf: np.ndarray,
-    weights: np.ndarray = WEIGHTS,
-    biases: np.ndarray = BIASES,
-) -> tuple[float, np.ndarray, float]:
+    y: NDArray[np.int64],
+    enc: NDArray[np.float32],
+    tfidf: NDArray[np.float64],
+    weights: NDArray[np.float64] = WEIGHTS,
+    biases: NDArray[np.float64] = BIASES,
+) -> tuple[float, NDArray[np.float64], float]:
     """(TF-IDF weight, per-class bias with positive's at 0, macro-F1) maximising macro-F1 on
     y; ties go to the smallest weight, then the smallest bias (the grid's first maximum in
     that order), so the choice is reproducible."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from services.inference.runtime import onnx_weights
@@ -26,7 +27,7 @@ SHARED_ENCODER = (
 )
 
 
-def shared_word_embeddings(path: Path = SHARED_ENCODER) -> np.ndarray:
+def shared_word_embeddings(path: Path = SHARED_ENCODER) -> NDArray[np.float32]:
     """The int8 word-embedding table of the shared encoder, dequantised (what serving uses)."""
     return onnx_weights.read_weights(path)["embeddings.word_embeddings.weight"]
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 LABELS = ("negative", "neutral", "positive")
 REPO = Path(__file__).resolve().parents[3]
@@ -25,7 +26,7 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def read_split(path: Path) -> tuple[list[str], np.ndarray]:
+def read_split(path: Path) -> tuple[list[str], NDArray[np.int64]]:
     """Texts and label indices (into LABELS) of a `text,label` CSV."""
     texts, indices = [], []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -35,7 +36,9 @@ def read_split(path: Path) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(indices, dtype=np.int64)
 
 
-def holdout_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(
+    labels: NDArray[np.int64], seed: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """(fit indices, holdout indices): HOLDOUT_FRACTION of each class, seeded."""
     rng = np.random.default_rng(seed)
     fit, hold = [], []

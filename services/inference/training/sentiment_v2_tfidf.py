@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -47,17 +48,17 @@ class TfidfModel:
         ]
         return sp.hstack(blocks, format="csr")
 
-    def fit(self, texts: Sequence[str], labels: np.ndarray) -> TfidfModel:
+    def fit(self, texts: Sequence[str], labels: NDArray[np.int64]) -> TfidfModel:
         self.lr.fit(self.features(texts, fit=True), labels)
         return self
 
-    def log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def log_probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
         return self.lr.predict_log_proba(self.features(texts))
 
     def export(self, path: Path) -> None:
         """One .npz: per block its analyser, n-gram range, terms (in column order) and idf;
         then the coefficients [classes, all columns] and intercepts."""
-        arrays: dict[str, np.ndarray] = {"blocks": np.array(list(self.vectorisers))}
+        arrays: dict[str, NDArray[np.generic]] = {"blocks": np.array(list(self.vectorisers))}
         for name, v in self.vectorisers.items():
             terms = sorted(v.vocabulary_, key=v.vocabulary_.__getitem__)
             assert all("\n" not in t for t in terms)

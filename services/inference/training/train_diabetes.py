@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from model_card import write_diabetes_card  # the script's folder is on sys.path when it runs
+from numpy.typing import NDArray
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import mean_absolute_error, r2_score
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     coef = [float(c) for c in model.coef_]
     intercept = float(model.intercept_)
 
-    def predict(rows: np.ndarray) -> np.ndarray:
+    def predict(rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """Exactly what serving computes (numpy only)."""
         return intercept + rows @ np.asarray(coef)
 

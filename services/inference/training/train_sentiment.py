@@ -38,6 +38,7 @@ import minilm  # the script's folder is on sys.path when it runs
 import numpy as np
 import torch
 from model_card import write_sentiment_card
+from numpy.typing import NDArray
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from torch import nn
 
@@ -117,7 +118,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # --------------------------------------------------------------------------- data
 
 
-def read_split(path: Path) -> tuple[list[str], np.ndarray]:
+def read_split(path: Path) -> tuple[list[str], NDArray[np.int64]]:
     return minilm.read_labelled(path, LABELS)
 
 
@@ -125,7 +126,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def cap_per_class(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
+def cap_per_class(labels: NDArray[np.int64], cap: int, seed: int) -> NDArray[np.intp]:
     """Indices of the rows kept: all of a class up to `cap`, else a seeded random `cap`."""
     rng = np.random.default_rng(seed)
     keep = []
@@ -260,7 +261,7 @@ def predict_logits(
     start: int,
     device: torch.device,
     batch_size: int = 128,
-) -> np.ndarray:
+) -> NDArray[np.float32]:
     model.eval()
     out = np.zeros((len(inputs.lengths), len(LABELS)), dtype=np.float32)
     for idx in length_batches(inputs.lengths, batch_size, None):
@@ -272,8 +273,8 @@ def predict_logits(
 
 
 def tune_prior_correction(
-    logits: np.ndarray, y: np.ndarray, priors: np.ndarray
-) -> tuple[float, np.ndarray, float, float]:
+    logits: NDArray[np.float32], y: NDArray[np.int64], priors: NDArray[np.float64]
+) -> tuple[float, NDArray[np.float32], float, float]:
     """The class-weighted loss trains for equal class priors; the data is 77 % positive.
     Shift the logits part of the way back to the real priors, b = alpha * log(3 * prior),
     with the single alpha in [0, 1] (step 0.05) that maximises dev macro-F1. Returns
@@ -294,7 +295,7 @@ def autocast(device: torch.device) -> Any:
     return torch.autocast("cpu", enabled=False)
 
 
-def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+def macro_f1(y: NDArray[np.int64], pred: NDArray[np.integer[Any]]) -> float:
     return float(f1_score(y, pred, average="macro", labels=list(range(len(LABELS)))))
 
 
@@ -302,12 +303,12 @@ def train(
     args: argparse.Namespace,
     model: minilm.SentimentClassifier,
     train_in: Inputs,
-    y_train: np.ndarray,
+    y_train: NDArray[np.int64],
     dev_in: Inputs,
-    y_dev: np.ndarray,
+    y_dev: NDArray[np.int64],
     start: int,
     device: torch.device,
-) -> tuple[dict[str, torch.Tensor], list[dict[str, float]], int, np.ndarray]:
+) -> tuple[dict[str, torch.Tensor], list[dict[str, float]], int, NDArray[np.float32]]:
     trainable_layers = list(model.encoder.layers[start:])
     enc_params = [p for layer in trainable_layers for p in layer.parameters()]
     if start == 0:
@@ -398,7 +399,7 @@ def train(
 # --------------------------------------------------------------------------- export
 
 
-def class_report(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+def class_report(y: NDArray[np.int64], pred: NDArray[np.integer[Any]]) -> dict[str, Any]:
     p, r, f, s = precision_recall_fscore_support(
         y, pred, labels=list(range(len(LABELS))), zero_division=0
     )
@@ -417,7 +418,9 @@ def class_report(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     }
 
 
-def evaluate_onnx(path: Path, tokenizer_path: Path, texts: list[str], y: np.ndarray) -> dict:
+def evaluate_onnx(
+    path: Path, tokenizer_path: Path, texts: list[str], y: NDArray[np.int64]
+) -> dict[str, Any]:
     session = minilm.ort_session(path)
     tok = minilm.load_serving_tokenizer(tokenizer_path)
     t0 = time.time()

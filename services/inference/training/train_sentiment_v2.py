@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from services.inference.runtime import head_tail
@@ -71,7 +72,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def epoch_rows(labels: np.ndarray, positives: int, seed: int, epoch: int) -> np.ndarray:
+def epoch_rows(
+    labels: NDArray[np.int64], positives: int, seed: int, epoch: int
+) -> NDArray[np.intp]:
     """Every negative and neutral row, and a fresh draw of `positives` positive rows."""
     rng = np.random.default_rng([seed, epoch])
     pos = np.flatnonzero(labels == LABELS.index("positive"))

@@ -4,6 +4,7 @@ the secret, enable again. Another user's endpoint is NotFound, like a missing on
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
@@ -46,7 +47,7 @@ class Attempt:
     error: str | None
 
 
-def _endpoint(row: Row) -> Endpoint:
+def _endpoint(row: Row[Any]) -> Endpoint:
     return Endpoint(
         row.id,
         row.owner_id,

@@ -14,6 +14,7 @@ import structlog
 
 from inferlane.common import principal
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier
+from inferlane.common.grpc.any_rpc import AnyContext
 from inferlane.common.grpc.handlers import Around
 from inferlane.common.grpc.interceptors import AroundInterceptor
 from inferlane.common.principal import ACT_AS_HEADER, USER, Principal
@@ -21,14 +22,14 @@ from inferlane.common.principal import ACT_AS_HEADER, USER, Principal
 ALWAYS_PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
-def bearer_token(context: grpc.aio.ServicerContext) -> str | None:
+def bearer_token(context: AnyContext) -> str | None:
     for key, value in context.invocation_metadata() or ():
         if key == "authorization" and isinstance(value, str) and value[:7].lower() == "bearer ":
             return value[7:].strip()
     return None
 
 
-def metadata_values(context: grpc.aio.ServicerContext, name: str) -> list[str]:
+def metadata_values(context: AnyContext, name: str) -> list[str]:
     return [v for k, v in context.invocation_metadata() or () if k == name and isinstance(v, str)]
 
 
@@ -48,7 +49,7 @@ class AuthInterceptor(AroundInterceptor):
         public = method in self._public or method.startswith(ALWAYS_PUBLIC_PREFIXES)
 
         @asynccontextmanager
-        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def scope(context: AnyContext) -> AsyncIterator[None]:
             token = bearer_token(context)
             caller = None
             if token is not None:
@@ -70,7 +71,7 @@ class AuthInterceptor(AroundInterceptor):
         return scope
 
     async def _acting(
-        self, context: grpc.aio.ServicerContext, caller: Principal | None, act_as: list[str]
+        self, context: AnyContext, caller: Principal | None, act_as: list[str]
     ) -> Principal:
         """The header never widens anyone's reach: only a service account, which owns nothing,
         may send it, and it then gets exactly one user's rights, never an admin's."""

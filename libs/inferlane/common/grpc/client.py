@@ -10,6 +10,7 @@ import grpc
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from inferlane.common import principal, request_id, tracing
+from inferlane.common.grpc import any_rpc
 
 # The program behind the request (the gateway passes on its caller's User-Agent), for audit
 # trails; bound per request like the request id.
@@ -79,7 +80,7 @@ def _end_when_done(span: Span, call: Any) -> None:
 
 
 # Named for what they first carried; each also opens the call's client span.
-class RequestIdUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+class RequestIdUnaryUnary(any_rpc.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         with _client_span(details) as span:
             call = await continuation(_outgoing(details), request)
@@ -88,7 +89,7 @@ class RequestIdUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
             return call
 
 
-class RequestIdUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+class RequestIdUnaryStream(any_rpc.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         with _client_span(details, end=False) as span:
             call = await continuation(_outgoing(details), request)
@@ -96,7 +97,7 @@ class RequestIdUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
         return call
 
 
-class RequestIdStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+class RequestIdStreamUnary(any_rpc.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
         with _client_span(details, end=False) as span:
             call = await continuation(_outgoing(details), requests)
@@ -104,7 +105,7 @@ class RequestIdStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
         return call
 
 
-class RequestIdStreamStream(grpc.aio.StreamStreamClientInterceptor):
+class RequestIdStreamStream(any_rpc.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
         with _client_span(details, end=False) as span:
             call = await continuation(_outgoing(details), requests)

@@ -11,10 +11,12 @@ from typing import Any
 
 import grpc
 
-Around = Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
+from inferlane.common.grpc.any_rpc import AnyContext, AnyHandler
+
+Around = Callable[[AnyContext], AbstractAsyncContextManager[None]]
 
 
-def wrap(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
+def wrap(handler: AnyHandler, around: Around) -> AnyHandler:
     if handler.response_streaming:
         behavior = handler.unary_stream or handler.stream_stream
         wrapped: Any = _streaming(behavior, around)
@@ -35,7 +37,7 @@ def wrap(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandle
 
 
 def _unary(behavior: Any, around: Around) -> Any:
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def call(request: Any, context: AnyContext) -> Any:
         async with around(context):
             return await behavior(request, context)
 
@@ -43,7 +45,7 @@ def _unary(behavior: Any, around: Around) -> Any:
 
 
 def _streaming(behavior: Any, around: Around) -> Any:
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def call(request: Any, context: AnyContext) -> AsyncIterator[Any]:
         async with around(context):
             result = behavior(request, context)
             if inspect.isasyncgen(result):

@@ -12,6 +12,7 @@ from prometheus_client import Counter, Histogram
 
 from inferlane.common import request_id, tracing
 from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY, DomainError, TooMany
+from inferlane.common.grpc.any_rpc import AnyContext, AnyHandler, ServerInterceptor
 from inferlane.common.grpc.handlers import Around, wrap
 
 log = structlog.get_logger("inferlane.rpc")
@@ -24,7 +25,7 @@ RPC_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[AnyHandler | None]]
 
 # The codes that mark a server span as failed (OpenTelemetry's RPC conventions): the others
 # are the caller's doing.
@@ -40,7 +41,7 @@ SERVER_ERRORS = frozenset(
 )
 
 
-class AroundInterceptor(grpc.aio.ServerInterceptor):
+class AroundInterceptor(ServerInterceptor):
     """Base: subclasses give `around(method)`, the code to run around each call of `method`."""
 
     def around(self, method: str) -> Around:
@@ -48,7 +49,7 @@ class AroundInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(  # type: ignore[override]  # None: unknown method
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> AnyHandler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
@@ -67,7 +68,7 @@ class TracingInterceptor(AroundInterceptor):
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc}
 
         @asynccontextmanager
-        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def scope(context: AnyContext) -> AsyncIterator[None]:
             metadata = {
                 k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)
             }
@@ -100,7 +101,7 @@ class RequestIdInterceptor(AroundInterceptor):
 
     def around(self, method: str) -> Around:
         @asynccontextmanager
-        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def scope(context: AnyContext) -> AsyncIterator[None]:
             metadata = dict(context.invocation_metadata() or ())
             incoming = metadata.get(request_id.HEADER)
             request_id.bind(
@@ -119,7 +120,7 @@ class ObservabilityInterceptor(AroundInterceptor):
 
     def around(self, method: str) -> Around:
         @asynccontextmanager
-        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def scope(context: AnyContext) -> AsyncIterator[None]:
             start = time.perf_counter()
             failed: BaseException | None = None
             try:
@@ -145,7 +146,7 @@ class ErrorMappingInterceptor(AroundInterceptor):
 
     def around(self, method: str) -> Around:
         @asynccontextmanager
-        async def scope(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        async def scope(context: AnyContext) -> AsyncIterator[None]:
             try:
                 yield
             except DomainError as exc:
@@ -171,11 +172,11 @@ class ErrorMappingInterceptor(AroundInterceptor):
 
 
 def default_interceptors(
-    auth: grpc.aio.ServerInterceptor | None = None,
-) -> list[grpc.aio.ServerInterceptor]:
+    auth: ServerInterceptor | None = None,
+) -> list[ServerInterceptor]:
     """Outermost first: the span and the request id are current before anything logs, and a
     rejected caller is still traced, logged and counted."""
-    chain: list[grpc.aio.ServerInterceptor] = [
+    chain: list[ServerInterceptor] = [
         TracingInterceptor(),
         RequestIdInterceptor(),
         ObservabilityInterceptor(),
@@ -185,7 +186,7 @@ def default_interceptors(
     return [*chain, ErrorMappingInterceptor()]
 
 
-def _final_code(context: grpc.aio.ServicerContext, failed: BaseException | None) -> grpc.StatusCode:
+def _final_code(context: AnyContext, failed: BaseException | None) -> grpc.StatusCode:
     if isinstance(failed, asyncio.CancelledError):  # the client went away, or the server stopped
         return grpc.StatusCode.CANCELLED
     code = context.code()

@@ -14,6 +14,7 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from inferlane.common.grpc.any_rpc import ServerInterceptor
 from inferlane.common.grpc.health import (
     LIVENESS,
     NOT_SERVING,
@@ -56,7 +57,7 @@ class GrpcProcess:
         registrations: Sequence[Registration] = (),
         checks: Mapping[str, HealthCheck] | None = None,
         on_stop: Sequence[StopHook] = (),
-        auth: grpc.aio.ServerInterceptor | None = None,
+        auth: ServerInterceptor | None = None,
         background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         self.name = name
