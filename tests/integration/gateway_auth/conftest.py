@@ -8,8 +8,8 @@ import pytest
 
 from services.auth.process import build as build_auth
 from services.auth.settings import AuthSettings
-from tests.integration.conftest import fast
 from tests.support.gateway_edge import Edge, gateway, gateway_settings
+from tests.support.in_process import fast
 
 
 @pytest.fixture
