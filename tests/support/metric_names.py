@@ -1,6 +1,6 @@
-"""The metric names the dashboard and alerts may query, which the services must expose."""
+"""Every metric the dashboard and the alerts may query (histograms by their _bucket series);
+the services must expose each."""
 
-# Every metric the dashboard and the alerts may query (histograms by their _bucket series).
 METRICS = {
     "inferlane_grpc_server_handled_total",
     "inferlane_grpc_server_handling_seconds_bucket",
