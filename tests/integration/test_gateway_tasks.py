@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.gateway_accounts import Session
