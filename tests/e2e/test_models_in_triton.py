@@ -8,7 +8,7 @@ import pytest
 import tritonclient.grpc as triton_grpc
 from tritonclient.utils import InferenceServerException
 
-from tests.support.triton_calls import infer_diabetes, infer_text
+from tests.support.triton_calls import expected_rows, infer_diabetes, infer_text
 from tools.devstack.embedded import MODEL_REPOSITORY, REPO_ROOT
 
 LABELS = ["negative", "neutral", "positive"]
@@ -99,13 +99,6 @@ def test_regressor_matches_its_training_time_predictions(client):
     )
     rows, predictions = expected_rows(expected)
     np.testing.assert_allclose(infer_diabetes(client, rows), predictions, rtol=1e-4, atol=1e-3)
-
-
-def expected_rows(expected) -> tuple[list[dict[str, float]], list[float]]:
-    """expected.json: {"rows": [{feature: value}...], "predictions": [...]} (or a list of pairs)."""
-    if isinstance(expected, dict):
-        return expected["rows"], expected["predictions"]
-    return [e["features"] for e in expected], [e["prediction"] for e in expected]
 
 
 def test_non_utf8_text_is_refused_by_the_model(client):

@@ -22,8 +22,8 @@ from services.auth.settings import AuthSettings
 from services.auth.tables import outbox, users
 from services.auth.throttle import Limits, LoginThrottle
 from services.auth.tokens import TokenIssuer
-from tests.integration.conftest import fast
 from tests.support.accounts import PASSWORD, auth_stub, bearer, create_account, unique_email
+from tests.support.in_process import fast
 
 
 @pytest.fixture

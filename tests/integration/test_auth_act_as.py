@@ -27,10 +27,10 @@ from inferlane.datasets.v1 import datasets_service_pb2 as datasets_pb
 from services.auth.tables import users
 from services.datasets.process import build as build_datasets
 from services.datasets.settings import DatasetsSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import auth_stub, bearer, create_account
 from tests.support.datasets import read_all, upload
 from tests.support.datasets import stub as datasets_stub
+from tests.support.in_process import fast
 from tests.support.service_accounts import ServiceAccount, acting, service_account, service_token
 
 PROBE = "test.Caller"

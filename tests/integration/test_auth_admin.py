@@ -12,7 +12,14 @@ from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.auth.v1 import auth_types_pb2
 from inferlane.common.errors import InvalidInput
 from services.auth import admin
-from tests.support.accounts import PASSWORD, Account, auth_stub, create_account, unique_email
+from tests.support.accounts import (
+    PASSWORD,
+    Account,
+    auth_stub,
+    create_account,
+    sign_in,
+    unique_email,
+)
 
 
 async def code_of(call) -> grpc.StatusCode:
@@ -33,17 +40,6 @@ def cli_env(monkeypatch, migrated_db, tmp_path) -> None:
     monkeypatch.setenv("DATABASE_URL", migrated_db)
     monkeypatch.setenv("AUTH_SIGNING_KEY_FILE", str(tmp_path / "cli-signing-key.pem"))
     monkeypatch.delenv("AUTH_SIGNING_KEY", raising=False)
-
-
-async def sign_in(channel: grpc.aio.Channel, account: Account) -> Account:
-    pair = (
-        await auth_stub(channel).Login(
-            pb.LoginRequest(email=account.email, password=account.password)
-        )
-    ).token_pair
-    return Account(
-        account.user_id, account.email, account.password, pair.access_token, pair.refresh_token
-    )
 
 
 @pytest.fixture

@@ -22,9 +22,8 @@ from services.auth.process import build as build_auth
 from services.auth.service_accounts import KEY_NAME, ServiceAccountConflict, provision
 from services.auth.settings import AuthSettings
 from services.auth.tables import api_keys, users
-from tests.integration.conftest import fast
-from tests.integration.test_auth_admin import sign_in
-from tests.support.accounts import PASSWORD, Account, auth_stub, bearer, create_account
+from tests.support.accounts import PASSWORD, Account, auth_stub, bearer, create_account, sign_in
+from tests.support.in_process import fast
 from tests.support.service_accounts import new_key, remove, unique_name
 
 

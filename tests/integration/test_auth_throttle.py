@@ -12,7 +12,6 @@ import pytest
 from inferlane.auth.v1 import auth_service_pb2 as pb
 from services.auth.process import build as build_auth
 from services.auth.settings import AuthSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import (
     PASSWORD,
     MovableClock,
@@ -20,6 +19,7 @@ from tests.support.accounts import (
     create_account,
     unique_email,
 )
+from tests.support.in_process import fast
 
 WRONG = "definitely not the password"
 LOCKOUT_SECONDS = 300

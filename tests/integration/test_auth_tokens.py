@@ -25,7 +25,6 @@ from inferlane.auth.v1 import auth_service_pb2 as pb
 from inferlane.common.auth.keys import SigningKey, public_key_from_jwk
 from services.auth.process import build as build_auth
 from services.auth.settings import AuthSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import (
     PASSWORD,
     Account,
@@ -35,6 +34,7 @@ from tests.support.accounts import (
     create_account,
     unique_email,
 )
+from tests.support.in_process import fast
 
 ACCESS_SECONDS = 15 * 60
 REFRESH_SECONDS = 14 * 24 * 3600

@@ -33,23 +33,13 @@ from inferlane.tasks.v1 import tasks_service_pb2 as tasks_pb
 from inferlane.tasks.v1 import tasks_types_pb2 as tasks_types
 from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
-from tests.integration.conftest import fast
-from tests.integration.test_gateway_auth import (
-    Session,
-    assert_problem,
-    gateway,
-    gateway_settings,
-    promote_to_admin,
-    sign_in,
-    sign_up,
-)
-from tests.integration.test_gateway_datasets import (
-    REVIEWS,
-    datasets_settings,
-    start_datasets,
-)
-from tests.integration.test_inference_service import start_inference
 from tests.support.datasets import stub as datasets_stub
+from tests.support.gateway_accounts import Session, promote_to_admin, sign_in, sign_up
+from tests.support.gateway_datasets import REVIEWS, datasets_settings, start_datasets
+from tests.support.gateway_edge import gateway, gateway_settings
+from tests.support.in_process import fast
+from tests.support.inference_calls import start_inference
+from tests.support.problems import assert_problem
 from tests.support.task_calls import stub as tasks_stub
 
 Metadata = list[tuple[str, str]]

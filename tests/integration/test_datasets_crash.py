@@ -6,9 +6,8 @@ import signal
 import grpc
 
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
-from tests.integration.test_datasets_service import dataset_rows
 from tests.support.accounts import create_account
-from tests.support.datasets import datasets_process, stub, wait_serving
+from tests.support.datasets import dataset_rows, datasets_process, stub, wait_serving
 from tests.support.waiting import free_port
 
 

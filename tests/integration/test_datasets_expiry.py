@@ -16,9 +16,9 @@ from services.datasets.blobstore import LocalBlobStore
 from services.datasets.expiry import DatasetJanitor
 from services.datasets.process import build as build_datasets
 from services.datasets.settings import DatasetsSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import MovableClock, create_account
 from tests.support.datasets import stub, upload
+from tests.support.in_process import fast
 
 TTL = timedelta(hours=1)
 CSV = b"text\nfine\n"

@@ -13,9 +13,9 @@ from services.datasets.blobstore import LocalBlobStore
 from services.datasets.formats import ROWS_PER_CHECKPOINT
 from services.datasets.process import build as build_datasets
 from services.datasets.settings import DatasetsSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import create_account
 from tests.support.datasets import stub, upload
+from tests.support.in_process import fast
 
 ROWS = 3 * ROWS_PER_CHECKPOINT + 100
 TEXTS = [f"review {i}, é\r\nline two" for i in range(ROWS)]

@@ -14,9 +14,9 @@ from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_types_pb2 as types
 from services.datasets.process import build as build_datasets
 from services.datasets.settings import DatasetsSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import create_account
-from tests.support.datasets import read_all, stub, upload
+from tests.support.datasets import dataset_rows, read_all, stub, upload
+from tests.support.in_process import fast
 
 REVIEWS = (
     b"text,stars,verified,date\n"
@@ -70,17 +70,6 @@ async def bob(auth_channel):
 
 def blob_files(tmp_path) -> list:
     return [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
-
-
-def dataset_rows(url: str, owner_id: str) -> int:
-    engine = create_engine(psycopg_url(url))
-    try:
-        with engine.connect() as conn:
-            return conn.execute(
-                text("SELECT count(*) FROM datasets.datasets WHERE owner_id = :o"), {"o": owner_id}
-            ).scalar_one()
-    finally:
-        engine.dispose()
 
 
 async def rejection(call) -> grpc.aio.AioRpcError:

@@ -1,10 +1,8 @@
 """The gateway in-process with every peer down: edges, problem details, headers, readiness."""
 
 import re
-import socket
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import httpx
@@ -14,33 +12,10 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
 from services.gateway.app import create_app
-from services.gateway.settings import GatewaySettings
+from tests.support.problems import PROBLEM_FIELDS
+from tests.support.unreachable import unreachable_settings
 
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
 COMPONENTS = {"postgres", "nats", "auth", "datasets", "tasks", "inference", "triton"}
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bound once by us, then released."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def unreachable_settings(**values: Any) -> GatewaySettings:
-    addr = {
-        name: f"127.0.0.1:{closed_port()}" for name in ("auth", "datasets", "tasks", "inference")
-    }
-    return GatewaySettings(
-        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/postgres",
-        nats_url=f"nats://127.0.0.1:{closed_port()}",
-        auth_addr=addr["auth"],
-        datasets_addr=addr["datasets"],
-        tasks_addr=addr["tasks"],
-        inference_addr=addr["inference"],
-        readiness_timeout_seconds=1.0,
-        **values,
-    )
 
 
 class Echo(BaseModel):

@@ -3,12 +3,10 @@ oldest first, 404 for another user, any task's trail for an admin."""
 
 import pytest
 
-from tests.integration.test_gateway_auth import assert_problem
-from tests.integration.test_gateway_tasks import Api, api, create, single
-from tests.support.gateway_tasks import TASKS, wait_until_finished
+from tests.support.gateway_tasks import TASKS, Api, create, single, wait_until_finished
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.slow
-__all__ = ["api"]  # the fixture, shared with test_gateway_tasks
 
 
 async def test_the_trail_names_the_creator_and_client_and_pages_oldest_first(api: Api) -> None:

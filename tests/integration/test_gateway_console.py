@@ -9,7 +9,8 @@ from asgi_lifespan import LifespanManager
 
 from services.gateway.app import create_app
 from services.gateway.routes.console import ASSETS, STATIC_DIR
-from tests.integration.test_gateway_app import PROBLEM_FIELDS, unreachable_settings
+from tests.support.problems import PROBLEM_FIELDS
+from tests.support.unreachable import unreachable_settings
 
 
 @pytest.fixture(scope="module")

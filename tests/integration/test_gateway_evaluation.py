@@ -8,21 +8,19 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_gateway_auth import assert_problem
-from tests.integration.test_gateway_tasks import (
+from tests.support.gateway_tasks import (
+    TASKS,
     Api,
-    api,
     create,
-    idle,
     single,
     sse_events,
     upload_batch,
+    wait_until_finished,
 )
-from tests.support.gateway_tasks import TASKS, wait_until_finished
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.slow
-__all__ = ["api", "idle"]  # the fixtures, shared with test_gateway_tasks
 
 
 async def test_an_evaluating_task_scores_the_model_like_a_hand_count(api: Api) -> None:

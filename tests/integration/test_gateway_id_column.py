@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_gateway_auth import assert_problem
-from tests.integration.test_gateway_tasks import Api, api, upload_batch
-from tests.support.gateway_tasks import TASKS, wait_until_finished
+from tests.support.gateway_tasks import TASKS, Api, upload_batch, wait_until_finished
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.slow
-__all__ = ["api"]  # the fixture, shared with test_gateway_tasks
 
 REVIEWS = [("a-17", "Lovely fabric, I adore it"), ("b-2", ""), ("c-9", "Awful, it fell apart")]
 

@@ -8,8 +8,8 @@ from asgi_lifespan import LifespanManager
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from tests.integration.test_inference_service import start_inference
 from tests.support.accounts import create_account
+from tests.support.inference_calls import start_inference
 
 API = "/api/v1/models"
 

@@ -10,8 +10,9 @@ import pytest
 
 from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
-from tests.integration.conftest import fast
-from tests.integration.test_gateway_auth import gateway, gateway_settings, sign_up
+from tests.support.gateway_accounts import sign_up
+from tests.support.gateway_edge import gateway, gateway_settings
+from tests.support.in_process import fast
 from tests.support.task_stack import TaskStack, start_task_stack
 from tests.support.waiting import eventually
 

@@ -10,9 +10,10 @@ import numpy as np
 import openai
 import pytest
 
-from tests.integration.test_gateway_auth import Session, assert_problem, sign_up
 from tests.support import search_reviews as reviews
+from tests.support.gateway_accounts import Session, sign_up
 from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.slow
 

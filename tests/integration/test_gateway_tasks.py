@@ -5,22 +5,22 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.test_gateway_auth import (
-    Session,
-    assert_problem,
-    promote_to_admin,
-    sign_in,
-    sign_up,
+from tests.support.gateway_accounts import Session
+from tests.support.gateway_tasks import (
+    TASKS,
+    Api,
+    create,
+    single,
+    sse_events,
+    upload_batch,
+    wait_until_finished,
 )
-from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
+from tests.support.problems import assert_problem
 from tests.support.task_calls import reviews_csv
 
 pytestmark = pytest.mark.slow
@@ -50,87 +50,7 @@ TASK_FIELDS = {
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
-@dataclass
-class Api:
-    http: httpx.AsyncClient
-    db: str
-    key_dir: Path
-
-    async def user(self) -> Session:
-        return await sign_up(self.http)
-
-    async def admin(self) -> Session:
-        session = await sign_up(self.http)
-        await promote_to_admin(self.db, session.email, self.key_dir)
-        return await sign_in(self.http, session.email)
-
-
-async def _api(
-    start_process, migrated_db, nats_url, triton, tmp_path, **stack_args: Any
-) -> AsyncIterator[Api]:
-    async with gateway_over_tasks(
-        start_process, migrated_db, nats_url, triton.url, tmp_path, **stack_args
-    ) as http:
-        yield Api(http, migrated_db, tmp_path)
-
-
-@pytest.fixture
-async def api(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
-    """The whole pipeline, with one worker."""
-    async for value in _api(start_process, migrated_db, own_nats.url, triton, tmp_path):
-        yield value
-
-
-@pytest.fixture
-async def idle(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
-    """No worker (tasks stay queued) and at most two unfinished tasks per user."""
-    async for value in _api(
-        start_process,
-        migrated_db,
-        own_nats.url,
-        triton,
-        tmp_path,
-        workers=0,
-        tasks_extra={"max_active_per_user": 2},
-    ):
-        yield value
-
-
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def single(text: str = "I love it, best purchase ever!") -> dict[str, Any]:
-    return {"type": "single", "model": "sentiment", "input": {"text": text}}
-
-
-async def create(api: Api, me: Session, body: dict[str, Any], **headers: str) -> httpx.Response:
-    return await api.http.post(TASKS, json=body, headers={**me.headers, **headers})
-
-
-async def upload_batch(
-    api: Api, me: Session, content: bytes, fields: dict[str, str], **headers: str
-) -> httpx.Response:
-    return await api.http.post(
-        f"{TASKS}/batch-file",
-        data=fields,
-        files={"file": ("reviews.csv", content, "text/csv")},
-        headers={**me.headers, **headers},
-    )
-
-
-def sse_events(text: str) -> list[tuple[str, Any]]:
-    """(event, parsed data) per Server-Sent Event, comments (pings) skipped."""
-    events = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        name, data = "message", []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-        if data:
-            events.append((name, json.loads("\n".join(data))))
-    return events
 
 
 def reviews_with_a_formula(n: int) -> bytes:

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.integration.test_gateway_auth import sign_up
+from tests.support.gateway_accounts import sign_up
 from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
 from tests.support.servers import Triton
 from tests.support.waiting import eventually

@@ -6,7 +6,7 @@ import signal
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.integration.conftest import health_status
+from tests.support.in_process import health_status
 from tests.support.processes import service_process
 from tests.support.waiting import eventually, free_port
 

@@ -8,29 +8,18 @@ import grpc
 import numpy as np
 import pytest
 import tritonclient.grpc as triton_grpc
-from google.protobuf import struct_pb2
-from google.protobuf.json_format import ParseDict
 from tritonclient.utils import InferenceServerException
 
 from inferlane.common.errors import DOMAIN_CODE_KEY
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
-from services.inference.process import build as build_inference
-from services.inference.settings import InferenceSettings
-from tests.e2e.test_models_in_triton import expected_rows
-from tests.integration.conftest import fast
 from tests.support.accounts import create_account
+from tests.support.grpc_errors import failure
+from tests.support.inference_calls import rows, start_inference
 from tests.support.servers import Triton
-from tests.support.triton_calls import text_input
+from tests.support.triton_calls import expected_rows, text_input
 from tests.support.waiting import eventually
 from tools.devstack.embedded import MODEL_REPOSITORY
-
-
-async def start_inference(start_process, auth_server, triton_url: str, **extra):
-    settings = fast(
-        InferenceSettings, triton_url=triton_url, auth_addr=auth_server.address, **extra
-    )
-    return await start_process(build_inference, settings)
 
 
 @pytest.fixture
@@ -49,20 +38,10 @@ async def stub(inference):
         yield inference_service_pb2_grpc.InferenceServiceStub(channel)
 
 
-def rows(*records) -> list[struct_pb2.Struct]:
-    return [ParseDict(r, struct_pb2.Struct()) for r in records]
-
-
 async def predict(stub, caller, model, *records):
     return await stub.Predict(
         pb.PredictRequest(model=model, inputs=rows(*records)), metadata=caller.metadata
     )
-
-
-async def failure(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
 
 
 async def test_catalog_lists_every_model_ready(stub, caller):

@@ -10,9 +10,9 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_gateway_auth import sign_up
+from tests.support.gateway_accounts import sign_up
 from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
-from tests.unit.test_k8s_manifests import METRICS
+from tests.support.metric_names import METRICS
 
 pytestmark = pytest.mark.slow
 

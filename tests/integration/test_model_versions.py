@@ -5,10 +5,9 @@ import pytest
 
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc
-from tests.integration.test_inference_service import failure, rows, start_inference
 from tests.support.accounts import create_account
-from tests.support.model_versions import two_version_repository
-from tests.support.servers import Triton
+from tests.support.grpc_errors import failure
+from tests.support.inference_calls import rows, start_inference
 
 TEXTS = [
     "Absolutely love this top!",
@@ -20,15 +19,6 @@ TEXTS = [
     "Not bad, not great.",
     "The sizing chart is accurate.",
 ]
-
-
-@pytest.fixture(scope="module")
-def versioned_triton(tmp_path_factory):
-    root = tmp_path_factory.mktemp("versions")
-    server = Triton(root, two_version_repository(root))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from services.inference.process import build as build_inference
 from services.inference.settings import InferenceSettings
 from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
-from tests.integration.conftest import fast
+from tests.support.in_process import fast
 from tests.support.processes import service_process
 from tests.support.waiting import eventually, free_port
 

@@ -17,7 +17,7 @@ from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
 from services.tasks.worker.process import build as build_worker
 from services.tasks.worker.settings import WorkerSettings
-from tests.integration.conftest import fast, health_status
+from tests.support.in_process import fast, health_status
 from tests.support.waiting import eventually
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -11,16 +11,14 @@ from google.protobuf.json_format import MessageToDict
 
 from inferlane.tasks.v1 import tasks_types_pb2 as types
 from services.tasks.domain import chunk_sizes
-from tests.integration.test_auth_admin import sign_in
-from tests.integration.test_gateway_auth import promote_to_admin
-from tests.integration.test_tasks_crash import batch_through_a_killed_worker, stack_of
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
-from tests.support.accounts import create_account
+from tests.support.accounts import create_account, sign_in
+from tests.support.gateway_accounts import promote_to_admin
+from tests.support.killed_worker import batch_through_a_killed_worker
 from tests.support.task_batches import ROWS, batch
 
 pytestmark = pytest.mark.slow
-__all__ = ["stack_of"]  # the fixture, shared with test_tasks_crash
 
 CHUNKS = len(chunk_sizes(ROWS, 256))  # small first chunks, then of 256
 

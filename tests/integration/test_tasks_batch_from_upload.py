@@ -34,16 +34,6 @@ async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
     )
 
 
-@pytest.fixture
-async def channels(stack):
-    async with (
-        stack.channel(stack.auth) as auth,
-        stack.channel(stack.datasets) as datasets,
-        stack.channel(stack.tasks) as tasks,
-    ):
-        yield auth, datasets, tasks
-
-
 def spec(model: str = "sentiment", **fields: object) -> pb.BatchTaskSpec:
     return pb.BatchTaskSpec(model=model, **fields)  # type: ignore[arg-type]
 

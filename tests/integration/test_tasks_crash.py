@@ -4,7 +4,6 @@ one task. Every batch must end with exactly one stored result per row."""
 
 import asyncio
 import contextlib
-import signal
 
 import grpc
 import nats
@@ -15,57 +14,21 @@ from inferlane.tasks.v1 import tasks_types_pb2 as types
 from services.tasks.domain import chunk_sizes
 from services.tasks.settings import TasksSettings
 from services.tasks.worker.process import build as build_worker
-from tests.integration.test_auth_admin import sign_in
-from tests.integration.test_gateway_auth import promote_to_admin
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
-from tests.support.accounts import create_account
+from tests.support.accounts import create_account, sign_in
 from tests.support.datasets import upload
+from tests.support.gateway_accounts import promote_to_admin
+from tests.support.killed_worker import QUICK_REDELIVERY, batch_through_a_killed_worker
 from tests.support.task_batches import ROWS, assert_exactly_once, batch, wait_partly_done
-from tests.support.task_stack import start_peers, start_task_stack, worker_settings
+from tests.support.task_stack import start_peers, worker_settings
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
-QUICK_REDELIVERY = {"ack_wait_seconds": 5, "retry_base_seconds": 0.2, "retry_max_seconds": 1}
-
-
-@pytest.fixture
-def stack_of(own_nats, start_process, migrated_db, triton, tmp_path):
-    async def make(**options):
-        options.setdefault("triton_url", triton.url)
-        return await start_task_stack(
-            start_process,
-            database_url=migrated_db,
-            nats_url=own_nats.url,
-            work_dir=tmp_path,
-            **options,
-        )
-
-    return make
-
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_no_row(stack_of, migrated_db, tmp_path):
     await batch_through_a_killed_worker(await stack_of(workers=0), migrated_db, tmp_path)
-
-
-async def batch_through_a_killed_worker(stack, migrated_db, tmp_path):
-    """A batch whose worker is killed (-9) mid-way and a second one finishes, every row
-    stored once: (tasks channel, owner, task)."""
-    settings = stack.settings["worker"]
-    first = await procs.worker(tmp_path / "worker-1.log", settings, **QUICK_REDELIVERY).start()
-    try:
-        tasks, me, task = await batch(stack)
-        await wait_partly_done(tasks, me, task.id)
-        first.server.stop(signal.SIGKILL)
-    finally:
-        first.server.stop()
-    second = await procs.worker(tmp_path / "worker-2.log", settings, **QUICK_REDELIVERY).start()
-    try:
-        await assert_exactly_once(migrated_db, tasks, me, task.id, ROWS)
-    finally:
-        second.server.stop()
-    return tasks, me, task
 
 
 async def test_relay_killed_between_publish_and_mark_sent_publishes_each_message_once(

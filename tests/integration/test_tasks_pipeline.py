@@ -27,16 +27,6 @@ async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
     )
 
 
-@pytest.fixture
-async def channels(stack):
-    async with (
-        stack.channel(stack.auth) as auth,
-        stack.channel(stack.datasets) as datasets,
-        stack.channel(stack.tasks) as tasks,
-    ):
-        yield auth, datasets, tasks
-
-
 async def test_single_task_runs_to_ready_with_label_and_scores(channels):
     auth, _, tasks = channels
     me = await create_account(auth)

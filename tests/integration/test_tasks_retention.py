@@ -14,14 +14,13 @@ from inferlane.common.errors import DOMAIN_CODE_KEY
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 from services.tasks.retention import Janitor
 from services.tasks.vector_index import VectorIndexes
-from tests.integration.test_tasks_search import searchable, stack, vector_rows
-from tests.integration.test_tasks_service import failure, trailer
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
 from tests.support.accounts import MovableClock, create_account
+from tests.support.grpc_errors import failure, trailer
+from tests.support.task_vectors import vector_rows
 
 pytestmark = pytest.mark.slow
-__all__ = ["searchable", "stack"]  # fixtures, shared with test_tasks_search
 
 DEFAULT_TTL = timedelta(days=30)  # TASKS_TTL_SECONDS's default
 

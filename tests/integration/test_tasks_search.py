@@ -19,51 +19,16 @@ from tests.support.accounts import create_account
 from tests.support.datasets import upload
 from tests.support.task_batches import wait_partly_done
 from tests.support.task_stack import start_task_stack
+from tests.support.task_vectors import vector_rows
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        worker_extra={"vector_index_min_rows": 10},  # the small test task gets its index
-    )
-
-
-@pytest.fixture
-async def searchable(stack):
-    """(tasks channel, owner, dataset id, the ready embedding task) over the review groups."""
-    async with stack.channel(stack.auth) as auth, stack.channel(stack.datasets) as datasets:
-        me = await create_account(auth)
-        dataset = await upload(datasets, me.metadata, "reviews.csv", reviews.reviews_csv())
-    async with stack.channel(stack.tasks) as tasks:
-        task = await calls.create_batch(
-            tasks, me.metadata, dataset.id, column="review", model="embedding"
-        )
-        done = await calls.wait_for(tasks, me.metadata, task.id)
-        assert calls.status_name(done) == "TASK_STATUS_READY", done
-        yield tasks, me, dataset.id, done
 
 
 async def search(tasks, metadata, task_id: str, **fields) -> pb.SearchTaskResponse:
     return await calls.stub(tasks).SearchTask(
         pb.SearchTaskRequest(task_id=task_id, **fields), metadata=metadata
     )
-
-
-async def vector_rows(db: str, task_id: str) -> list[int]:
-    async with await psycopg.AsyncConnection.connect(db) as conn:
-        found = await conn.execute(
-            "SELECT row_index FROM tasks.task_vectors WHERE task_id = %s ORDER BY row_index",
-            [task_id],
-        )
-        return [r[0] for r in await found.fetchall()]
 
 
 async def test_each_good_row_has_one_vector_and_the_failed_row_none(searchable, migrated_db):

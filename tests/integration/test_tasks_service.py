@@ -14,6 +14,7 @@ from inferlane.tasks.v1 import tasks_types_pb2 as types
 from tests.support import task_calls as calls
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
+from tests.support.grpc_errors import failure, trailer
 from tests.support.task_stack import start_task_stack
 
 pytestmark = pytest.mark.slow
@@ -30,26 +31,6 @@ async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
         workers=0,
         tasks_extra={"max_active_per_user": 3, "create_burst": 50},
     )
-
-
-@pytest.fixture
-async def channels(stack):
-    async with (
-        stack.channel(stack.auth) as auth,
-        stack.channel(stack.datasets) as datasets,
-        stack.channel(stack.tasks) as tasks,
-    ):
-        yield auth, datasets, tasks
-
-
-async def failure(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
-
-
-def trailer(exc: grpc.aio.AioRpcError, key: str) -> str | None:
-    return dict(exc.trailing_metadata() or ()).get(key)
 
 
 def get_dataset_calls() -> float:

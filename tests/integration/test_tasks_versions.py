@@ -7,17 +7,14 @@ import tritonclient.grpc as triton_grpc
 
 from inferlane.common.errors import DOMAIN_CODE_KEY
 from inferlane.tasks.v1 import tasks_types_pb2 as types
-from tests.integration.test_model_versions import versioned_triton
-from tests.integration.test_tasks_service import channels, failure, trailer
 from tests.support import task_calls as calls
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
+from tests.support.grpc_errors import failure, trailer
 from tests.support.labelled_reviews import labelled_csv
 from tests.support.task_stack import build_worker, start_task_stack, worker_settings
 
 pytestmark = pytest.mark.slow
-# Fixtures shared: `channels` (on this module's `stack`), the two-version Triton.
-__all__ = ["channels", "versioned_triton"]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, format_trace_id
 from structlog.testing import capture_logs
 
 from inferlane.common.logging import add_trace_ids
-from tests.integration.test_gateway_auth import sign_up
+from tests.support.gateway_accounts import sign_up
 from tests.support.gateway_tasks import TASKS, gateway_over_tasks, wait_until_finished
 from tests.support.tracing import capture, spans
 

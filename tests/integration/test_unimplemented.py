@@ -13,8 +13,8 @@ from services.inference.process import build as build_inference
 from services.inference.settings import InferenceSettings
 from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
-from tests.integration.conftest import fast
 from tests.support.accounts import create_account
+from tests.support.in_process import fast
 
 PROCESSES = {
     "auth": (build_auth, AuthSettings),

@@ -20,9 +20,9 @@ from inferlane.events.v1 import events_pb2
 from services.tasks import messages
 from services.tasks.webhooks import events, signing
 from services.tasks.webhooks.tables import deliveries
-from tests.integration.test_gateway_auth import Session, assert_problem
-from tests.integration.test_gateway_tasks import Api, _api, create, single
-from tests.support.gateway_tasks import TASKS, wait_until_finished
+from tests.support.gateway_accounts import Session
+from tests.support.gateway_tasks import TASKS, Api, create, single, tasks_api, wait_until_finished
+from tests.support.problems import assert_problem
 from tests.support.waiting import eventually, free_port
 from tests.support.webhook_receiver import Receiver
 
@@ -41,7 +41,7 @@ FAST = {
 async def api(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
     """The whole pipeline; deliveries retried for two minutes."""
     extra = FAST | {"webhooks_give_up_seconds": 120}
-    async for value in _api(
+    async for value in tasks_api(
         start_process, migrated_db, own_nats.url, triton, tmp_path, tasks_extra=extra
     ):
         yield value
@@ -51,7 +51,7 @@ async def api(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIt
 async def failing_api(own_nats, start_process, migrated_db, triton, tmp_path) -> AsyncIterator[Api]:
     """Deliveries given up after a second; two failed in a row disable an endpoint."""
     extra = FAST | {"webhooks_give_up_seconds": 1, "webhooks_disable_after": 2}
-    async for value in _api(
+    async for value in tasks_api(
         start_process, migrated_db, own_nats.url, triton, tmp_path, tasks_extra=extra
     ):
         yield value

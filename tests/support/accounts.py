@@ -59,3 +59,14 @@ class MovableClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+async def sign_in(channel: grpc.aio.Channel, account: Account) -> Account:
+    pair = (
+        await auth_stub(channel).Login(
+            pb.LoginRequest(email=account.email, password=account.password)
+        )
+    ).token_pair
+    return Account(
+        account.user_id, account.email, account.password, pair.access_token, pair.refresh_token
+    )

@@ -6,7 +6,9 @@ from pathlib import Path
 import grpc
 from google.protobuf.json_format import MessageToDict
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import create_engine, text
 
+from inferlane.common.db import psycopg_url
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
 from inferlane.datasets.v1 import datasets_service_pb2_grpc
 from tests.support.processes import service_process
@@ -83,3 +85,14 @@ async def wait_serving(address: str) -> None:
             return False
 
     await eventually(serving, 30, "the datasets service to serve")
+
+
+def dataset_rows(url: str, owner_id: str) -> int:
+    engine = create_engine(psycopg_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT count(*) FROM datasets.datasets WHERE owner_id = :o"), {"o": owner_id}
+            ).scalar_one()
+    finally:
+        engine.dispose()

@@ -1,15 +1,18 @@
 """The gateway in front of the whole task pipeline, for tests that speak REST to it."""
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.integration.test_gateway_auth import gateway, gateway_settings
+from tests.support.gateway_accounts import Session, promote_to_admin, sign_in, sign_up
+from tests.support.gateway_edge import gateway, gateway_settings
 from tests.support.task_stack import start_task_stack
 
 TASKS = "/api/v1/tasks"
@@ -60,3 +63,62 @@ async def wait_until_finished(
             return task
         assert time.monotonic() < deadline, task
         await asyncio.sleep(0.1)
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    db: str
+    key_dir: Path
+
+    async def user(self) -> Session:
+        return await sign_up(self.http)
+
+    async def admin(self) -> Session:
+        session = await sign_up(self.http)
+        await promote_to_admin(self.db, session.email, self.key_dir)
+        return await sign_in(self.http, session.email)
+
+
+async def tasks_api(
+    start_process, migrated_db, nats_url, triton, tmp_path, **stack_args: Any
+) -> AsyncIterator[Api]:
+    """`Api` over gateway_over_tasks (`stack_args` as start_task_stack takes them)."""
+    async with gateway_over_tasks(
+        start_process, migrated_db, nats_url, triton.url, tmp_path, **stack_args
+    ) as http:
+        yield Api(http, migrated_db, tmp_path)
+
+
+def single(text: str = "I love it, best purchase ever!") -> dict[str, Any]:
+    return {"type": "single", "model": "sentiment", "input": {"text": text}}
+
+
+async def create(api: Api, me: Session, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return await api.http.post(TASKS, json=body, headers={**me.headers, **headers})
+
+
+async def upload_batch(
+    api: Api, me: Session, content: bytes, fields: dict[str, str], **headers: str
+) -> httpx.Response:
+    return await api.http.post(
+        f"{TASKS}/batch-file",
+        data=fields,
+        files={"file": ("reviews.csv", content, "text/csv")},
+        headers={**me.headers, **headers},
+    )
+
+
+def sse_events(text: str) -> list[tuple[str, Any]]:
+    """(event, parsed data) per Server-Sent Event, comments (pings) skipped."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data = "message", []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            events.append((name, json.loads("\n".join(data))))
+    return events

@@ -8,7 +8,7 @@ import nats
 import psycopg
 from nats.js.errors import NotFoundError
 
-from tests.integration.conftest import health_status
+from tests.support.in_process import health_status
 from tests.support.processes import service_process
 from tests.support.servers import ServerProcess
 from tests.support.waiting import eventually, free_port

@@ -24,7 +24,7 @@ from services.tasks.process import build as build_tasks
 from services.tasks.settings import TasksSettings
 from services.tasks.worker.process import build as build_worker
 from services.tasks.worker.settings import WorkerSettings
-from tests.integration.conftest import fast
+from tests.support.in_process import fast
 
 Starter = Callable[[Callable[[Any], Awaitable[GrpcProcess]], Any], Awaitable[GrpcProcess]]
 TASK_TABLES = "tasks.tasks, tasks.outbox, tasks.dead_letters, tasks.task_audit"

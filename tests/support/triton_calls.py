@@ -32,3 +32,10 @@ def infer_diabetes(
         tensor.set_data_from_numpy(column)
         inputs.append(tensor)
     return client.infer("diabetes-progression", inputs).as_numpy("PROGRESSION").reshape(-1)
+
+
+def expected_rows(expected) -> tuple[list[dict[str, float]], list[float]]:
+    """expected.json: {"rows": [{feature: value}...], "predictions": [...]} (or a list of pairs)."""
+    if isinstance(expected, dict):
+        return expected["rows"], expected["predictions"]
+    return [e["features"] for e in expected], [e["prediction"] for e in expected]

@@ -21,6 +21,7 @@ from services.inference.settings import InferenceSettings
 from services.tasks.settings import TasksSettings
 from services.tasks.worker.consumer import DURABLE, WORK_STREAM
 from services.tasks.worker.settings import WorkerSettings
+from tests.support.metric_names import METRICS
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
@@ -56,23 +57,6 @@ NO_SCHEMA = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "Prometheus operator CRD: no schema shipped",
 }
 
-# Every metric the dashboard and the alerts may query (histograms by their _bucket series).
-METRICS = {
-    "inferlane_grpc_server_handled_total",
-    "inferlane_grpc_server_handling_seconds_bucket",
-    "inferlane_http_requests_total",
-    "inferlane_http_request_duration_seconds_bucket",
-    "inferlane_outbox_lag_seconds",
-    "inferlane_outbox_pending",
-    "inferlane_model_latency_seconds_bucket",
-    "inferlane_tasks_active",
-    "inferlane_tasks_queue_oldest_seconds",
-    "inferlane_task_duration_seconds_bucket",
-    "inferlane_task_rows_total",
-    "inferlane_dead_letters",
-    "nv_inference_request_success",
-    "nv_inference_queue_duration_us",
-}
 ALERT_ONLY_METRICS = {
     "up",
     "kube_deployment_status_replicas_available",
