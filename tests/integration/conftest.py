@@ -61,16 +61,9 @@ async def auth_channel(auth_server: GrpcProcess) -> AsyncIterator[grpc.aio.Chann
 
 
 @pytest.fixture
-async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
+async def stack(stack_of):
     """The task pipeline with one worker, able to index embeddings (test_tasks_search)."""
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        worker_extra={"vector_index_min_rows": 10},  # the small test task gets its index
-    )
+    return await stack_of(worker_extra={"vector_index_min_rows": 10})  # small tasks get an index
 
 
 @pytest.fixture

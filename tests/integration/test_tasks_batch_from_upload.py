@@ -14,7 +14,6 @@ from inferlane.tasks.v1 import tasks_types_pb2 as types
 from tests.support import datasets as dataset_calls
 from tests.support.accounts import Account, create_account
 from tests.support.task_calls import reviews_csv, stub
-from tests.support.task_stack import start_task_stack
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +21,8 @@ Message = pb.CreateBatchFromUploadRequest
 
 
 @pytest.fixture
-async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        workers=0,
-        tasks_extra={"max_active_per_user": 2, "create_burst": 50},
-    )
+async def stack(stack_of):
+    return await stack_of(workers=0, tasks_extra={"max_active_per_user": 2, "create_burst": 50})
 
 
 def spec(model: str = "sentiment", **fields: object) -> pb.BatchTaskSpec:

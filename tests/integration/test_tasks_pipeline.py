@@ -11,20 +11,13 @@ from inferlane.tasks.v1 import tasks_types_pb2 as types
 from tests.support import task_calls as calls
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
-from tests.support.task_stack import start_task_stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-    )
+async def stack(stack_of):
+    return await stack_of()
 
 
 async def test_single_task_runs_to_ready_with_label_and_scores(channels):

@@ -18,7 +18,6 @@ from tests.support import task_processes as procs
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
 from tests.support.task_batches import wait_partly_done
-from tests.support.task_stack import start_task_stack
 from tests.support.task_vectors import vector_rows
 from tests.support.waiting import eventually
 
@@ -130,16 +129,9 @@ async def test_deleting_the_task_deletes_its_vectors(searchable, migrated_db):
 
 
 async def test_a_worker_killed_mid_embedding_batch_stores_one_vector_per_row(
-    own_nats, start_process, migrated_db, triton, tmp_path
+    stack_of, migrated_db, tmp_path
 ):
-    stack = await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        workers=0,
-    )
+    stack = await stack_of(workers=0)
     settings = stack.settings["worker"]
     quick = {"ack_wait_seconds": 5, "retry_base_seconds": 0.2, "retry_max_seconds": 1}
     rows = 1200

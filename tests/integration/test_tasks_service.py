@@ -15,22 +15,13 @@ from tests.support import task_calls as calls
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
 from tests.support.grpc_errors import failure, trailer
-from tests.support.task_stack import start_task_stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-async def stack(own_nats, start_process, migrated_db, triton, tmp_path):
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
-        triton_url=triton.url,
-        work_dir=tmp_path,
-        workers=0,
-        tasks_extra={"max_active_per_user": 3, "create_burst": 50},
-    )
+async def stack(stack_of):
+    return await stack_of(workers=0, tasks_extra={"max_active_per_user": 3, "create_burst": 50})
 
 
 def get_dataset_calls() -> float:

@@ -12,19 +12,15 @@ from tests.support.accounts import create_account
 from tests.support.datasets import upload
 from tests.support.grpc_errors import failure, trailer
 from tests.support.labelled_reviews import labelled_csv
-from tests.support.task_stack import build_worker, start_task_stack, worker_settings
+from tests.support.task_stack import build_worker, worker_settings
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-async def stack(own_nats, start_process, migrated_db, versioned_triton, tmp_path):
-    return await start_task_stack(
-        start_process,
-        database_url=migrated_db,
-        nats_url=own_nats.url,
+async def stack(stack_of, versioned_triton):
+    return await stack_of(
         triton_url=versioned_triton.url,
-        work_dir=tmp_path,
         workers=0,
         model_repository=versioned_triton.model_repository,
     )
