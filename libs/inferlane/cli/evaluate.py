@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from . import output, session
+from . import session
 from .tasks import Json, Model, finish, follow
 
 
@@ -31,7 +31,5 @@ def evaluate(
         task = client.submit_batch_file(
             file, model, column=column, version=version, label_column=label_column
         )
-        if not json:
-            output.err.print(f"Task {task.id} {task.status}.")
-        task = follow(client, task)
+        task = follow(client, task, announced=not json)
     finish(task, json)

@@ -26,9 +26,16 @@ def _describe(task: Task) -> str:
     return f"{task.model} {task.status}"
 
 
-def follow(client: Client, task: Task) -> Task:
-    """Show the task's progress live until it finishes. Ctrl-C stops watching, not the task."""
+def announce(task: Task) -> None:
+    output.err.print(f"Task {task.id} {task.status}.")
+
+
+def follow(client: Client, task: Task, announced: bool = False) -> Task:
+    """Show the task's progress live until it finishes. Ctrl-C stops watching, not the task:
+    from the moment the task is announced (`announced`), so its id is always printed."""
     try:
+        if announced:
+            announce(task)
         with output.task_bar() as bar:
             job = bar.add_task(
                 _describe(task),
@@ -112,13 +119,13 @@ def submit(
                 version=version,
                 callback_url=callback_url,
             )
-        if not json:
-            output.err.print(f"Task {task.id} {task.status}.")
         if not wait:
             if json:
                 output.emit_json(task)
+            else:
+                announce(task)
             return
-        task = follow(client, task)
+        task = follow(client, task, announced=not json)
     finish(task, json)
 
 
