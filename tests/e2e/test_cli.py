@@ -7,7 +7,6 @@ import re
 import signal
 import stat
 import subprocess
-import threading
 import uuid
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from inferlane.client import Client
 from tests.support.cli import COMMAND, run
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 ROWS = 10
@@ -141,7 +139,8 @@ def test_missing_file_is_a_usage_error(platform, signed_in, tmp_path):
 
 
 def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
-    source = reviews_csv(tmp_path / "reviews.csv", rows=200)
+    rows = 1000  # seconds of work: the interrupt lands while the task runs, however fast
+    source = reviews_csv(tmp_path / "reviews.csv", rows=rows)
     uploaded = run(signed_in, platform.url, "datasets", "upload", str(source), "--json")
     dataset = json.loads(uploaded.stdout)
     env = {k: v for k, v in os.environ.items() if not k.startswith("INFERLANE_")}
@@ -154,23 +153,23 @@ def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    api_key = json.loads((signed_in / "config.json").read_text())["api_key"]
     assert following.stderr is not None
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(following.stderr), daemon=True)
-    reader.start()
+    for line in following.stderr:  # Ctrl-C as soon as the CLI follows its task, not before
+        lines.append(line)
+        if line.startswith("Task "):
+            following.send_signal(signal.SIGINT)
+            break
+    lines.extend(following.stderr)  # until the CLI exits
+    following.wait(timeout=30)
+    stderr = "".join(lines)
+    assert following.returncode == 130, stderr
+    task_id = re.search(r"Detached; task (\S+) goes on", stderr).group(1)
+    assert f"inferlane tasks watch {task_id}" in stderr and "Traceback" not in stderr
+    api_key = json.loads((signed_in / "config.json").read_text())["api_key"]
     with Client(platform.url, api_key=api_key) as client:
-        # Following, not still submitting: the CLI has the task back and said so.
-        wait_until(lambda: any(line.startswith("Task ") for line in lines), 60, "the CLI to submit")
-        following.send_signal(signal.SIGINT)
-        following.wait(timeout=30)
-        reader.join(timeout=30)
-        stderr = "".join(lines)
-        assert following.returncode == 130, stderr
-        task_id = re.search(r"Detached; task (\S+) goes on", stderr).group(1)
-        assert f"inferlane tasks watch {task_id}" in stderr and "Traceback" not in stderr
         finished = client.wait(task_id)
-        assert finished.status == "ready" and finished.progress.done == 200
+    assert finished.status == "ready" and finished.progress.done == rows
 
 
 def test_eval_prints_the_metrics_and_the_confusion_matrix(platform, signed_in, tmp_path):
