@@ -152,6 +152,9 @@ def test_ctrl_c_detaches_and_the_task_goes_on(platform, signed_in, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell without job control starts background jobs with SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler: give the CLI the default, as a terminal's.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert following.stderr is not None
     lines: list[str] = []

@@ -6,6 +6,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from tests.support import source_ast
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = [ROOT / "libs" / "inferlane" / "client", ROOT / "libs" / "inferlane" / "cli"]
 # Distribution name -> top-level module, where they differ.
@@ -23,7 +25,7 @@ def declared_modules() -> set[str]:
 
 def imported(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(source_ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

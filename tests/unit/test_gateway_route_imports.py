@@ -4,6 +4,8 @@ a gateway module of its own (transfers, openapi_docs, dataset_files...)."""
 import ast
 from pathlib import Path
 
+from tests.support import source_ast
+
 ROUTES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "routes"
 PACKAGE = "services.gateway.routes"
 
@@ -11,7 +13,7 @@ PACKAGE = "services.gateway.routes"
 def imported_modules(path: Path) -> set[str]:
     """Every module `path` imports, as an absolute dotted name."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(source_ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

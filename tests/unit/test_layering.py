@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from tests.support import source_ast
+
 ROOT = Path(__file__).resolve().parents[2]
 # Where each top-level name's code lives (the source roots the distribution packages).
 SOURCES = {"inferlane": ROOT / "libs" / "inferlane", "services": ROOT / "services"}
@@ -21,7 +23,7 @@ def _module(path: Path, top: str) -> str:
 def _imports(path: Path, module: str) -> Iterator[str]:
     """Every module named by an import anywhere in the file (functions included)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(source_ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -4,6 +4,8 @@ or a conftest.py, so no module under tests/ imports a `test_*` module."""
 import ast
 from pathlib import Path
 
+from tests.support import source_ast
+
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -37,7 +39,7 @@ def test_no_module_under_tests_imports_a_test_module() -> None:
     offenders: dict[str, list[str]] = {}
     for path in sorted(TESTS.rglob("*.py")):
         package = ".".join(path.relative_to(TESTS.parent).parent.parts)
-        names = imported_names(ast.parse(path.read_text()), package)
+        names = imported_names(source_ast.parse(path.read_text()), package)
         if found := names_of_test_modules(names, TESTS.parent):
             offenders[str(path.relative_to(TESTS))] = found
     assert offenders == {}, "move what they share to tests/support/ or a conftest.py"
@@ -56,7 +58,7 @@ from tests.support.accounts import test_looking_helper
 def f():
     from . import test_e
 """
-    names = imported_names(ast.parse(source), "tests.integration")
+    names = imported_names(source_ast.parse(source), "tests.integration")
     assert names_of_test_modules(names, tmp_path) == [
         "tests.integration.test_a",
         "tests.integration.test_b",
