@@ -5,10 +5,12 @@ Why not an INSERT of each row: pgvector's SQLAlchemy type sends a vector as text
 write (measured: storing vectors halved an embedding task's rows/s). Here numpy turns the
 whole chunk into big-endian float4 at once and one COPY carries it.
 
-Exactly once, as before: the rows go through a temporary table and `INSERT … ON CONFLICT DO
-NOTHING`, so a row already stored is skipped, never written twice and never an error (COPY
-straight into task_vectors would fail the whole chunk on a conflict). The caller's
-transaction is the one that claimed the chunk; the temporary table is emptied at its commit.
+Exactly once: the caller's transaction is the one that claimed the chunk (completed_at set,
+repository.store_chunk), and only a claiming transaction writes a chunk's rows, so the COPY
+goes straight into task_vectors. A row already there would mean the claim failed to guard
+it: the primary key then fails the transaction rather than store a row twice. (Until
+2026-12-06 the rows went through a temporary table and `INSERT … ON CONFLICT DO NOTHING`, a
+second pass over every vector: storing ÷ not storing 0.94x on a quiet machine before.)
 """
 
 import struct
@@ -24,16 +26,7 @@ _TRAILER = struct.pack(">h", -1)
 # Per row: 3 fields; uuid (16 bytes); int8; vector (int16 dim, int16 unused, float4 per dim).
 _ROW_HEAD = struct.Struct(">hi16siqihh")
 
-_STAGING = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS chunk_vectors"
-    " (LIKE tasks.task_vectors) ON COMMIT DELETE ROWS"
-)
-_COPY = "COPY pg_temp.chunk_vectors (task_id, row_index, embedding) FROM STDIN (FORMAT BINARY)"
-_MOVE = (
-    "INSERT INTO tasks.task_vectors (task_id, row_index, embedding)"
-    " SELECT task_id, row_index, embedding FROM pg_temp.chunk_vectors"
-    " ON CONFLICT DO NOTHING"
-)
+_COPY = "COPY tasks.task_vectors (task_id, row_index, embedding) FROM STDIN (FORMAT BINARY)"
 
 
 def copy_data(task_id: uuid.UUID, rows: Sequence[int], vectors: Sequence[Sequence[float]]) -> bytes:
@@ -54,14 +47,12 @@ async def store(
     rows: Sequence[int],
     vectors: Sequence[Sequence[float]],
 ) -> None:
-    """Store each row's vector unless that row has one already, in `conn`'s transaction."""
+    """Store each row's vector in `conn`'s transaction, the one that claimed the chunk."""
     if not rows:
         return
     data = copy_data(task_id, rows, vectors)
     raw = (await conn.get_raw_connection()).driver_connection  # psycopg's, same transaction
     assert raw is not None  # a connection checked out of the pool has its driver's
     async with raw.cursor() as cursor:
-        await cursor.execute(_STAGING)
         async with cursor.copy(_COPY) as copy:
             await copy.write(data)
-        await cursor.execute(_MOVE)

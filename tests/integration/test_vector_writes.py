@@ -1,10 +1,13 @@
 """The worker's binary COPY of a chunk's vectors (services/tasks/vector_writes.py) against the
-real PostgreSQL with pgvector: the stored vectors are the ones sent, and a row stored already
-is skipped, not written twice and not an error."""
+real PostgreSQL with pgvector: the stored vectors are the ones sent, a rolled-back chunk leaves
+none, and a row stored already is never written twice (the chunk's claim is what keeps a
+redelivery from writing again; the primary key fails a second write rather than keep two)."""
 
 import uuid
 
 import numpy as np
+import psycopg
+import pytest
 from sqlalchemy import text
 
 from inferlane.common.db import make_engine
@@ -35,15 +38,18 @@ async def stored(conn, task_id: uuid.UUID) -> dict[int, np.ndarray]:
     return {r[0]: np.array([float(x) for x in r[1][1:-1].split(",")]) for r in rows}
 
 
-async def test_vectors_arrive_as_sent_and_a_stored_row_is_skipped(migrated_db):
+async def test_vectors_arrive_as_sent_and_a_stored_row_is_never_written_twice(migrated_db):
     engine = make_engine(migrated_db)
     sent = np.random.default_rng(0).normal(size=(6, 384)).astype(np.float32)
     try:
         async with engine.begin() as conn:
             task_id = await new_task(conn)
             await vector_writes.store(conn, task_id, [0, 1, 2, 3], sent[:4].tolist())
-        async with engine.begin() as conn:  # row 3 again, with another vector: skipped
-            await vector_writes.store(conn, task_id, [3, 4, 5], sent[[0, 4, 5]].tolist())
+        with pytest.raises(psycopg.errors.UniqueViolation):  # row 3 again: the whole write fails
+            async with engine.begin() as conn:
+                await vector_writes.store(conn, task_id, [3, 4], sent[[0, 4]].tolist())
+        async with engine.begin() as conn:
+            await vector_writes.store(conn, task_id, [4, 5], sent[[4, 5]].tolist())
         async with engine.connect() as conn:
             vectors = await stored(conn, task_id)
     finally:
