@@ -9,7 +9,7 @@ written in one transaction with the outbox; the relay puts them on the queue.
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,6 +48,7 @@ from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
 from services.tasks.tables import outbox
 from services.tasks.watch import Watcher
 
+T = TypeVar("T")
 MAX_RESULTS_PAGE = 100
 
 
@@ -349,9 +350,14 @@ class TasksService:
 
     async def watch(self, owner_id: uuid.UUID, task_id: str) -> AsyncIterator[TaskView | Progress]:
         """Checked before the first update, so a foreign id is NOT_FOUND, not an empty stream."""
-        async with self._reads.connect() as conn:
-            task = await self._owned(conn, owner_id, task_id)
-        return self._with_summaries(self._watcher.follow(task))
+
+        async def read() -> Task:
+            async with self._reads.connect() as conn:
+                return await self._owned(conn, owner_id, task_id)
+
+        updates = self._watcher.follow(parse_id(task_id, "task"), read)
+        first = await anext(updates)  # NOT_FOUND is raised here, before the stream starts
+        return self._with_summaries(_starting_with(first, updates))
 
     async def _with_summaries(
         self, updates: AsyncIterator[Task | Progress]
@@ -439,6 +445,12 @@ class TasksService:
         if task is None:
             raise NotFound("no such task")
         return task
+
+
+async def _starting_with(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    yield first
+    async for item in rest:
+        yield item
 
 
 def _dataset_filter(dataset_id: str) -> uuid.UUID | None:

@@ -53,6 +53,5 @@ async def store(
     data = copy_data(task_id, rows, vectors)
     raw = (await conn.get_raw_connection()).driver_connection  # psycopg's, same transaction
     assert raw is not None  # a connection checked out of the pool has its driver's
-    async with raw.cursor() as cursor:
-        async with cursor.copy(_COPY) as copy:
-            await copy.write(data)
+    async with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+        await copy.write(data)

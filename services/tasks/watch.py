@@ -8,7 +8,8 @@ and NATS being down only makes updates slower.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,10 +39,12 @@ class Watcher:
                 messages.progress_subject(task.id), messages.progress(task, now or utc_now())
             )
 
-    async def follow(self, task: Task) -> AsyncIterator[Task | Progress]:
-        yield task
-        if task.is_terminal:
-            return
+    async def follow(
+        self, task_id: uuid.UUID, read: Callable[[], Awaitable[Task]]
+    ) -> AsyncIterator[Task | Progress]:
+        """`read()` is the first look (and its errors, e.g. NOT_FOUND, the stream's first).
+        Subscribed before it: a task that ends between the first look and the subscription
+        would otherwise wait a whole poll interval for its last update."""
         wake = asyncio.Event()
 
         async def on_message(_: object) -> None:
@@ -52,16 +55,19 @@ class Watcher:
         if client is not None and client.is_connected:
             with contextlib.suppress(Exception):
                 subscription = await client.subscribe(
-                    messages.progress_subject(task.id), cb=on_message
+                    messages.progress_subject(task_id), cb=on_message
                 )
-        last = task
         try:
+            last = await read()
+            yield last
+            if last.is_terminal:
+                return
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._poll)
                 wake.clear()
                 async with self._engine.connect() as conn:
-                    current = await repository.get(conn, task.id)
+                    current = await repository.get(conn, task_id)
                 if current is None:  # deleted under us
                     return
                 if current.status != last.status:
