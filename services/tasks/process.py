@@ -67,7 +67,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
     service = TasksService(
         engine,
         peers,
-        Watcher(engine, nats, settings.watch_poll_seconds, settings.watch_poll_max_seconds),
+        Watcher(engine, nats, settings.watch_poll_seconds),
         Limits(
             chunk_rows=settings.chunk_rows,
             max_active_per_user=settings.max_active_per_user,

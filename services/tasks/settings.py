@@ -34,13 +34,7 @@ class TasksSettings(ServiceSettings):
     )
     create_burst: int = Field(40, gt=0, description="Burst of task creations per user.")
     watch_poll_seconds: float = Field(
-        1.0,
-        gt=0,
-        description="Wait before a watched task is looked at again without a nudge from NATS; "
-        "doubles while nothing changes, up to TASKS_WATCH_POLL_MAX_SECONDS.",
-    )
-    watch_poll_max_seconds: float = Field(
-        8.0, gt=0, description="Longest wait between two looks at a watched task."
+        1.0, gt=0, description="Longest wait between two looks at a watched task."
     )
     ttl_seconds: int = Field(
         30 * 86400,

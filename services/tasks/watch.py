@@ -2,8 +2,7 @@
 status change, the end after a terminal status.
 
 The database is the truth; NATS only says "look now" (workers publish progress on
-tasks.progress.<id>). A missed message costs at most one poll interval (backing off from
-TASKS_WATCH_POLL_SECONDS to TASKS_WATCH_POLL_MAX_SECONDS), never a wrong answer,
+tasks.progress.<id>). A missed message costs at most one poll interval, never a wrong answer,
 and NATS being down only makes updates slower.
 """
 
@@ -24,19 +23,11 @@ from services.tasks.domain import Progress, Task
 
 class Watcher:
     def __init__(
-        self,
-        engine: AsyncEngine,
-        nats: NatsConnection,
-        poll_seconds: float = 1.0,
-        poll_max_seconds: float = 8.0,
+        self, engine: AsyncEngine, nats: NatsConnection, poll_seconds: float = 1.0
     ) -> None:
         self._engine = autocommit(engine)  # one read per look: no BEGIN/ROLLBACK round trips
         self._nats = nats
-        # Looks without a nudge are the fallback for a lost one, so they back off: 1,000
-        # followers polling every second were ~1,000 reads a second for the tasks service,
-        # the CPU its task creations needed (T-M6, docs/benchmarks.md).
         self._poll = poll_seconds
-        self._poll_max = max(poll_seconds, poll_max_seconds)
 
     async def nudge(self, task: Task, now: datetime | None = None) -> None:
         """Tell followers of `task` to look now (best effort)."""
@@ -71,13 +62,9 @@ class Watcher:
             yield last
             if last.is_terminal:
                 return
-            wait = self._poll
             while True:
-                try:
-                    await asyncio.wait_for(wake.wait(), wait)
-                    wait = self._poll
-                except TimeoutError:
-                    wait = min(wait * 2, self._poll_max)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._poll)
                 wake.clear()
                 async with self._engine.connect() as conn:
                     current = await repository.get(conn, task_id)

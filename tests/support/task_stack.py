@@ -138,7 +138,6 @@ async def start_task_stack(
         fast(
             TasksSettings,
             watch_poll_seconds=0.2,
-            watch_poll_max_seconds=1.0,  # an outage test sees NATS-less updates soon
             **common,
             **peers,
             **addresses,
