@@ -16,9 +16,7 @@ from services.tasks.watch import Watcher
 NEVER = 3600.0  # the poll interval: only a nudge can wake the watcher within the test
 
 
-async def test_a_task_that_ends_right_after_the_first_look_is_seen_at_once(
-    migrated_db, nats_url
-):
+async def test_a_task_that_ends_right_after_the_first_look_is_seen_at_once(migrated_db, nats_url):
     engine = make_engine(migrated_db)
     nats = NatsConnection(nats_url, name="watch-test")
     nats.start()
