@@ -3,7 +3,6 @@ subscribes to a task's nudges before its first look, so a task that ends right a
 is seen at once, not a poll interval later."""
 
 import asyncio
-import uuid
 
 from sqlalchemy import text
 
@@ -12,6 +11,7 @@ from inferlane.common.nats import NatsConnection
 from services.tasks import repository
 from services.tasks.domain import Status
 from services.tasks.watch import Watcher
+from tests.support.task_rows import insert_running_task
 
 NEVER = 3600.0  # the poll interval: only a nudge can wake the watcher within the test
 
@@ -22,17 +22,9 @@ async def test_a_task_that_ends_right_after_the_first_look_is_seen_at_once(migra
     nats.start()
     await nats.wait_connected(30)
     watcher = Watcher(engine, nats, poll_seconds=NEVER)
-    task_id = uuid.uuid4()
     try:
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO tasks.tasks (id, owner_id, type, model, status, total, done,"
-                    " chunks_total, chunks_done) VALUES (:t, :o, 'single', 'sentiment',"
-                    " 'running', 1, 0, 1, 0)"
-                ),
-                {"t": task_id, "o": uuid.uuid4()},
-            )
+            task_id = await insert_running_task(conn, type_="single")
 
         async def look_then_the_task_ends():
             async with engine.connect() as conn:

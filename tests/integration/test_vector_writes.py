@@ -12,19 +12,7 @@ from sqlalchemy import text
 
 from inferlane.common.db import make_engine
 from services.tasks import vector_writes
-
-
-async def new_task(conn) -> uuid.UUID:
-    task_id = uuid.uuid4()
-    await conn.execute(
-        text(
-            "INSERT INTO tasks.tasks (id, owner_id, type, model, status, column_name, total,"
-            " done, chunks_total, chunks_done) VALUES (:t, :o, 'batch', 'embedding',"
-            " 'running', 'review', 6, 0, 2, 0)"
-        ),
-        {"t": task_id, "o": uuid.uuid4()},
-    )
-    return task_id
+from tests.support.task_rows import insert_running_task
 
 
 async def stored(conn, task_id: uuid.UUID) -> dict[int, np.ndarray]:
@@ -43,7 +31,7 @@ async def test_vectors_arrive_as_sent_and_a_stored_row_is_never_written_twice(mi
     sent = np.random.default_rng(0).normal(size=(6, 384)).astype(np.float32)
     try:
         async with engine.begin() as conn:
-            task_id = await new_task(conn)
+            task_id = await insert_running_task(conn, model="embedding", total=6, chunks=2)
             await vector_writes.store(conn, task_id, [0, 1, 2, 3], sent[:4].tolist())
         with pytest.raises(psycopg.errors.UniqueViolation):  # row 3 again: the whole write fails
             async with engine.begin() as conn:
@@ -64,7 +52,7 @@ async def test_a_rolled_back_chunk_leaves_no_vector(migrated_db):
     vector = np.ones((1, 384), dtype=np.float32).tolist()
     try:
         async with engine.begin() as conn:
-            task_id = await new_task(conn)
+            task_id = await insert_running_task(conn, model="embedding", total=6, chunks=2)
         async with engine.connect() as conn:
             transaction = await conn.begin()
             await vector_writes.store(conn, task_id, [0], vector)
