@@ -9,7 +9,7 @@ written in one transaction with the outbox; the relay puts them on the queue.
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,7 +48,6 @@ from services.tasks.specs import BatchSpec, SingleSpec, fingerprint, parse_id
 from services.tasks.tables import outbox
 from services.tasks.watch import Watcher
 
-T = TypeVar("T")
 MAX_RESULTS_PAGE = 100
 
 
@@ -357,12 +356,13 @@ class TasksService:
 
         updates = self._watcher.follow(parse_id(task_id, "task"), read)
         first = await anext(updates)  # NOT_FOUND is raised here, before the stream starts
-        return self._with_summaries(_starting_with(first, updates))
+        return self._with_summaries(first, updates)
 
     async def _with_summaries(
-        self, updates: AsyncIterator[Task | Progress]
+        self, first: Task | Progress, rest: AsyncIterator[Task | Progress]
     ) -> AsyncIterator[TaskView | Progress]:
-        async for update in updates:
+        yield await self._fresh_view(first) if isinstance(first, Task) else first
+        async for update in rest:
             if isinstance(update, Task):
                 yield await self._fresh_view(update)
             else:
@@ -445,12 +445,6 @@ class TasksService:
         if task is None:
             raise NotFound("no such task")
         return task
-
-
-async def _starting_with(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
-    yield first
-    async for item in rest:
-        yield item
 
 
 def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
