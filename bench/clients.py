@@ -15,6 +15,7 @@ failure), and the p50/p99 of submit -> ready as each client saw it.
 import asyncio
 import json
 import os
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ POLL_FIRST, POLL_GROWTH, POLL_MAX = 0.25, 1.5, 2.0
 WAIT = os.environ.get("BENCH_CLIENT_WAIT", "events")
 ENDED = ("ready", "error", "cancelled")
 CLIENT_TIMEOUT = 300.0  # a client gives up (an error) after this long
+_TLS = ssl.create_default_context()
 
 
 @dataclass
@@ -57,6 +59,19 @@ async def _user_token(http: httpx.AsyncClient) -> str:
 
 
 async def _client(
+    gateway_url: str, token: str, text: str, start: asyncio.Event, out: Outcomes
+) -> None:
+    # Its own connection, as a separate client has: one shared httpx pool of 1,000
+    # connections scans them all on every request and response (httpcore), which made the
+    # bench's own process the busiest on the machine. One TLS context for all (the gateway
+    # is plain HTTP here): httpx builds a new one per client otherwise, ~25 ms of CPU each.
+    async with httpx.AsyncClient(
+        base_url=gateway_url, timeout=httpx.Timeout(60.0), verify=_TLS
+    ) as http:
+        await _submit_and_wait(http, token, text, start, out)
+
+
+async def _submit_and_wait(
     http: httpx.AsyncClient, token: str, text: str, start: asyncio.Event, out: Outcomes
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
@@ -112,11 +127,11 @@ async def _until_ended_streaming(http: httpx.AsyncClient, url: str, headers: dic
 
 
 async def _platform(
-    http: httpx.AsyncClient, tokens: list[str], texts: list[str]
+    gateway_url: str, tokens: list[str], texts: list[str]
 ) -> tuple[Outcomes, float]:
     out, start = Outcomes(), asyncio.Event()
     clients = [
-        asyncio.create_task(_client(http, tokens[i % USERS], text, start, out))
+        asyncio.create_task(_client(gateway_url, tokens[i % USERS], text, start, out))
         for i, text in enumerate(texts)
     ]
     began = time.perf_counter()
@@ -144,10 +159,7 @@ async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
     texts = reviews(CLIENTS)
     direct: list[float] = []
     out = Outcomes()
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(
-        base_url=stack.gateway_url, limits=limits, timeout=httpx.Timeout(60.0)
-    ) as http:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=httpx.Timeout(60.0)) as http:
         tokens = [await _user_token(http) for _ in range(USERS)]
 
         async def direct_leg() -> float:
@@ -156,7 +168,7 @@ async def run(stack: Stack) -> list[tuple[str, str, str, str, str]]:
             return wall
 
         async def platform_leg() -> float:
-            outcomes, wall = await _platform(http, tokens, texts)
+            outcomes, wall = await _platform(stack.gateway_url, tokens, texts)
             out.seconds.extend(outcomes.seconds)
             for kind, count in outcomes.errors.items():
                 out.errors[kind] = out.errors.get(kind, 0) + count
