@@ -38,7 +38,7 @@ from .routes import (
 )
 from .routes.docs import DOCS_URL
 from .schemas.problems import add_problem_schema
-from .security import Authenticator, AuthServiceAsyncStub, JwksDocument
+from .security import Authenticator, JwksDocument
 from .settings import GatewaySettings
 
 VERSION = "0.1.0"
@@ -92,7 +92,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.authenticator = Authenticator.open(clients.auth, settings)
         revocations = RevocationListener(clients.nats, app.state.authenticator.api_keys)
         revocations.start()
-        app.state.jwks_document = JwksDocument(AuthServiceAsyncStub(clients.auth))
+        app.state.jwks_document = JwksDocument(clients.auth_stub)
         try:
             yield
         finally:

@@ -1,15 +1,18 @@
 """What routes may ask for, as `Annotated` aliases (``caller: CurrentUser``, ``stub: AuthStub``)."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from inferlane.common.admission import Admission
 from inferlane.common.principal import Principal
-from inferlane.datasets.v1 import datasets_service_pb2_grpc
-from inferlane.inference.v1 import inference_service_pb2_grpc
-from inferlane.tasks.v1 import tasks_service_pb2_grpc
 
-from .clients import Clients
+from .clients import (
+    Clients,
+    DatasetsServiceAsyncStub,
+    InferenceServiceAsyncStub,
+    TasksServiceAsyncStub,
+)
 from .errors import ProblemException
 from .schemas.common import INT64_MAX, MAX_LIMIT
 from .security import (
@@ -20,16 +23,6 @@ from .security import (
     current_user,
 )
 from .settings import GatewaySettings
-
-if TYPE_CHECKING:
-    # Only the stubs know it: on an aio channel, the stub's methods are awaitable.
-    from inferlane.datasets.v1.datasets_service_pb2_grpc import DatasetsServiceAsyncStub
-    from inferlane.inference.v1.inference_service_pb2_grpc import InferenceServiceAsyncStub
-    from inferlane.tasks.v1.tasks_service_pb2_grpc import TasksServiceAsyncStub
-else:
-    DatasetsServiceAsyncStub = datasets_service_pb2_grpc.DatasetsServiceStub
-    InferenceServiceAsyncStub = inference_service_pb2_grpc.InferenceServiceStub
-    TasksServiceAsyncStub = tasks_service_pb2_grpc.TasksServiceStub
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -53,19 +46,23 @@ def get_jwks_document(request: Request) -> JwksDocument:
 
 
 def get_auth_stub(request: Request) -> AuthServiceAsyncStub:
-    return AuthServiceAsyncStub(get_clients(request).auth)
+    return get_clients(request).auth_stub
 
 
 def get_datasets_stub(request: Request) -> DatasetsServiceAsyncStub:
-    return DatasetsServiceAsyncStub(get_clients(request).datasets)
+    return get_clients(request).datasets_stub
 
 
 def get_inference_stub(request: Request) -> InferenceServiceAsyncStub:
-    return InferenceServiceAsyncStub(get_clients(request).inference)
+    return get_clients(request).inference_stub
 
 
 def get_tasks_stub(request: Request) -> TasksServiceAsyncStub:
-    return TasksServiceAsyncStub(get_clients(request).tasks)
+    return get_clients(request).tasks_stub
+
+
+def get_creations(request: Request) -> Admission:
+    return get_clients(request).creations
 
 
 async def require_json(request: Request) -> None:
@@ -86,6 +83,7 @@ AuthStub = Annotated[AuthServiceAsyncStub, Depends(get_auth_stub)]
 DatasetsStub = Annotated[DatasetsServiceAsyncStub, Depends(get_datasets_stub)]
 InferenceStub = Annotated[InferenceServiceAsyncStub, Depends(get_inference_stub)]
 TasksStub = Annotated[TasksServiceAsyncStub, Depends(get_tasks_stub)]
+Creations = Annotated[Admission, Depends(get_creations)]
 # The caller, already bound for outgoing gRPC calls; a 401 problem when there is none.
 CurrentUser = Annotated[Principal, Depends(current_user)]
 # The caller if an admin; a 403 problem otherwise.

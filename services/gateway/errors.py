@@ -20,7 +20,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
 from inferlane.common import request_id
-from inferlane.common.errors import DOMAIN_CODE_KEY, INVALID_INPUT, RETRY_AFTER_KEY
+from inferlane.common.errors import (
+    DOMAIN_CODE_KEY,
+    INVALID_INPUT,
+    OVERLOADED,
+    RETRY_AFTER_KEY,
+    Overloaded,
+)
 
 log = structlog.get_logger("inferlane.gateway.errors")
 
@@ -134,13 +140,14 @@ def from_grpc(exc: grpc.aio.AioRpcError, instance: str) -> ProblemResponse:
         headers["Retry-After"] = str(retry_after)
     if status == 503:  # a peer (or Triton behind it) is down or restarting: worth a retry soon
         headers["Retry-After"] = str(_seconds(trailers.get(RETRY_AFTER_KEY)) or UNAVAILABLE_RETRY)
-    if status >= 500:
+    domain = trailers.get(DOMAIN_CODE_KEY)
+    if status >= 500 and domain != OVERLOADED:
         # Transport and server messages name hosts and internals: log them, do not return them.
         log.warning("peer call failed", grpc_code=code.name, grpc_details=exc.details())
         detail = None
     else:
-        detail = exc.details()  # services word their 4xx messages for the caller
-    domain = trailers.get(DOMAIN_CODE_KEY)
+        # Services word their 4xx messages, and their back-pressure, for the caller.
+        detail = exc.details()
     if domain is None and code == grpc.StatusCode.INVALID_ARGUMENT:
         domain = INVALID_INPUT
     return problem(status, instance=instance, detail=detail, code=domain, headers=headers or None)
@@ -233,9 +240,20 @@ async def _on_grpc_error(request: Request, exc: Exception) -> Response:
     return from_grpc(exc, request.url.path)
 
 
+async def _on_overloaded(request: Request, exc: Exception) -> Response:
+    """The gateway's own back-pressure (too many creations waiting): the same 503 a busy
+    service behind it gets, with its Retry-After."""
+    assert isinstance(exc, Overloaded)
+    headers = {"Retry-After": str(_seconds(str(exc.retry_after)) or UNAVAILABLE_RETRY)}
+    return problem(
+        503, instance=request.url.path, detail=exc.message, code=OVERLOADED, headers=headers
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers. Unexpected exceptions are caught by the middleware instead, so
     that their 500 still carries the request id and security headers."""
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(grpc.aio.AioRpcError, _on_grpc_error)
+    app.add_exception_handler(Overloaded, _on_overloaded)

@@ -19,28 +19,23 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import grpc
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from google.protobuf.json_format import MessageToDict
 
-from inferlane.auth.v1 import auth_service_pb2, auth_service_pb2_grpc, auth_types_pb2
+from inferlane.auth.v1 import auth_service_pb2, auth_types_pb2
 from inferlane.common import principal
 from inferlane.common.auth import api_key_shape
 from inferlane.common.auth.jwks import JwksClient
 from inferlane.common.auth.verify import InvalidToken, TokenVerifier
 from inferlane.common.principal import ADMIN, USER, Principal
 
+from .clients import AuthServiceAsyncStub
 from .errors import ProblemException
 from .settings import GatewaySettings
-
-if TYPE_CHECKING:
-    # Only the stubs know it: on an aio channel, AuthServiceStub's methods are awaitable.
-    from inferlane.auth.v1.auth_service_pb2_grpc import AuthServiceAsyncStub
-else:
-    AuthServiceAsyncStub = auth_service_pb2_grpc.AuthServiceStub
 
 API_KEY_HEADER = "X-API-Key"
 ACCESS_COOKIE = "il_access"

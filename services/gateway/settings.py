@@ -30,6 +30,18 @@ class GatewaySettings(CommonSettings):
         description="Mark session cookies Secure (sent over HTTPS only); false only for "
         "http://localhost development.",
     )
+    create_concurrency: int = Field(
+        default=32,
+        gt=0,
+        description="Task creations this gateway has in flight to the tasks service at once; "
+        "the rest wait here, first come first served.",
+    )
+    create_queue_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for one of those: a creation that cannot be sent by then is a "
+        "503 with Retry-After (nothing created), not a 504 after the tasks service's backlog.",
+    )
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for each dependency."
     )

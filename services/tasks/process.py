@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 
+from inferlane.common.admission import Admission
 from inferlane.common.auth.remote import interceptor, remote_keys
 from inferlane.common.db import make_engine, readiness_check
 from inferlane.common.events import EventPublisher
@@ -117,6 +118,11 @@ async def build(settings: TasksSettings) -> GrpcProcess:
                     service,
                     TaskSearch(engine, peers, VectorIndexes(engine, 0)),
                     BatchFromUpload(service, peers),
+                    Admission(
+                        "CreateTask",
+                        limit=settings.create_concurrency,
+                        max_wait=settings.create_queue_seconds,
+                    ),
                 ),
             ),
             Registration(

@@ -1,8 +1,7 @@
 """The task-creation rate limit, one token bucket per user in PostgreSQL, so that it holds
 across tasks replicas (an in-process bucket per replica gave a user N times the rate)."""
 
-from sqlalchemy import Float, cast, extract, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
@@ -10,6 +9,24 @@ from inferlane.common.db import autocommit
 from inferlane.common.errors import TooMany
 from inferlane.common.ratelimit import spend
 from services.tasks.tables import rate_buckets as t
+
+# `spend`'s rule in SQL: refill for the time elapsed (none when replicas' clocks differ and
+# it is negative), capped at the burst, then spend one token, only where one is there.
+# Plain SQL because SQLAlchemy compiles a PostgreSQL ON CONFLICT statement anew on every
+# execution (it has no cache key): this runs on every task creation.
+_REFILLED = (
+    "least(:burst, b.tokens"
+    " + greatest(0.0, extract(epoch FROM excluded.at - b.at)::float8) * :rate)"
+)
+_SPEND = text(
+    f"""
+    INSERT INTO {t.fullname} AS b (key, tokens, at) VALUES (:key, :burst - 1.0, :now)
+    ON CONFLICT (key) DO UPDATE
+        SET tokens = {_REFILLED} - 1.0, at = greatest(excluded.at, b.at)
+        WHERE {_REFILLED} >= 1.0
+    RETURNING key
+    """  # noqa: S608 (only our own table's name and the constant above go in)
+)
 
 
 class SharedRateLimiter:
@@ -30,17 +47,9 @@ class SharedRateLimiter:
         one token is never capped, so refilling later gives the same count); only then is it
         read, to say how long to wait."""
         now = self._clock()
-        fresh = insert(t).values(key=key, tokens=self._burst - 1.0, at=now)
-        # Negative when replicas' clocks differ: no refill then, as in `spend`.
-        elapsed = func.greatest(0.0, cast(extract("epoch", fresh.excluded.at - t.c.at), Float))
-        refilled = func.least(self._burst, t.c.tokens + elapsed * self._rate)
-        spent = fresh.on_conflict_do_update(
-            index_elements=[t.c.key],
-            set_={"tokens": refilled - 1.0, "at": func.greatest(fresh.excluded.at, t.c.at)},
-            where=refilled >= 1.0,
-        ).returning(t.c.key)
+        spent = {"key": key, "burst": self._burst, "rate": self._rate, "now": now}
         async with self._engine.connect() as conn:
-            if (await conn.execute(spent)).first() is not None:
+            if (await conn.execute(_SPEND, spent)).first() is not None:
                 return
             row = (await conn.execute(select(t.c.tokens, t.c.at).where(t.c.key == key))).one()
         _, wait = spend(row.tokens, (now - row.at).total_seconds(), self._rate, self._burst)

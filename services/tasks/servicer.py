@@ -9,6 +9,7 @@ import grpc
 from google.protobuf import json_format
 
 from inferlane.common import principal
+from inferlane.common.admission import Admission
 from inferlane.common.clock import utc_now
 from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.common.grpc.client import CLIENT_HEADER
@@ -210,9 +211,14 @@ def _event(item: TaskView | Progress) -> types.TaskEvent:
 
 class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
     def __init__(
-        self, service: TasksService, search: TaskSearch, batch_upload: BatchFromUpload
+        self,
+        service: TasksService,
+        search: TaskSearch,
+        batch_upload: BatchFromUpload,
+        creations: Admission,
     ) -> None:
         self._service = service
+        self._creations = creations  # a burst of creations is refused early, not timed out
         self._search = search
         self._batch_upload = batch_upload
 
@@ -221,9 +227,11 @@ class TasksServicer(tasks_service_pb2_grpc.TasksServiceServicer):
         request: pb.CreateTaskRequest,
         context: grpc.aio.ServicerContext[pb.CreateTaskRequest, pb.CreateTaskResponse],
     ) -> pb.CreateTaskResponse:
-        view = await self._service.create(
-            caller_id(), spec_of(request), request.idempotency_key or None, who(context)
-        )
+        spec = spec_of(request)  # a malformed request is a 400 even when the service is busy
+        async with self._creations.admit(context.time_remaining()):
+            view = await self._service.create(
+                caller_id(), spec, request.idempotency_key or None, who(context)
+            )
         return pb.CreateTaskResponse(task=task_pb(view))
 
     async def CreateBatchFromUpload(

@@ -33,6 +33,18 @@ class TasksSettings(ServiceSettings):
         "shared by every replica).",
     )
     create_burst: int = Field(40, gt=0, description="Burst of task creations per user.")
+    create_concurrency: int = Field(
+        16,
+        gt=0,
+        description="Task creations one tasks process runs at once (each holds a database "
+        "connection); the rest wait in line, first come first served.",
+    )
+    create_queue_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Longest wait in that line (and never past the caller's deadline): a "
+        "creation that cannot start by then is a 503 with Retry-After, with nothing created.",
+    )
     watch_poll_seconds: float = Field(
         1.0, gt=0, description="Longest wait between two looks at a watched task."
     )

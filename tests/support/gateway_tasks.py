@@ -26,10 +26,11 @@ async def gateway_over_tasks(
     nats_url: str,
     triton_url: str,
     work_dir: Path,
+    gateway_extra: dict[str, Any] | None = None,
     **stack_args: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """auth, datasets, inference, tasks and workers (start_task_stack), and a gateway on them;
-    yields the gateway's HTTP client."""
+    """auth, datasets, inference, tasks and workers (start_task_stack), and a gateway on them
+    (`gateway_extra`: more of its settings); yields the gateway's HTTP client."""
     stack = await start_task_stack(
         start_process,
         database_url=database_url,
@@ -45,6 +46,7 @@ async def gateway_over_tasks(
         datasets_addr=stack.datasets.address,
         tasks_addr=stack.tasks.address,
         inference_addr=stack.inference.address,
+        **(gateway_extra or {}),
     )
     async with gateway(settings) as edge:
         yield edge.browser()

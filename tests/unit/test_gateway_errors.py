@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from inferlane.common import request_id
-from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY
+from inferlane.common.errors import DOMAIN_CODE_KEY, OVERLOADED, RETRY_AFTER_KEY
 from services.gateway.errors import from_grpc
 
 C = grpc.StatusCode
@@ -106,3 +106,19 @@ def test_no_longer_available_is_410_with_its_own_code(domain_code: str) -> None:
     error = rpc_error(C.FAILED_PRECONDITION, "results expired", **{DOMAIN_CODE_KEY: domain_code})
     response = from_grpc(error, "/api/v1/tasks/1/results")
     assert (response.status_code, body_of(response)["code"]) == (410, domain_code)
+
+
+def test_a_busy_service_is_503_with_its_words_and_when_to_retry() -> None:
+    response = from_grpc(
+        rpc_error(
+            C.UNAVAILABLE,
+            "the service is busy (40 calls waiting); try again shortly",
+            **{DOMAIN_CODE_KEY: OVERLOADED, RETRY_AFTER_KEY: "3"},
+        ),
+        "/api/v1/tasks",
+    )
+    body = body_of(response)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "3"
+    assert body["code"] == OVERLOADED
+    assert "busy" in str(body["detail"])  # back-pressure is worded for the caller, not hidden

@@ -6,6 +6,7 @@ import grpc
 INVALID_INPUT = "01"  # the request breaks a rule the caller can correct
 UNREADABLE_FILE = "02"  # the file is unsupported, or cannot be read as what it claims to be
 PROCESSING_FAILED = "03"  # the input was acceptable; running it failed
+OVERLOADED = "overloaded"  # a 503: too busy to start the call, nothing done; retry after
 
 
 class DomainError(Exception):
@@ -72,6 +73,15 @@ class Gone(DomainError):
 
 class Unavailable(DomainError):
     status = grpc.StatusCode.UNAVAILABLE
+
+
+class Overloaded(Unavailable):
+    """Too busy to start this call now (nothing was done); `retry_after` seconds travel to
+    the edge as Retry-After, with the 503."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, code=OVERLOADED)
+        self.retry_after = retry_after
 
 
 # Trailing-metadata keys that carry a DomainError's extras to the gateway.

@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from inferlane.tasks.v1 import tasks_service_pb2 as pb
 
 from ..batch_upload import create_batch
-from ..deps import CurrentUser, Cursor, JsonBody, Limit, SettingsDep, TasksStub
+from ..deps import Creations, CurrentUser, Cursor, JsonBody, Limit, SettingsDep, TasksStub
 from ..openapi_docs import documented
 from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT
 from ..schemas.problems import problems
@@ -77,7 +77,7 @@ def _accepted(request: Request, response: Response, task: Task) -> Task:
     dependencies=[JsonBody],
     responses={
         **ACCEPTED,
-        **with_422(problems(401, 403, 404, 415, 422), CREATE_422),
+        **with_422(problems(401, 403, 404, 415, 422, 503), CREATE_422),
         **QUEUE_FULL,
         **NOT_SERVED,
     },
@@ -88,11 +88,14 @@ async def create_task(
     body: Annotated[TaskCreate, Body(openapi_examples=CREATE_EXAMPLES)],
     caller: CurrentUser,
     stub: TasksStub,
+    creations: Creations,
     idempotency_key: IdempotencyKey = None,
 ) -> Task:
     """Submit a task over one input (`single`) or a dataset column (`batch`); it runs in the
-    background. 404: the dataset is not one of yours."""
-    reply = await stub.CreateTask(body.to_pb(idempotency_key), timeout=RPC_TIMEOUT)
+    background. 404: the dataset is not one of yours. 503 with Retry-After: too many
+    creations at once; nothing was created, try again then."""
+    async with creations.admit():
+        reply = await stub.CreateTask(body.to_pb(idempotency_key), timeout=RPC_TIMEOUT)
     return _accepted(request, response, Task.from_pb(reply.task))
 
 

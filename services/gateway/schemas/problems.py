@@ -21,7 +21,8 @@ _DESCRIPTIONS = {
     415: "The body must be JSON.",
     422: "The input is invalid (code 01).",
     429: "Too many requests; retry after the number of seconds in Retry-After.",
-    503: "A service behind the gateway is unavailable.",
+    503: "A service behind the gateway is unavailable, or too busy to start the call (code "
+    "`overloaded`: nothing was done); retry after the number of seconds in Retry-After.",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {
@@ -31,6 +32,12 @@ _HEADERS: dict[int, dict[str, Any]] = {
         }
     },
     429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+    },
+    503: {
         "Retry-After": {
             "description": "Seconds to wait before trying again.",
             "schema": {"type": "integer"},

@@ -99,6 +99,9 @@ class Dispatcher:
         await consume(self.nats, EVENTS.name, CONSUMER, self._on_event, lambda: self._closing)
 
     async def _on_event(self, message: Msg) -> None:
+        if message.subject not in events.TERMINAL:  # most events: no database round trip
+            await message.ack()
+            return
         async with self._engine.begin() as conn:
             added = await events.record(
                 conn, message.subject, message.data, self._clock(), self._public_url

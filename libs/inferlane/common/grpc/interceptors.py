@@ -11,7 +11,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Histogram
 
 from inferlane.common import request_id, tracing
-from inferlane.common.errors import DOMAIN_CODE_KEY, RETRY_AFTER_KEY, DomainError, TooMany
+from inferlane.common.errors import (
+    DOMAIN_CODE_KEY,
+    RETRY_AFTER_KEY,
+    DomainError,
+    Overloaded,
+    TooMany,
+)
 from inferlane.common.grpc.any_rpc import AnyContext, AnyHandler, ServerInterceptor
 from inferlane.common.grpc.handlers import Around, wrap
 
@@ -153,7 +159,7 @@ class ErrorMappingInterceptor(AroundInterceptor):
                 trailers: list[tuple[str, str]] = []
                 if exc.code:
                     trailers.append((DOMAIN_CODE_KEY, exc.code))
-                if isinstance(exc, TooMany):
+                if isinstance(exc, TooMany | Overloaded):
                     trailers.append((RETRY_AFTER_KEY, f"{exc.retry_after:g}"))
                 context.set_trailing_metadata(tuple(trailers))
                 await context.abort(exc.status, exc.message)

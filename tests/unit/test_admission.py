@@ -1,0 +1,81 @@
+"""Admission control (inferlane.common.admission): a bounded number of calls at once, a
+bounded wait in line, refusal before any work with a Retry-After sized to the line."""
+
+import asyncio
+
+import pytest
+
+from inferlane.common.admission import Admission
+from inferlane.common.errors import Overloaded
+
+
+async def test_calls_within_the_limit_run_together_and_the_next_waits_its_turn() -> None:
+    admission = Admission("test", limit=2, max_wait=10)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def call(name: str) -> None:
+        async with admission.admit():
+            order.append(name)
+            await release.wait()
+
+    calls = [asyncio.create_task(call(n)) for n in ("a", "b", "c")]
+    await asyncio.sleep(0)  # each call runs to where it waits
+    assert order == ["a", "b"]
+    assert admission.waiting == 1  # c, in line
+    release.set()
+    await asyncio.gather(*calls)
+    assert order == ["a", "b", "c"]
+
+
+async def test_a_call_that_cannot_start_within_the_wait_is_refused_and_never_runs() -> None:
+    admission = Admission("test", limit=1, max_wait=0.05)
+    ran = False
+    async with admission.admit():
+        with pytest.raises(Overloaded) as refused:
+            async with admission.admit():
+                ran = True
+    assert not ran
+    assert refused.value.retry_after >= 1
+    assert admission.waiting == 0
+    async with admission.admit():  # the slot came back
+        ran = True
+    assert ran
+
+
+async def test_the_callers_deadline_cuts_the_wait_short() -> None:
+    admission = Admission("test", limit=1, max_wait=60, margin=1.0)
+    async with admission.admit():
+        with pytest.raises(Overloaded):
+            # 0.5 s left is less than the margin to answer in: refused without waiting
+            await asyncio.wait_for(_enter(admission, time_remaining=0.5), 5)
+        with pytest.raises(Overloaded):
+            await asyncio.wait_for(_enter(admission, time_remaining=1.1), 5)
+
+
+async def test_a_free_slot_is_taken_even_with_no_time_to_wait() -> None:
+    admission = Admission("test", limit=1, max_wait=60, margin=1.0)
+    await _enter(admission, time_remaining=0.0)
+
+
+async def test_retry_after_grows_with_the_line_ahead() -> None:
+    admission = Admission("test", limit=2, max_wait=60, clock=_Clock(step=4.0))
+    async with admission.admit():  # each call "takes" 4 s by the fake clock
+        pass
+    short = admission.retry_after()
+    admission._waiting = 50  # as if 50 calls stood in line
+    assert admission.retry_after() > short >= 1
+
+
+async def _enter(admission: Admission, time_remaining: float) -> None:
+    async with admission.admit(time_remaining):
+        pass
+
+
+class _Clock:
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
