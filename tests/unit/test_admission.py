@@ -79,3 +79,19 @@ class _Clock:
     def __call__(self) -> float:
         self.now += self.step
         return self.now
+
+
+async def test_a_line_too_long_to_get_through_in_time_refuses_at_once() -> None:
+    clock = _Clock(step=2.0)
+    admission = Admission("test", limit=1, max_wait=5, clock=clock)
+    for _ in range(30):  # calls that each take 2 s by the fake clock: the pace is learnt
+        async with admission.admit():
+            pass
+    async with admission.admit():  # the only slot is taken
+        waiting = [asyncio.create_task(_enter(admission, time_remaining=None)) for _ in range(2)]
+        await asyncio.sleep(0)  # two in line: ~4 s to get through, within the 5 s allowed
+        assert admission.waiting == 2
+        with pytest.raises(Overloaded) as refused:  # a third would need ~6 s: refused now
+            await asyncio.wait_for(_enter(admission, time_remaining=None), 0.5)
+        assert refused.value.retry_after >= 5
+    await asyncio.gather(*waiting)  # those in line still get their turn

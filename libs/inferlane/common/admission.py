@@ -3,7 +3,9 @@
 At most `limit` such calls run at once; the rest wait in line, first come first served, for
 at most `max_wait` seconds and never past the caller's own deadline (less `margin`, the time
 to answer in). One that cannot start in time is refused with `Overloaded` (503 and a
-Retry-After at the edge) before any of its work is done. Without this, a burst of a thousand
+Retry-After at the edge) before any of its work is done; one that joins a line already
+longer than it could get through in time, at the recent pace, is refused at once (so the
+line, and what it holds, stays bounded). Without this, a burst of a thousand
 creations queued on the database pool, and those past the gateway's deadline got a 504 while
 their task could still be created after the caller had given up.
 
@@ -68,7 +70,8 @@ class Admission:
         try:
             if not self._slots.locked():
                 await self._slots.acquire()  # a free slot and nobody in line: no wait at all
-            elif budget <= 0:
+            elif budget <= 0 or self._drain_seconds() > budget:
+                # It would time out in line: answered at once, and the line stays bounded.
                 raise TimeoutError
             else:
                 await asyncio.wait_for(self._slots.acquire(), budget)
@@ -90,5 +93,8 @@ class Admission:
 
     def retry_after(self) -> float:
         """Whole seconds until the line ahead should have drained: at least 1."""
-        drain = self._waiting * self._mean_seconds / self._limit
-        return float(min(MAX_RETRY_AFTER, max(1, math.ceil(drain))))
+        return float(min(MAX_RETRY_AFTER, max(1, math.ceil(self._drain_seconds()))))
+
+    def _drain_seconds(self) -> float:
+        """How long the line should take to get through the slots, at the recent pace."""
+        return self._waiting * self._mean_seconds / self._limit
