@@ -58,13 +58,22 @@ async def test_a_free_slot_is_taken_even_with_no_time_to_wait() -> None:
     await _enter(admission, time_remaining=0.0)
 
 
-async def test_retry_after_grows_with_the_line_ahead() -> None:
-    admission = Admission("test", limit=2, max_wait=60, clock=_Clock(step=4.0))
-    async with admission.admit():  # each call "takes" 4 s by the fake clock
-        pass
-    short = admission.retry_after()
-    admission._waiting = 50  # as if 50 calls stood in line
-    assert admission.retry_after() > short >= 1
+async def test_refused_callers_get_appointments_one_pace_apart() -> None:
+    clock = _Clock(step=0.0)
+    admission = Admission("test", limit=1, max_wait=0.01, clock=clock)
+    for _ in range(60):  # calls that each take 3 s: the pace is learnt
+        async with admission.admit():
+            clock.now += 3.0
+    async with admission.admit():  # the only slot is taken: every other call is refused
+        returns = []
+        for _ in range(3):
+            with pytest.raises(Overloaded) as refused:
+                await _enter(admission, time_remaining=None)
+            returns.append(refused.value.retry_after)
+    # Not all at once: each comes back about one pace (3 s) after the one refused before it.
+    assert returns[0] >= 1
+    assert returns[1] - returns[0] >= 2
+    assert returns[2] - returns[1] >= 2
 
 
 async def _enter(admission: Admission, time_remaining: float) -> None:

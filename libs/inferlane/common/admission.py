@@ -9,8 +9,9 @@ line, and what it holds, stays bounded). Without this, a burst of a thousand
 creations queued on the database pool, and those past the gateway's deadline got a 504 while
 their task could still be created after the caller had given up.
 
-Retry-After is how long the line ahead is expected to take to drain at the recent pace, so a
-burst's refused callers come back spread out rather than all at once.
+Retry-After is an appointment: after the line ahead should have drained, and one pace (the
+time a slot takes per call, at the recent pace) after the previous refused caller's, so a
+burst's refused callers come back spread at the rate calls get through, not all at once.
 """
 
 import asyncio
@@ -54,6 +55,7 @@ class Admission:
         self._slots = asyncio.Semaphore(limit)  # fair (FIFO) since Python 3.11.1
         self._waiting = 0
         self._mean_seconds = 0.05  # a first guess; replaced by measurements within a few calls
+        self._next_return = 0.0  # the latest appointment given to a refused caller
 
     @property
     def waiting(self) -> int:
@@ -79,7 +81,7 @@ class Admission:
             REFUSED.labels(self.name).inc()
             raise Overloaded(
                 f"the service is busy ({self._waiting} calls waiting); try again shortly",
-                retry_after=self.retry_after(),
+                retry_after=self._appointment(),
             ) from None
         finally:
             self._waiting -= 1
@@ -91,9 +93,13 @@ class Admission:
             took = self._clock() - started
             self._mean_seconds += _SMOOTHING * (took - self._mean_seconds)
 
-    def retry_after(self) -> float:
-        """Whole seconds until the line ahead should have drained: at least 1."""
-        return float(min(MAX_RETRY_AFTER, max(1, math.ceil(self._drain_seconds()))))
+    def _appointment(self) -> float:
+        """Whole seconds (at least 1) until a refused caller should come back: after the line
+        drains and one pace after the previous appointment."""
+        now = self._clock()
+        pace = self._mean_seconds / self._limit
+        self._next_return = max(self._next_return, now + self._drain_seconds()) + pace
+        return float(min(MAX_RETRY_AFTER, max(1, math.ceil(self._next_return - now))))
 
     def _drain_seconds(self) -> float:
         """How long the line should take to get through the slots, at the recent pace."""
