@@ -238,24 +238,18 @@ async def task_events(
     task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub
 ) -> EventSourceResponse:
     """Follow a task live as Server-Sent Events until it finishes."""
+    # Ownership first: an unknown or foreign id is a 404 problem, not an empty stream.
+    await stub.GetTask(pb.GetTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
     # Opened here, in the request's context, so the call carries the caller's token.
     call = stub.WatchTask(pb.WatchTaskRequest(task_id=str(task_id)), timeout=TRANSFER_TIMEOUT)
-    # Its first message is the task, or the error an unknown or foreign id gets: read before
-    # the response starts, so that error is a 404 problem and not an empty stream.
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError:
-        call.cancel()
-        raise
     return EventSourceResponse(
-        _events(first, call), ping=SSE_PING_SECONDS, headers={"Cache-Control": "no-store"}
+        _events(call), ping=SSE_PING_SECONDS, headers={"Cache-Control": "no-store"}
     )
 
 
-async def _events(first: Any, call: Any) -> AsyncIterator[ServerSentEvent]:
-    message = first
+async def _events(call: Any) -> AsyncIterator[ServerSentEvent]:
     try:
-        while message is not grpc.aio.EOF:  # type: ignore[attr-defined]  # not in grpc-stubs
+        async for message in call:
             event = message.event
             which = event.WhichOneof("event")
             if which == "task":
@@ -266,7 +260,6 @@ async def _events(first: Any, call: Any) -> AsyncIterator[ServerSentEvent]:
             elif which == "progress":
                 progress = Progress.from_pb(event.progress)
                 yield ServerSentEvent(data=progress.model_dump_json(), event="progress")
-            message = await call.read()
     except grpc.aio.AioRpcError as exc:
         # Headers are gone: say so in the stream, then end it.
         log.warning("task watch ended", grpc_code=exc.code().name)
