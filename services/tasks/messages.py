@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from inferlane.events.v1 import events_pb2
-from services.tasks.domain import Chunk, Task
+from services.tasks.domain import Chunk, Task, TaskType
 
 WORK = "tasks.work"
 CREATED = "tasks.task.created"
@@ -40,7 +40,8 @@ def _counts(task: Task) -> dict[str, int]:
 
 def work(task: Task, chunk: Chunk, now: datetime) -> bytes:
     rows = events_pb2.RowRange(start_row_index=chunk.start, end_row_index=chunk.end)
-    return _event(events_pb2.TaskWork, task, now, chunk_index=chunk.index, rows=rows)
+    single = task.type is TaskType.SINGLE
+    return _event(events_pb2.TaskWork, task, now, chunk_index=chunk.index, rows=rows, single=single)
 
 
 def created(task: Task, now: datetime) -> bytes:

@@ -7,7 +7,6 @@ before the ack, in one transaction that also marks the chunk completed, so a red
 writes nothing twice.
 """
 
-import asyncio
 import enum
 import uuid
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from services.tasks.models import ModelInfo, row_problem
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
+from services.tasks.worker.chunk_line import ChunkLine
 from services.tasks.worker.coalesce import SingleRows
 
 log = structlog.get_logger(__name__)
@@ -103,9 +103,10 @@ class ChunkRunner:
         self._predict_rows = predict_rows
         # Concurrent single tasks of one owner share Predict calls (coalesce.py).
         self._singles = SingleRows(peers.predict, predict_rows)
-        # Batch chunks run a few at a time, so a task's chunks finish one after another
-        # (steady progress) and single tasks, which skip this, are not stuck behind them.
-        self._batch_slots = asyncio.Semaphore(batch_chunks)
+        # Batch chunks run a few at a time, lowest index first (chunk_line.py), so a task's
+        # chunks finish in order (steady progress) and single tasks, which skip the line,
+        # are not stuck behind them.
+        self._batch_line = ChunkLine(batch_chunks)
         self._on_progress = on_progress
         self._on_event = on_event
         self._clock = clock
@@ -122,6 +123,12 @@ class ChunkRunner:
             return await self.dead_letter(delivery, str(exc))
 
     async def _run(self, delivery: Delivery) -> Outcome:
+        if delivery.work.single:
+            return await self._run_now(delivery)
+        async with self._batch_line.turn(delivery.work.chunk_index):
+            return await self._run_now(delivery)
+
+    async def _run_now(self, delivery: Delivery) -> Outcome:
         work = delivery.work
         task_id = uuid.UUID(work.task_id)
         async with self._autocommit.connect() as conn:
@@ -133,10 +140,9 @@ class ChunkRunner:
             return Outcome.SKIPPED  # a redelivery, or the task was cancelled/failed meanwhile
         if task.type is TaskType.SINGLE:
             await self._process_single(task, chunk, delivery)
-            return Outcome.DONE
-        async with self._batch_slots:
+        else:
             await self._process_batch(task, chunk, delivery)
-            return Outcome.DONE
+        return Outcome.DONE
 
     async def _process_single(self, task: Task, chunk: Chunk, delivery: Delivery) -> None:
         """A single task's one chunk is short, so it starts in the transaction that finishes

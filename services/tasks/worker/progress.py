@@ -1,4 +1,6 @@
-"""Progress events of the tasks this worker touches, at most one per task per interval.
+"""Progress events of the tasks this worker touches, at most one per task per interval; a
+change held back by the interval is published when it ends (the last one wins), so a
+watcher's last view of a running task is never older than one interval.
 
 Core NATS publishes on tasks.progress.<id> (the TASKS_EVENTS stream keeps them too). They are
 hints for watchers, who read the counts from the database; so a dropped one costs nothing, and
@@ -22,14 +24,32 @@ class ProgressPublisher:
         self._nats = nats
         self._interval = interval
         self._last: dict[str, float] = {}
+        self._held: dict[str, Task] = {}  # the newest state held back, per task
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
     def __call__(self, task: Task, force: bool = False) -> None:
         """Fire and forget: a chunk's ack never waits for a progress event."""
         key = str(task.id)
         now = time.monotonic()
-        if not force and now - self._last.get(key, 0.0) < self._interval:
+        since = now - self._last.get(key, float("-inf"))
+        if not force and since < self._interval:
+            self._held[key] = task
+            if key not in self._timers:
+                later = asyncio.get_running_loop().call_later
+                self._timers[key] = later(self._interval - since, self._publish_held, key)
             return
+        if timer := self._timers.pop(key, None):
+            timer.cancel()
+        self._held.pop(key, None)
+        self._send(key, task, now)
+
+    def _publish_held(self, key: str) -> None:
+        self._timers.pop(key, None)
+        if (task := self._held.pop(key, None)) is not None:
+            self._send(key, task, time.monotonic())
+
+    def _send(self, key: str, task: Task, now: float) -> None:
         if len(self._last) > MAX_TRACKED:
             self._last.clear()
         self._last[key] = now

@@ -33,8 +33,9 @@ class WorkerSettings(ServiceSettings):
     batch_chunks: int = Field(
         4,
         gt=0,
-        description="Of those, batch chunks that run at once: a task's chunks then finish one "
-        "after another (steady progress) and the model's queue stays short.",
+        description="Of those, batch chunks that run at once, lowest chunk index first: a "
+        "task's chunks then finish in order (steady progress), tasks side by side take turns, "
+        "and the model's queue stays short.",
     )
     predict_rows: int = Field(
         64,
