@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, insert, select
+from sqlalchemy import CTE, Insert, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common import principal, request_id
@@ -68,6 +68,13 @@ def entry(task_id: uuid.UUID, event: str, **details: Any) -> Insert:
     more in one round trip (a CTE)."""
     clean = {k: v for k, v in details.items() if v is not None}
     return insert(task_audit).values(task_id=task_id, event=event, actor_id=None, details=clean)
+
+
+def entries_for_moved(moved: CTE, event: str) -> Insert:
+    """One entry with no caller and no details for each task a status change's CTE (an
+    UPDATE … RETURNING id) moved: the change and its entries are then one round trip."""
+    rows = select(moved.c.id, literal(event))  # actor and details: their defaults
+    return insert(task_audit).from_select(["task_id", "event"], rows).add_cte(moved)
 
 
 async def record(

@@ -20,8 +20,10 @@ from services.tasks.tables import outbox
 async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) -> None:
     """Relay hook: the tasks whose work just reached the queue are queued now."""
     task_ids = {uuid.UUID(h[messages.TASK_HEADER]) for h in published if messages.TASK_HEADER in h}
-    moved = await repository.transition(conn, sorted(task_ids), Status.QUEUED)
-    await audit.record(conn, [t.id for t in moved], audit.QUEUED)
+    if not task_ids:
+        return
+    moved = repository.transition_statement(sorted(task_ids), Status.QUEUED).cte("moved")
+    await conn.execute(audit.entries_for_moved(moved, audit.QUEUED))  # one round trip
 
 
 async def queue_first(conn: AsyncConnection, task: Task) -> None:

@@ -188,6 +188,26 @@ async def test_an_idle_round_is_one_statement(outbox, nats, stream):
     assert sent.count == 1, str(sent)
 
 
+async def test_a_notified_round_claims_marks_and_reads_the_gauges_once_per_interval(
+    outbox, nats, stream
+):
+    """A round that knows it has work (notified, or after a full batch) does not look first,
+    and reads the gauges at most once per poll interval: under a burst every round counted
+    the whole backlog twice."""
+    subject = relay(outbox, nats, poll_interval=3600)  # one gauge read in this test
+    rounds = []
+    for n in range(2):
+        async with outbox.engine.begin() as connection:
+            await enqueue(connection, outbox.table, f"{stream.prefix}.burst", b"%d" % n)
+        with counting(outbox.engine) as sent:
+            assert await subject.publish_pending(look_first=False) == 1
+        rounds.append(sent.sent)
+    claim_and_mark = ["BEGIN", "SELECT", "UPDATE", "COMMIT"]
+    assert [s.split()[0] for s in rounds[0]] == [*claim_and_mark, "SELECT"], rounds[0]
+    assert [s.split()[0] for s in rounds[1]] == claim_and_mark, rounds[1]
+    assert len(await stream.messages()) == 2
+
+
 async def test_a_republish_after_a_crash_before_the_mark_is_deduplicated(outbox, nats, stream):
     async with outbox.engine.begin() as connection:
         await enqueue(connection, outbox.table, f"{stream.prefix}.once", b"once")

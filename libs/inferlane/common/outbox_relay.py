@@ -7,6 +7,7 @@ and the stream holds each event once.
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -67,6 +68,7 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout
         self._on_published = on_published
         self._wake = asyncio.Event()
+        self._gauged_at = float("-inf")  # when the gauges were last read (monotonic)
         self._stopped = asyncio.Event()
         self._running = False
         self._closing = False
@@ -100,19 +102,23 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until close(). Failures are logged and retried; they never end the loop."""
         self._running = True
+        backlog = False
         try:
             while not self._closing:
+                # A notify() or a full last batch says there is work: no look first.
+                known_work = backlog or self._wake.is_set()
                 # Cleared before the round, so a notify() that arrives during it is not lost.
                 self._wake.clear()
                 try:
-                    published = await self.publish_pending()
+                    published = await self.publish_pending(look_first=not known_work)
                 except Exception as exc:  # the database failed: the rows wait for next round
                     self._enter_outage("database", exc)
                     published = 0
                 else:
                     self._leave_outage("database")
-                if published == self._batch_size:
-                    continue  # a backlog: take the next batch without waiting
+                backlog = published == self._batch_size
+                if backlog:
+                    continue  # take the next batch without waiting
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:
@@ -126,16 +132,19 @@ class OutboxRelay:
         if self._running:
             await self._stopped.wait()
 
-    async def publish_pending(self) -> int:
+    async def publish_pending(self, *, look_first: bool = True) -> int:
         """One round: publish up to a batch of unpublished rows and mark them. Returns how
         many were published. NATS trouble stops the batch and returns what got through.
-        The gauges' read comes first: an idle round (most of them, every poll interval) is
-        that one statement, with no transaction and no claim."""
+        With `look_first`, the gauges' read comes first: an idle round (most of them, every
+        poll interval) is that one statement, with no transaction and no claim, and a round
+        that published reads them again. A round the caller knows has work (notified) skips
+        the look, and reads the gauges at most once per poll interval: under a burst the two
+        reads counted the whole backlog every round."""
         published: list[uuid.UUID] = []
         published_headers: list[dict[str, str]] = []
         client = self._nats.client
         connected = client is not None and client.is_connected
-        if await self._update_gauges() == 0:
+        if look_first and await self._update_gauges() == 0:
             if connected:
                 self._leave_outage("nats")
             return 0
@@ -160,7 +169,8 @@ class OutboxRelay:
                         await self._on_published(connection, published_headers)
             # Counted after the commit: a failed mark means the rows go out again.
             PUBLISHED.labels(self.name).inc(len(published))
-        if published:
+        due = look_first or time.monotonic() - self._gauged_at >= self._poll_interval
+        if published and due:
             await self._update_gauges()
         return len(published)
 
@@ -201,6 +211,7 @@ class OutboxRelay:
     async def _update_gauges(self) -> int:
         """Unpublished rows (up to PENDING_CAP) and the oldest one's age, into the gauges;
         returns the count. One read: no BEGIN/ROLLBACK round trips around it."""
+        self._gauged_at = time.monotonic()
         async with self._reads.connect() as connection:
             pending, lag = (await connection.execute(self._gauges)).one()
         PENDING.labels(self.name).set(pending)
