@@ -107,7 +107,7 @@ bench-search: install ## Only the search leg of make bench: p50/p99 and recall@1
 	$(PY) -m bench.search
 
 .PHONY: bench-scale
-bench-scale: install ## One 1,000,000-row batch task, every process's memory watched (~4 min)
+bench-scale: install ## One 1,000,000-row batch task, every process's memory watched, its CSV export streamed 3 times (~6 min)
 	$(PY) -m bench.scale
 
 .PHONY: lint

@@ -394,8 +394,10 @@ async def results_page(
 
 async def stream_results(
     engine: AsyncEngine, task_id: uuid.UUID, batch: int = 1000
-) -> AsyncIterator[Result]:
-    """Every result in row order through a server-side cursor: memory stays at one batch."""
+) -> AsyncIterator[list[Result]]:
+    """Every result in row order, a batch at a time, through a server-side cursor: memory
+    stays at one batch. By batch, not by row: iterating the async result row by row costs a
+    greenlet switch per row, which a million-row export feels."""
     stmt = (
         select(task_results)
         .where(task_results.c.task_id == task_id)
@@ -404,8 +406,8 @@ async def stream_results(
     )
     async with engine.connect() as conn:
         result = await conn.stream(stmt)
-        async for row in result:
-            yield _result(row)
+        async for rows in result.partitions(batch):
+            yield [_result(row) for row in rows]
 
 
 async def insert_dead_letter(conn: AsyncConnection, letter: DeadLetter) -> None:
