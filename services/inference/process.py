@@ -25,7 +25,10 @@ async def build(settings: InferenceSettings) -> GrpcProcess:
         attempts=settings.retry_attempts,
     )
     service = InferenceService(
-        catalog.load(settings.model_repository), triton, max_rows=settings.max_rows_per_call
+        catalog.load(settings.model_repository),
+        triton,
+        max_rows=settings.max_rows_per_call,
+        merge_calls=settings.merge_calls,
     )
     passthrough = oip.OipPassthrough(
         settings.triton_url,

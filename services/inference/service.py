@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound
 from services.inference import catalog
 from services.inference.catalog import Card, ModelSpec
+from services.inference.merged_calls import MergedCalls
 from services.inference.triton import Triton
 
 # How long the default version (newest ready) of a model is remembered: a Predict without a
@@ -70,9 +71,18 @@ class Predicted:
 
 
 class InferenceService:
-    def __init__(self, catalog: dict[str, ModelSpec], triton: Triton, *, max_rows: int) -> None:
+    def __init__(
+        self,
+        catalog: dict[str, ModelSpec],
+        triton: Triton,
+        *,
+        max_rows: int,
+        merge_calls: bool = True,
+    ) -> None:
         self._catalog = catalog
         self._triton = triton
+        # Concurrent calls for one model version share Triton requests (merged_calls.py).
+        self._calls = MergedCalls(triton.infer, triton.limits if merge_calls else _no_limits)
         self._max_rows = max_rows
         self._defaults: dict[str, tuple[float, str]] = {}
 
@@ -124,7 +134,7 @@ class InferenceService:
             for c in spec.inputs
         }
         try:
-            output = await self._triton.infer(name, tensors, spec.triton_output, chosen)
+            output = await self._calls.infer(name, tensors, spec.triton_output, chosen)
         except NotFound:
             # The folder is there but Triton does not serve it (failed to load, or added after
             # Triton started): known, so not a 404.
@@ -132,6 +142,11 @@ class InferenceService:
                 f"version {chosen} of {name!r} is not served now", code="version_not_served"
             ) from None
         return Predicted(chosen, [_prediction(spec, row) for row in output])
+
+
+async def _no_limits(model: str, version: str) -> None:
+    """Merging off: no call ever waits for another."""
+    return None
 
 
 def _column(

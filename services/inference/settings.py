@@ -24,6 +24,11 @@ class InferenceSettings(ServiceSettings):
         description="Triton model repository; each model's inferlane.json is read from here.",
     )
     max_rows_per_call: int = Field(256, gt=0, description="Most rows one Predict call may carry.")
+    merge_calls: bool = Field(
+        True,
+        description="Concurrent Predict calls for one model version share Triton requests "
+        "(merged_calls.py); off: every call is a request of its own.",
+    )
     retry_attempts: int = Field(3, gt=0, description="Tries of a call while Triton is unavailable.")
     oip_max_in_flight_per_user: int = Field(
         16, gt=0, description="Open Inference Protocol calls one user may have in flight."

@@ -14,6 +14,7 @@ from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 from inferlane.common import tracing
 from inferlane.common.errors import INVALID_INPUT, InvalidInput, NotFound, Unavailable
 from services.inference.breaker import CircuitBreaker, CircuitOpen
+from services.inference.merged_calls import Limits
 
 MODEL_SECONDS = Histogram(
     "inferlane_model_latency_seconds",
@@ -54,6 +55,20 @@ class Triton:
             )
         except InferenceServerException:
             return False
+
+    async def limits(self, name: str, version: str = "") -> Limits | None:
+        """How many rows one request to the model may carry and how many requests Triton
+        runs at once (its instances), from the model's config; None when Triton cannot say."""
+        try:
+            reply = await self._client.get_model_config(
+                name, version, as_json=True, client_timeout=self._timeout
+            )
+        except InferenceServerException:
+            return None
+        config = reply.get("config", {})
+        max_rows = int(config.get("max_batch_size", 0))
+        instances = sum(int(group.get("count", 1)) for group in config.get("instance_group", []))
+        return Limits(max_rows, max(instances, 1)) if max_rows > 0 else None
 
     async def infer(
         self,
