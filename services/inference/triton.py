@@ -23,6 +23,9 @@ MODEL_SECONDS = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 _DOWN = ("UNAVAILABLE", "CANCELLED")
+# Triton answers a model's config from memory: one slower than this is busy or hung, and the
+# call goes unmerged rather than waiting a whole deadline before its own request.
+LIMITS_TIMEOUT = 1.0
 
 
 class TritonSlow(Unavailable):
@@ -61,7 +64,7 @@ class Triton:
         runs at once (its instances), from the model's config; None when Triton cannot say."""
         try:
             reply = await self._client.get_model_config(
-                name, version, as_json=True, client_timeout=self._timeout
+                name, version, as_json=True, client_timeout=min(self._timeout, LIMITS_TIMEOUT)
             )
         except InferenceServerException:
             return None

@@ -23,6 +23,7 @@ class ModelServer:
         self.release.set()
         self.fail: Exception | None = None
         self.limits = limits
+        self.limit_reads = 0
 
     async def infer(self, model: str, inputs: dict, output: str, version: str) -> np.ndarray:
         rows = inputs["X"].reshape(-1).tolist()
@@ -35,6 +36,7 @@ class ModelServer:
         return np.asarray(inputs["X"], np.float32) * 10
 
     async def read_limits(self, model: str, version: str) -> Limits | None:
+        self.limit_reads += 1
         return self.limits
 
 
@@ -44,6 +46,22 @@ def rows(*values: float) -> dict[str, np.ndarray]:
 
 def answered(result: np.ndarray) -> list[float]:
     return result.reshape(-1).tolist()
+
+
+Call = tuple[str, dict[str, np.ndarray], str]  # model, rows, version
+
+
+async def behind_a_held_request(
+    server: ModelServer, calls: MergedCalls, first: dict[str, np.ndarray], later: list[Call]
+) -> tuple["asyncio.Task[np.ndarray]", list["asyncio.Task[np.ndarray]"]]:
+    """Sends `first` and lets the server hold its request, then sends `later` while it is in
+    flight. The test releases the server when it has done what it wants meanwhile."""
+    server.release.clear()
+    held = asyncio.create_task(calls.infer("m", first, "Y", "1"))
+    await asyncio.sleep(0.01)  # the first request is at the server, held there
+    tasks = [asyncio.create_task(calls.infer(m, r, "Y", v)) for m, r, v in later]
+    await asyncio.sleep(0.01)  # the later calls are waiting in line
+    return held, tasks
 
 
 async def test_a_lone_call_goes_at_once_and_alone() -> None:
@@ -56,11 +74,9 @@ async def test_a_lone_call_goes_at_once_and_alone() -> None:
 async def test_calls_arriving_while_one_is_in_flight_share_the_next_request() -> None:
     server = ModelServer()
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(1), "Y", "1"))
-    await asyncio.sleep(0.01)  # the first request is in flight, held by the server
-    later = [asyncio.create_task(calls.infer("m", rows(v, v + 0.5), "Y", "1")) for v in (2, 3)]
-    await asyncio.sleep(0.01)
+    first, later = await behind_a_held_request(
+        server, calls, rows(1), [("m", rows(v, v + 0.5), "1") for v in (2, 3)]
+    )
     server.release.set()
     assert answered(await first) == [10]
     assert [answered(await t) for t in later] == [[20, 25], [30, 35]]
@@ -70,11 +86,9 @@ async def test_calls_arriving_while_one_is_in_flight_share_the_next_request() ->
 async def test_a_request_carries_at_most_the_models_max_rows() -> None:
     server = ModelServer(Limits(max_rows=4, in_flight=1))
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(0), "Y", "1"))
-    await asyncio.sleep(0.01)
-    later = [asyncio.create_task(calls.infer("m", rows(v, v), "Y", "1")) for v in (1, 2, 3)]
-    await asyncio.sleep(0.01)
+    first, later = await behind_a_held_request(
+        server, calls, rows(0), [("m", rows(v, v), "1") for v in (1, 2, 3)]
+    )
     server.release.set()
     await asyncio.gather(first, *later)
     assert server.requests == [[0], [1, 1, 2, 2], [3, 3]]
@@ -83,12 +97,9 @@ async def test_a_request_carries_at_most_the_models_max_rows() -> None:
 async def test_one_bad_call_in_a_merged_request_fails_alone() -> None:
     server = ModelServer()
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(1), "Y", "1"))
-    await asyncio.sleep(0.01)
-    bad = asyncio.create_task(calls.infer("m", rows(-1), "Y", "1"))
-    good = asyncio.create_task(calls.infer("m", rows(2), "Y", "1"))
-    await asyncio.sleep(0.01)
+    first, (bad, good) = await behind_a_held_request(
+        server, calls, rows(1), [("m", rows(-1), "1"), ("m", rows(2), "1")]
+    )
     server.release.set()
     await first
     with pytest.raises(InvalidInput):
@@ -99,11 +110,9 @@ async def test_one_bad_call_in_a_merged_request_fails_alone() -> None:
 async def test_a_failure_of_the_server_reaches_every_call_in_the_request() -> None:
     server = ModelServer()
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(1), "Y", "1"))
-    await asyncio.sleep(0.01)
-    later = [asyncio.create_task(calls.infer("m", rows(v), "Y", "1")) for v in (2, 3)]
-    await asyncio.sleep(0.01)
+    first, later = await behind_a_held_request(
+        server, calls, rows(1), [("m", rows(v), "1") for v in (2, 3)]
+    )
     server.fail = Unavailable("the model server is unavailable")
     server.release.set()
     for task in (first, *later):
@@ -117,12 +126,9 @@ async def test_a_failure_of_the_server_reaches_every_call_in_the_request() -> No
 async def test_a_caller_that_left_is_not_sent() -> None:
     server = ModelServer()
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(1), "Y", "1"))
-    await asyncio.sleep(0.01)
-    gone = asyncio.create_task(calls.infer("m", rows(2), "Y", "1"))
-    kept = asyncio.create_task(calls.infer("m", rows(3), "Y", "1"))
-    await asyncio.sleep(0.01)
+    first, (gone, kept) = await behind_a_held_request(
+        server, calls, rows(1), [("m", rows(2), "1"), ("m", rows(3), "1")]
+    )
     gone.cancel()
     server.release.set()
     await first
@@ -133,14 +139,9 @@ async def test_a_caller_that_left_is_not_sent() -> None:
 async def test_versions_and_models_never_share_a_request() -> None:
     server = ModelServer()
     calls = MergedCalls(server.infer, server.read_limits)
-    server.release.clear()
-    first = asyncio.create_task(calls.infer("m", rows(1), "Y", "1"))
-    await asyncio.sleep(0.01)
-    others = [
-        asyncio.create_task(calls.infer(model, rows(v), "Y", version))
-        for model, version, v in (("m", "2", 2), ("n", "1", 3), ("m", "1", 4))
-    ]
-    await asyncio.sleep(0.01)
+    first, others = await behind_a_held_request(
+        server, calls, rows(1), [("m", rows(2), "2"), ("n", rows(3), "1"), ("m", rows(4), "1")]
+    )
     server.release.set()
     await asyncio.gather(first, *others)
     assert sorted(server.requests) == [[1], [2], [3], [4]]
@@ -164,3 +165,4 @@ async def test_without_limits_from_the_server_nothing_is_merged() -> None:
     assert len(server.requests) == 3  # all three in flight at once, as sent
     server.release.set()
     assert [answered(await j) for j in jobs] == [[10], [20], [30]]
+    assert server.limit_reads == 1  # not asked again on every call while it cannot say
