@@ -12,10 +12,11 @@ wait and go together in the next request, up to the model's `max_batch_size` row
 
 Merging alone keeps callers in the groups they first fell into: with four callers in a loop,
 one alone and three together, each group's next calls arrive while the other group runs, so
-requests alternate 32 and 96 rows (measured: a mean of 64, as without merging). So while a model is crowded (its last request
-carried several calls, or calls were waiting when it returned), a request waits a moment for
-the callers whose answers just went out: at most HOLD_MAX, and at most HOLD_SHARE of the last
-request's time, so the model idles for at most that share. A lone call, and one caller's
+requests alternate 32 and 96 rows (measured: a mean of 64, as without merging). So while a
+model is crowded (its last request carried several calls, or calls were waiting when it
+returned), a request waits a moment for the callers whose answers just went out: at most
+HOLD_MAX, and at most HOLD_SHARE of the last request's time, so the model idles for at most
+that share. A lone call, and one caller's
 calls one after another, never wait.
 
 A merged request that Triton refuses as invalid is tried again one call at a time, so a bad
