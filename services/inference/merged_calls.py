@@ -28,7 +28,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,18 +55,22 @@ HOLD_SHARE = 0.02  # of the last request's time: what waiting may cost the model
 
 
 @dataclass
-class _Crowd:
-    """How the key's last request went: a crowded model's next request waits a moment."""
-
-    returned_at: float = float("-inf")  # monotonic
-    hold: float = 0.0  # s; 0 when it was not crowded
-
-
-@dataclass
 class _Call:
     inputs: Tensors
     rows: int
     answer: "asyncio.Future[NDArray[np.float32]]"
+
+
+@dataclass
+class _Line:
+    """One (model, version, output): its waiting calls, its senders, how its last request
+    went (a crowded model's next request waits a moment)."""
+
+    calls: deque[_Call] = field(default_factory=deque)
+    senders: set["asyncio.Task[None]"] = field(default_factory=set)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each call queued
+    returned_at: float = float("-inf")  # monotonic
+    hold: float = 0.0  # s; 0 when the last request was not crowded
 
 
 class MergedCalls:
@@ -75,10 +79,7 @@ class MergedCalls:
         self._read_limits = read_limits
         self._limits: dict[tuple[str, str], Limits] = {}  # a model version's never change
         self._unknown_until: dict[tuple[str, str], float] = {}  # monotonic
-        self._queues: dict[_Key, deque[_Call]] = {}
-        self._senders: dict[_Key, set[asyncio.Task[None]]] = {}
-        self._arrived: dict[_Key, asyncio.Event] = {}  # set by each call that queues
-        self._crowds: dict[_Key, _Crowd] = {}
+        self._lines: dict[_Key, _Line] = {}
 
     async def infer(
         self, model: str, inputs: Tensors, output: str, version: str
@@ -88,12 +89,12 @@ class MergedCalls:
         if limits is None or rows >= limits.max_rows:
             return await self._infer(model, inputs, output, version)
         key = (model, version, output)
+        line = self._lines.setdefault(key, _Line())
         call = _Call(inputs, rows, asyncio.get_running_loop().create_future())
-        self._queues.setdefault(key, deque()).append(call)
-        self._arrived.setdefault(key, asyncio.Event()).set()
-        senders = self._senders.setdefault(key, set())
-        if len(senders) < limits.in_flight:
-            senders.add(asyncio.create_task(self._send(key, limits.max_rows)))
+        line.calls.append(call)
+        line.arrived.set()
+        if len(line.senders) < limits.in_flight:
+            line.senders.add(asyncio.create_task(self._send(key, line, limits.max_rows)))
         return await call.answer
 
     async def _limits_of(self, model: str, version: str) -> Limits | None:
@@ -107,87 +108,75 @@ class MergedCalls:
                 self._limits[key] = known
         return known
 
-    async def _send(self, key: _Key, max_rows: int) -> None:
+    async def _send(self, key: _Key, line: _Line, max_rows: int) -> None:
         """Send the waiting calls, as many rows at a time as fit, until none is left."""
-        queue = self._queues[key]
-        crowd = self._crowds.setdefault(key, _Crowd())
         try:
-            while queue:
-                wait = crowd.returned_at + crowd.hold - time.monotonic()
+            while line.calls:
+                wait = line.returned_at + line.hold - time.monotonic()
                 if wait > 0:
-                    await self._gather(key, max_rows, wait)
-                batch = _take(queue, max_rows)
+                    await _gather(line, max_rows, wait)
+                batch = _take(line.calls, max_rows)
                 if not batch:
                     continue
                 sent = time.monotonic()
                 await self._send_batch(key, batch)
-                crowd.returned_at = time.monotonic()
-                crowded = len(batch) > 1 or bool(queue)
-                crowd.hold = (
-                    min(HOLD_MAX, HOLD_SHARE * (crowd.returned_at - sent)) if crowded else 0
-                )
+                line.returned_at = time.monotonic()
+                crowded = len(batch) > 1 or bool(line.calls)
+                line.hold = min(HOLD_MAX, HOLD_SHARE * (line.returned_at - sent)) if crowded else 0
         finally:
             # No await between the empty queue and leaving the set: a call that arrives
             # after this sees one sender fewer and starts its own.
-            self._senders[key].discard(asyncio.current_task())
-
-    async def _gather(self, key: _Key, max_rows: int, seconds: float) -> None:
-        """Wait up to `seconds` for more calls, or until a full request's rows are waiting."""
-        queue, arrived = self._queues[key], self._arrived[key]
-        deadline = time.monotonic() + seconds
-        while sum(call.rows for call in queue) < max_rows:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            arrived.clear()
-            try:
-                await asyncio.wait_for(arrived.wait(), left)
-            except TimeoutError:
-                return
+            line.senders.discard(asyncio.current_task())
 
     async def _send_batch(self, key: _Key, batch: list[_Call]) -> None:
         model, version, output = key
         try:
-            if len(batch) == 1:
-                outputs = [await self._infer(model, batch[0].inputs, output, version)]
+            result = await self._infer(model, _joined(batch), output, version)
+        except InvalidInput as exc:
+            if len(batch) > 1:  # one call's rows spoil the request: each alone, so only it fails
+                for call in batch:
+                    await self._send_batch(key, [call])
             else:
-                outputs = await self._merged(model, batch, output, version)
+                _fail(batch, exc)
+            return
         except Exception as exc:
-            for call in batch:
-                if not call.answer.done():
-                    call.answer.set_exception(exc)
+            _fail(batch, exc)
             return
         except BaseException:  # cancelled with the process: nobody is left waiting
             for call in batch:
                 call.answer.cancel()
             raise
-        for call, result in zip(batch, outputs, strict=True):
-            if not call.answer.done():  # its caller may have gone (deadline, cancel)
-                call.answer.set_result(result)
-
-    async def _merged(
-        self, model: str, batch: list[_Call], output: str, version: str
-    ) -> list[NDArray[np.float32]]:
-        inputs = {
-            name: np.concatenate([call.inputs[name] for call in batch]) for name in batch[0].inputs
-        }
-        try:
-            result = await self._infer(model, inputs, output, version)
-        except InvalidInput:
-            # One call's rows spoil the request: each call alone, so only that one fails.
-            return [await self._alone(model, call, output, version) for call in batch]
         ends = np.cumsum([call.rows for call in batch])[:-1]
-        return list(np.split(result, ends))
+        for call, part in zip(batch, np.split(result, ends), strict=True):
+            if not call.answer.done():  # its caller may have gone (deadline, cancel)
+                call.answer.set_result(part)
 
-    async def _alone(
-        self, model: str, call: _Call, output: str, version: str
-    ) -> NDArray[np.float32]:
+
+async def _gather(line: _Line, max_rows: int, seconds: float) -> None:
+    """Wait up to `seconds` for more calls, or until a full request's rows are waiting."""
+    deadline = time.monotonic() + seconds
+    while sum(call.rows for call in line.calls) < max_rows:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        line.arrived.clear()
         try:
-            return await self._infer(model, call.inputs, output, version)
-        except InvalidInput as exc:
-            if not call.answer.done():
-                call.answer.set_exception(exc)
-            return np.zeros((call.rows, 0), np.float32)  # never read: the answer is set
+            await asyncio.wait_for(line.arrived.wait(), left)
+        except TimeoutError:
+            return
+
+
+def _joined(batch: list[_Call]) -> Tensors:
+    """The calls' rows as one request's tensors, in the calls' order."""
+    if len(batch) == 1:
+        return batch[0].inputs
+    return {name: np.concatenate([call.inputs[name] for call in batch]) for name in batch[0].inputs}
+
+
+def _fail(batch: list[_Call], error: Exception) -> None:
+    for call in batch:
+        if not call.answer.done():
+            call.answer.set_exception(error)
 
 
 def _take(queue: deque[_Call], max_rows: int) -> list[_Call]:
