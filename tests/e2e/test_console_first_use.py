@@ -136,6 +136,28 @@ def test_cancel_asks_first_and_the_cancelled_page_tells_the_truth(
         expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
 
 
+def test_once_the_cancel_answer_says_cancelled_the_page_stops_following(
+    page: Page, tmp_path: Path
+) -> None:
+    """The event stream and the cancel answer race: a look taken before the cancel can
+    arrive after its answer (CI once saw the bar go back from 96 to 32 rows). Here the stream
+    is held back, as a slow proxy would, so anything on it could only come late: the page
+    must close it when the answer says the task ended, not wait for it."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # never answered
+
+    page.route("**/api/v1/tasks/*/events", hold)
+    with page.expect_request("**/api/v1/tasks/*/events"):
+        start_long_task(page, tmp_path / "many.csv", BIG)
+    page.get_by_role("button", name="Cancel task").click()
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/events")):
+        page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.get_by_role("status").filter(has_text="Status")).to_contain_text("cancelled")
+    assert len(held) == 1  # and no second stream was opened
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_console_reads_well_on_a_desktop_and_a_phone(
     browser: Browser, platform: Platform, reviews_file: Path, width: int

@@ -142,7 +142,11 @@ export async function taskView(root, { params: [id] }) {
   }
 
   let shownOutcome = false;
+  let stopFollowing = null;
   function update(next) {
+    // The event stream and the cancel answer race: a look taken before the task ended can
+    // arrive after the answer that says it ended. An ended task stays ended.
+    if (FINISHED.has(task.status) && !FINISHED.has(next.status)) return;
     task = next;
     replace(status, "Status: ", badge(task.status));
     replace(facts,
@@ -162,6 +166,7 @@ export async function taskView(root, { params: [id] }) {
     cancelArea.hidden = finished;
     if (finished && !shownOutcome) {
       shownOutcome = true;
+      stopFollowing?.(); // nothing newer can come, and a late progress event would undo the bar
       showOutcome();
     }
   }
@@ -205,7 +210,9 @@ export async function taskView(root, { params: [id] }) {
       h("h2", { id: "progress-title" }, "Progress"), bar, barText, cancelArea, cancelError),
     outcome);
   update(task);
-  return FINISHED.has(task.status) ? null : follow(task.id, update, showProgress);
+  if (FINISHED.has(task.status)) return null;
+  stopFollowing = follow(task.id, update, (progress) => FINISHED.has(task.status) || showProgress(progress));
+  return stopFollowing;
 }
 
 /** Follow the task's events; the stream ends after a terminal status. Returns a stopper. */
