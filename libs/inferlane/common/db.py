@@ -1,8 +1,10 @@
 """Async SQLAlchemy over psycopg 3: engines, sessions and a readiness probe."""
 
+import select
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,12 +23,27 @@ def psycopg_url(url: str) -> URL:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        psycopg_url(url),
-        pool_size=pool_size,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 3},
+    engine = create_async_engine(
+        psycopg_url(url), pool_size=pool_size, connect_args={"connect_timeout": 3}
     )
+    event.listen(engine.sync_engine, "checkout", _replace_if_server_hung_up)
+    return engine
+
+
+def _replace_if_server_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """pool_pre_ping's job without its round trip (it sent one per checkout, i.e. one more
+    per transaction and per autocommit read). An idle pooled connection's socket turns readable
+    only when the server has said something, and what it says is that it is closing the
+    connection: a restart, pg_terminate_backend, a crash (a FATAL message, or EOF). Such a
+    connection is replaced before anyone uses it; a live one goes out without a word sent."""
+    try:
+        poll = select.poll()
+        poll.register(dbapi_connection.driver_connection.fileno(), select.POLLIN)
+        spoke = bool(poll.poll(0))
+    except Exception as error:  # closed already: fileno() refuses
+        raise exc.DisconnectionError(str(error)) from error
+    if spoke:
+        raise exc.DisconnectionError("the server closed this connection while it was idle")
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:
