@@ -3,7 +3,7 @@ published once, in order, across replicas and NATS outages; what rolls back neve
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -337,5 +337,72 @@ async def test_notify_wakes_a_waiting_relay_before_its_poll_interval(outbox, nat
         return await stream.count() == 1
 
     await eventually(published, 5, "the nudged relay to publish")
+    await subject.close()
+    await task
+
+
+async def listening_relay(outbox: Outbox, nats: NatsConnection) -> tuple[OutboxRelay, asyncio.Task]:
+    """A relay that listens on an outbox with its migrations' trigger, and while it listens
+    would otherwise sleep an hour between rounds: what it publishes, a NOTIFY woke it for."""
+    schema = str(outbox.table.schema)
+    async with outbox.engine.begin() as connection:
+        for statement in outbox_module.notify_ddl(schema):
+            await connection.execute(text(statement))
+    subject = relay(outbox, nats, listen=True, listening_poll_interval=3600)
+    return subject, asyncio.create_task(subject.run())
+
+
+async def test_rows_another_process_commits_wake_a_listening_relay(outbox, nats, stream):
+    subject, task = await listening_relay(outbox, nats)
+    async with outbox.engine.begin() as connection:  # a writer that never calls notify()
+        await enqueue(connection, outbox.table, f"{stream.prefix}.elsewhere", b"one")
+
+    def published(n: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return await stream.count() == n
+
+        return check
+
+    await eventually(published(1), 30, "the NOTIFY to wake the relay")
+    async with outbox.engine.begin() as connection:  # the second wakes it as well
+        await enqueue(connection, outbox.table, f"{stream.prefix}.elsewhere", b"two")
+    await eventually(published(2), 30, "the second NOTIFY to wake the relay")
+    await subject.close()
+    await task
+
+
+async def test_a_listening_relay_listens_again_after_its_connection_is_cut(
+    outbox, nats, stream, postgres_url
+):
+    subject, task = await listening_relay(outbox, nats)
+    channel = outbox_module.notify_channel(str(outbox.table.schema))
+
+    async def listeners() -> list[int]:
+        async with outbox.engine.connect() as connection:
+            found = await connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE query = :q"),
+                {"q": f'LISTEN "{channel}"'},
+            )
+            return [row[0] for row in found]
+
+    async def listening() -> bool:
+        return len(await listeners()) == 1
+
+    await eventually(listening, 30, "the relay's LISTEN")
+    [cut] = await listeners()
+    async with outbox.engine.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": cut})
+
+    async def listening_again() -> bool:
+        return (await listeners()) not in ([], [cut])
+
+    await eventually(listening_again, 30, "a new LISTEN")
+    async with outbox.engine.begin() as connection:
+        await enqueue(connection, outbox.table, f"{stream.prefix}.after", b"after")
+
+    async def published() -> bool:
+        return await stream.count() == 1
+
+    await eventually(published, 30, "the relay to publish after listening again")
     await subject.close()
     await task

@@ -31,7 +31,9 @@ class EventPublisher:
         on_published: PublishedHook | None = None,
     ) -> None:
         self.nats = NatsConnection(nats_url, name=f"{name}-outbox")
-        self.relay = OutboxRelay(engine, outbox, self.nats, name=name, on_published=on_published)
+        self.relay = OutboxRelay(
+            engine, outbox, self.nats, name=name, on_published=on_published, listen=True
+        )
         self._streams = [dataclasses.replace(s, num_replicas=replicas) for s in streams]
 
     def notify(self) -> None:

@@ -69,6 +69,38 @@ def drop_outbox(schema: str) -> None:
     op.drop_table("outbox", schema=schema)
 
 
+def notify_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which `schema`'s outbox says "rows were committed"."""
+    return f"{schema}_outbox"
+
+
+def notify_ddl(schema: str) -> list[str]:
+    """A statement-level trigger: an INSERT into the outbox NOTIFYs its channel, delivered at
+    commit and never for a rollback (PostgreSQL folds a transaction's repeats into one). The
+    relay of every process then wakes at once, whichever process wrote the rows."""
+    return [
+        f'CREATE FUNCTION "{schema}".outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$'
+        f" BEGIN PERFORM pg_notify('{notify_channel(schema)}', ''); RETURN NULL; END $$",
+        f'CREATE TRIGGER outbox_notify AFTER INSERT ON "{schema}".outbox'
+        f' FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".outbox_notify()',
+    ]
+
+
+def create_outbox_notify(schema: str) -> None:
+    """Migration step: the notifying trigger of notify_ddl()."""
+    from alembic import op
+
+    for statement in notify_ddl(schema):
+        op.execute(statement)
+
+
+def drop_outbox_notify(schema: str) -> None:
+    from alembic import op
+
+    op.execute(f'DROP TRIGGER outbox_notify ON "{schema}".outbox')
+    op.execute(f'DROP FUNCTION "{schema}".outbox_notify()')
+
+
 async def enqueue(
     session_or_connection: AsyncSession | AsyncConnection,
     table: Table,

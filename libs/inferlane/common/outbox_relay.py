@@ -3,6 +3,12 @@
 A crash between the publish and the mark publishes a row again on the next round; every
 publish carries ``Nats-Msg-Id`` = the row id, so JetStream's duplicate window drops the repeat
 and the stream holds each event once.
+
+A round starts at once when the writing process calls notify(); when the outbox's trigger
+NOTIFYs (rows committed by any process: the tasks worker writes the tasks service's outbox),
+at most once per poll interval, the old poll's pace; and otherwise every poll interval, or,
+while the LISTEN holds and so misses nothing, only every IDLE_POLL_WHILE_LISTENING seconds:
+an idle relay no longer costs a statement five times a second.
 """
 
 import asyncio
@@ -12,16 +18,19 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import psycopg
 import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
+from psycopg import sql
 from sqlalchemy import Row, Table, extract, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common import failpoints
 from inferlane.common.db import autocommit
 from inferlane.common.nats import NatsConnection
+from inferlane.common.outbox import notify_channel
 
 log = structlog.get_logger("inferlane.outbox")
 
@@ -40,6 +49,10 @@ LAG = Gauge("inferlane_outbox_lag_seconds", "Age of the oldest unpublished outbo
 # Counting a large backlog exactly would read all of it every round; past this many rows the
 # gauge only needs to say "a lot".
 PENDING_CAP = 10_000
+# The safety net's period while the LISTEN holds (a notification lost with its connection,
+# say); the LISTEN is opened again after LISTEN_RETRY_SECONDS when it drops.
+IDLE_POLL_WHILE_LISTENING = 5.0
+LISTEN_RETRY_SECONDS = 1.0
 
 
 class OutboxRelay:
@@ -57,7 +70,11 @@ class OutboxRelay:
         poll_interval: float = 0.2,
         publish_timeout: float = 2.0,
         on_published: PublishedHook | None = None,
+        listen: bool = False,
+        listening_poll_interval: float = IDLE_POLL_WHILE_LISTENING,
     ) -> None:
+        """`listen`: also wake on the NOTIFYs of the table's trigger (outbox.notify_ddl), and
+        poll only every `listening_poll_interval` while the LISTEN holds."""
         self.name = name
         self._engine = engine
         self._reads = autocommit(engine)
@@ -68,6 +85,11 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout
         self._on_published = on_published
         self._wake = asyncio.Event()
+        self._listen = listen
+        self._listening_poll_interval = listening_poll_interval
+        self._listening = False  # the LISTEN holds now
+        self._notified = False  # by notify(): known work
+        self._committed_elsewhere = False  # by a NOTIFY since the last round
         self._gauged_at = float("-inf")  # when the gauges were last read (monotonic)
         self._stopped = asyncio.Event()
         self._running = False
@@ -97,18 +119,20 @@ class OutboxRelay:
 
     def notify(self) -> None:
         """Wake the loop now: a caller that just committed an event need not wait a poll."""
+        self._notified = True
         self._wake.set()
 
     async def run(self) -> None:
         """Publish until close(). Failures are logged and retried; they never end the loop."""
         self._running = True
         backlog = False
+        listener = asyncio.create_task(self._listen_for_commits()) if self._listen else None
         try:
             while not self._closing:
                 # A notify() or a full last batch says there is work: no look first.
-                known_work = backlog or self._wake.is_set()
-                # Cleared before the round, so a notify() that arrives during it is not lost.
-                self._wake.clear()
+                known_work = backlog or self._notified
+                # Cleared before the round, so a wake that arrives during it is not lost.
+                self._notified = self._committed_elsewhere = False
                 try:
                     published = await self.publish_pending(look_first=not known_work)
                 except Exception as exc:  # the database failed: the rows wait for next round
@@ -117,13 +141,59 @@ class OutboxRelay:
                 else:
                     self._leave_outage("database")
                 backlog = published == self._batch_size
-                if backlog:
-                    continue  # take the next batch without waiting
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                if not backlog:  # else take the next batch without waiting
+                    await self._until_next_round(time.monotonic())
         finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             self._running = False
             self._stopped.set()
+
+    async def _until_next_round(self, last_round: float) -> None:
+        """At once on notify() or close(). On a NOTIFY (rows another process committed) no
+        sooner than a poll interval after the last round: each of this process's own commits
+        NOTIFYs too, after its notify() had the rows published, and a round for each of
+        those cost more than the old poll. Else after the idle wait."""
+        while not (self._notified or self._closing):
+            quiet = self._listening and not self._outages  # an outage keeps retries prompt
+            wait = self._listening_poll_interval if quiet else self._poll_interval
+            if self._committed_elsewhere:
+                wait = min(wait, self._poll_interval)
+            left = last_round + wait - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
+
+    async def _listen_for_commits(self) -> None:
+        """Sets the wake event on each NOTIFY of the outbox's channel, on a connection of its
+        own (a LISTEN must outlive any pooled checkout); reconnects while the loop runs."""
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        channel = notify_channel(str(self._table.schema))
+        warned = False
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    url, autocommit=True, connect_timeout=3
+                ) as connection:
+                    await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._listening, warned = True, False
+                    self._committed_elsewhere = True  # rows may have come before the LISTEN
+                    self._wake.set()
+                    async for _ in connection.notifies():
+                        self._committed_elsewhere = True
+                        self._wake.set()
+            except (psycopg.Error, OSError) as exc:
+                if not warned:
+                    log.warning("outbox relay cannot listen", relay=self.name, error=str(exc))
+                    warned = True
+            finally:
+                self._listening = False
+                self._wake.set()  # the loop goes back to the short poll
+            await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def close(self) -> None:
         """Stop the loop after the batch in flight is committed."""
