@@ -4,6 +4,7 @@ import select
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psycopg
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -36,11 +37,11 @@ def _replace_if_server_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -
     only when the server has said something, and what it says is that it is closing the
     connection: a restart, pg_terminate_backend, a crash (a FATAL message, or EOF). Such a
     connection is replaced before anyone uses it; a live one goes out without a word sent."""
+    poll = select.poll()
     try:
-        poll = select.poll()
         poll.register(dbapi_connection.driver_connection.fileno(), select.POLLIN)
         spoke = bool(poll.poll(0))
-    except Exception as error:  # closed already: fileno() refuses
+    except (OSError, psycopg.Error) as error:  # closed already: fileno() refuses
         raise exc.DisconnectionError(str(error)) from error
     if spoke:
         raise exc.DisconnectionError("the server closed this connection while it was idle")

@@ -176,8 +176,15 @@ class OutboxRelay:
         warned = False
         while True:
             try:
+                # It only ever reads: without keepalives, one dropped silently (a NAT, a load
+                # balancer) would pass for listening for hours, leaving only the 5 s poll.
                 async with await psycopg.AsyncConnection.connect(
-                    url, autocommit=True, connect_timeout=3
+                    url,
+                    autocommit=True,
+                    connect_timeout=3,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
                 ) as connection:
                     await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self._listening, warned = True, False
@@ -186,7 +193,7 @@ class OutboxRelay:
                     async for _ in connection.notifies():
                         self._committed_elsewhere = True
                         self._wake.set()
-            except (psycopg.Error, OSError) as exc:
+            except Exception as exc:  # best effort: the short poll covers while it is down
                 if not warned:
                     log.warning("outbox relay cannot listen", relay=self.name, error=str(exc))
                     warned = True
