@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, Insert, insert, literal, select
+from sqlalchemy import CTE, Insert, bindparam, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common import principal, request_id
@@ -75,6 +75,24 @@ def entries_for_moved(moved: CTE, event: str) -> Insert:
     UPDATE … RETURNING id) moved: the change and its entries are then one round trip."""
     rows = select(moved.c.id, literal(event))  # actor and details: their defaults
     return insert(task_audit).from_select(["task_id", "event"], rows).add_cte(moved)
+
+
+def entry_with(written: CTE) -> Insert:
+    """One entry for the task `written` (a CTE: an INSERT … RETURNING id that may insert
+    nothing) adds, in the same statement: none if it added none. Built once; run with
+    `entry_params`."""
+    rows = select(
+        written.c.id,
+        bindparam("entry_event", type_=task_audit.c.event.type),
+        bindparam("entry_actor", type_=task_audit.c.actor_id.type),
+        bindparam("entry_details", type_=task_audit.c.details.type),
+    )
+    return insert(task_audit).from_select(["task_id", "event", "actor_id", "details"], rows)
+
+
+def entry_params(event: str, who: Who = NOBODY, **details: Any) -> dict[str, Any]:
+    clean = {k: v for k, v in (who.details | details).items() if v is not None}
+    return {"entry_event": event, "entry_actor": who.actor_id, "entry_details": clean}
 
 
 async def record(

@@ -5,15 +5,31 @@ domain.sources(): a change that lost a race (e.g. cancel vs. the last chunk) upd
 """
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Insert, Update, func, insert, literal, select, update
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Insert,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.pagination import Cursor, after_cursor
+from inferlane.common.sql_rows import param_rows, row_params
 from services.tasks import domain, vector_writes
 from services.tasks.domain import (
     ACTIVE,
@@ -81,6 +97,27 @@ def _result(row: Any) -> Result:
     )
 
 
+def _task_insert(values: dict[str, Any], max_active: int | None) -> Insert:
+    """The task's INSERT. With `max_active`, only while its owner has fewer unfinished tasks
+    than that, counted in the INSERT itself (one round trip less than asking first): it then
+    inserts nothing when the owner has that many already."""
+    if max_active is None:
+        return insert(tasks).values(**values)
+    row = select(*[literal(v, tasks.c[k].type).label(k) for k, v in values.items()])
+    return insert(tasks).from_select(
+        list(values), row.where(_active(values["owner_id"]) < max_active)
+    )
+
+
+def _active(owner_id: Any) -> Any:
+    """How many unfinished tasks the owner has, as a scalar subquery."""
+    return (
+        select(func.count())
+        .where(tasks.c.owner_id == owner_id, tasks.c.status.in_([s.value for s in ACTIVE]))
+        .scalar_subquery()
+    )
+
+
 async def insert_task(
     conn: AsyncConnection,
     values: dict[str, Any],
@@ -88,23 +125,8 @@ async def insert_task(
     *,
     max_active: int | None = None,
 ) -> Task | None:
-    """The task and its chunks. With `max_active`, only while its owner has fewer unfinished
-    tasks than that, counted in the INSERT itself (one round trip less than asking first):
-    None when the owner has that many already."""
-    if max_active is None:
-        stmt = insert(tasks).values(**values)
-    else:
-        active = (
-            select(func.count())
-            .where(
-                tasks.c.owner_id == values["owner_id"],
-                tasks.c.status.in_([s.value for s in ACTIVE]),
-            )
-            .scalar_subquery()
-        )
-        row = select(*[literal(v, tasks.c[k].type).label(k) for k, v in values.items()])
-        stmt = insert(tasks).from_select(list(values), row.where(active < max_active))
-    found = (await conn.execute(stmt.returning(*tasks.c))).first()
+    """The task and its chunks (None: the owner has `max_active` unfinished tasks)."""
+    found = (await conn.execute(_task_insert(values, max_active).returning(*tasks.c))).first()
     if found is None:
         return None
     if chunks:
@@ -121,6 +143,74 @@ async def insert_task(
             ],
         )
     return _task(found)
+
+
+# Built once per shape (the columns given, the number of chunks, the riders' kind): building
+# such a statement costs more CPU than the round trips it saves (inferlane.common.sql_rows).
+_CREATE_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+CHUNK_COLUMNS = [("chunk_index", Integer()), ("start_row", BigInteger()), ("end_row", BigInteger())]
+
+
+async def insert_task_with(
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    chunks: Sequence[Chunk],
+    riders: Callable[[CTE], Sequence[Insert]],
+    rider_params: dict[str, Any],
+    *,
+    shape: Hashable,
+    max_active: int,
+) -> Task | None:
+    """`insert_task` and the rows `riders` writes for the new task (its trail entry, its
+    events: INSERTs from the task's CTE, so they write nothing when it inserts nothing) as
+    one statement: one round trip, atomic without a transaction (a single task's creation
+    was six). `riders` builds from bind parameters only, given by `rider_params`; `shape`
+    tells statements built by different riders apart. For a few chunks: each chunk's
+    values are parameters too."""
+    key = (tuple(values), len(chunks), shape)
+    stmt = _CREATE_STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _CREATE_STATEMENTS[key] = _insert_task_with(tuple(values), len(chunks), riders)
+    params = {f"task_{k}": v for k, v in values.items()} | {"max_active": max_active}
+    params |= row_params("chunk", CHUNK_COLUMNS, [(c.index, c.start, c.end) for c in chunks])
+    found = (await conn.execute(stmt, params | rider_params)).first()
+    return _task(found) if found is not None else None
+
+
+def _insert_task_with(
+    columns: tuple[str, ...], chunk_count: int, riders: Callable[[CTE], Sequence[Insert]]
+) -> Select[Any]:
+    row = select(*[bindparam(f"task_{k}", type_=tasks.c[k].type).label(k) for k in columns])
+    owner = bindparam("task_owner_id", type_=tasks.c.owner_id.type)
+    insert_task = insert(tasks).from_select(
+        list(columns), row.where(_active(owner) < bindparam("max_active", type_=Integer()))
+    )
+    new = insert_task.returning(*tasks.c).cte("new_task")
+    statements = list(riders(new))
+    if chunk_count:
+        rows = param_rows("chunk", CHUNK_COLUMNS, chunk_count)
+        statements.append(
+            insert(task_chunks).from_select(
+                ["task_id", "chunk_index", "start_row", "end_row"],
+                select(new.c.id, rows.c.chunk_index, rows.c.start_row, rows.c.end_row).select_from(
+                    new.join(rows, true())
+                ),
+            )
+        )
+    return select(new).add_cte(*[s.cte(f"rider_{i}") for i, s in enumerate(statements)])
+
+
+def task_to_be(values: dict[str, Any]) -> Task:
+    """The task that `values` will insert, as RETURNING would give it, before it exists: for
+    what must be written in the same statement (its events' payloads)."""
+    defaults = {c.name: None for c in tasks.c} | {
+        "done": 0,
+        "failed": 0,
+        "chunks_done": 0,
+        "labels": [],
+        "input_columns": [],
+    }
+    return _task(SimpleNamespace(**(defaults | values)))
 
 
 async def get(

@@ -9,15 +9,17 @@ written in one transaction with the outbox; the relay puts them on the queue.
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import CTE, Insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.clock import Clock, utc_now
 from inferlane.common.db import autocommit
 from inferlane.common.errors import INVALID_INPUT, Conflict, InvalidInput, NotFound, TooMany
-from inferlane.common.outbox import enqueue_many
+from inferlane.common.outbox import enqueue_many, enqueue_with, event_params
 from inferlane.common.pagination import Cursor, Page, Position, page
 from services.tasks import (
     audit,
@@ -32,6 +34,7 @@ from services.tasks import (
 )
 from services.tasks.domain import (
     BatchSummary,
+    Chunk,
     DeadLetter,
     Progress,
     Result,
@@ -49,6 +52,9 @@ from services.tasks.tables import outbox
 from services.tasks.watch import Watcher
 
 MAX_RESULTS_PAGE = 100
+# A task with at most this many chunks (a single task has one; 64 chunks are 16,384 rows at
+# the default chunk size) is created in one statement: each chunk is bind parameters of it.
+ONE_STATEMENT_CHUNKS = 64
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class TasksService:
         # Reads need no transaction of their own (READ COMMITTED gives each statement its
         # snapshot anyway), and without one psycopg sends no BEGIN and no ROLLBACK.
         self._reads = autocommit(engine)
+        # And a write that is one statement is atomic by itself: no BEGIN and COMMIT either.
+        self._one_statement = self._reads
         self._peers = peers
         self._watcher = watcher
         self._limits = limits
@@ -136,33 +144,12 @@ class TasksService:
         task_id = values["id"]
         chunks = plan_chunks(task_id, values["total"], self._limits.chunk_rows)
         values["chunks_total"] = len(chunks)
+        most = self._limits.max_active_per_user
         try:
-            async with self._engine.begin() as conn:
-                most = self._limits.max_active_per_user
-                task = await repository.insert_task(conn, values, chunks, max_active=most)
-                if task is None:
-                    raise TooMany(
-                        f"you have {most} unfinished tasks; wait for some to finish",
-                        retry_after=self._limits.retry_after_seconds,
-                    )
-                await audit.record(
-                    conn,
-                    task.id,
-                    audit.CREATED,
-                    who,
-                    type=task.type.value,
-                    model=task.model,
-                    version=task.version,
-                    rows=task.progress.total,
-                    chunks=len(chunks),
-                )
-                headers = {messages.TASK_HEADER: str(task.id)}
-                await enqueue_many(
-                    conn,
-                    outbox,
-                    [(messages.CREATED, messages.created(task, now), None)]
-                    + [(messages.WORK, messages.work(task, c, now), headers) for c in chunks],
-                )
+            if len(chunks) <= ONE_STATEMENT_CHUNKS:
+                task = await self._insert_in_one_statement(values, chunks, now, who, most)
+            else:
+                task = await self._insert_in_a_transaction(values, chunks, now, who, most)
         except IntegrityError:
             # The same key raced in from a second request; the first one won.
             if idempotency_key and (
@@ -170,8 +157,54 @@ class TasksService:
             ):
                 return replay
             raise
+        if task is None:
+            raise TooMany(
+                f"you have {most} unfinished tasks; wait for some to finish",
+                retry_after=self._limits.retry_after_seconds,
+            )
         self._on_event()
         return _new_view(task)
+
+    async def _insert_in_one_statement(
+        self,
+        values: dict[str, Any],
+        chunks: list[Chunk],
+        now: datetime,
+        who: audit.Who,
+        most: int,
+    ) -> Task | None:
+        """The task, its chunks, its `created` entry and its events (`created`, one work
+        message per chunk) as one statement, sent without a transaction: one round trip."""
+        to_be = repository.task_to_be(values)
+        events = _events(to_be, chunks, now)
+        params = audit.entry_params(audit.CREATED, who, **_created_details(to_be, chunks))
+        params |= event_params(events)
+
+        def riders(new: CTE) -> list[Insert]:
+            return [audit.entry_with(new), enqueue_with(outbox, len(events), new)]
+
+        async with self._one_statement.connect() as conn:
+            return await repository.insert_task_with(
+                conn, values, chunks, riders, params, shape="created", max_active=most
+            )
+
+    async def _insert_in_a_transaction(
+        self,
+        values: dict[str, Any],
+        chunks: list[Chunk],
+        now: datetime,
+        who: audit.Who,
+        most: int,
+    ) -> Task | None:
+        """As `_insert_in_one_statement`, for a batch with too many chunks to send as one
+        statement's parameters: its chunks and events in multi-row INSERTs."""
+        async with self._engine.begin() as conn:
+            task = await repository.insert_task(conn, values, chunks, max_active=most)
+            if task is None:
+                return None
+            await audit.record(conn, task.id, audit.CREATED, who, **_created_details(task, chunks))
+            await enqueue_many(conn, outbox, _events(task, chunks, now))
+        return task
 
     async def _replay(self, owner_id: uuid.UUID, key: str, request_hash: str) -> TaskView | None:
         async with self._reads.connect() as conn:
@@ -455,6 +488,26 @@ def _dataset_filter(dataset_id: str) -> uuid.UUID | None:
         return uuid.UUID(dataset_id)
     except ValueError:
         raise InvalidInput("dataset_id is not a valid id", code=INVALID_INPUT) from None
+
+
+def _created_details(task: Task, chunks: list[Chunk]) -> dict[str, Any]:
+    return {
+        "type": task.type.value,
+        "model": task.model,
+        "version": task.version,
+        "rows": task.progress.total,
+        "chunks": len(chunks),
+    }
+
+
+def _events(
+    task: Task, chunks: list[Chunk], now: datetime
+) -> list[tuple[str, bytes, dict[str, str] | None]]:
+    """A new task's events, in order: `created`, then one work message per chunk."""
+    headers = {messages.TASK_HEADER: str(task.id)}
+    return [(messages.CREATED, messages.created(task, now), None)] + [
+        (messages.WORK, messages.work(task, c, now), headers) for c in chunks
+    ]
 
 
 def _new_view(task: Task) -> TaskView:
