@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, Insert, bindparam, insert, literal, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    bindparam,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common import principal, request_id
@@ -93,6 +104,39 @@ def entry_with(written: CTE) -> Insert:
 def entry_params(event: str, who: Who = NOBODY, **details: Any) -> dict[str, Any]:
     clean = {k: v for k, v in (who.details | details).items() if v is not None}
     return {"entry_event": event, "entry_actor": who.actor_id, "entry_details": clean}
+
+
+def entries_with(written: CTE, whens: Sequence[ColumnElement[bool] | None]) -> Insert:
+    """Entries with no caller (a worker's) for the task `written` (a CTE of the same
+    statement: an UPDATE … RETURNING) changed, in order, one per `whens` item: written only
+    where that condition on `written`'s row holds (None: always). Built once; run with
+    `entries_params`."""
+    rows = union_all(
+        *[
+            select(
+                written.c.id.label("task_id"),
+                literal_column(str(position)).label("position"),
+                bindparam(f"entries_{position}_event", type_=task_audit.c.event.type).label(
+                    "event"
+                ),
+                bindparam(f"entries_{position}_details", type_=task_audit.c.details.type).label(
+                    "details"
+                ),
+            ).where(when if when is not None else true())
+            for position, when in enumerate(whens)
+        ]
+    ).subquery("entries")
+    ordered = select(rows.c.task_id, rows.c.event, rows.c.details).order_by(rows.c.position)
+    return insert(task_audit).from_select(["task_id", "event", "details"], ordered)
+
+
+def entries_params(events: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The parameters of `entries_with(…)` for these (event, details), in order."""
+    params: dict[str, Any] = {}
+    for position, (event, details) in enumerate(events):
+        params[f"entries_{position}_event"] = event
+        params[f"entries_{position}_details"] = {k: v for k, v in details.items() if v is not None}
+    return params
 
 
 async def record(

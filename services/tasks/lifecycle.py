@@ -6,14 +6,16 @@ outbox" one commit, whoever does it.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import CTE, ColumnElement, Insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common.outbox import enqueue
+from inferlane.common.outbox import enqueue, enqueue_with, event_params
 from services.tasks import audit, messages, repository
-from services.tasks.domain import Result, Status, Task
+from services.tasks.domain import Chunk, Progress, Result, Status, Task
 from services.tasks.tables import outbox
 
 
@@ -47,25 +49,41 @@ async def finish(conn: AsyncConnection, task: Task, now: datetime) -> Task | Non
 async def finish_single(
     conn: AsyncConnection,
     task: Task,
+    chunk: Chunk,
     results: Sequence[Result],
     started_at: datetime,
     now: datetime,
     entries: Sequence[tuple[str, dict[str, Any]]],
-) -> tuple[Task, bool]:
-    """A single task whose one chunk the caller just stored: counted and READY, its event in
-    the outbox, `entries` and READY in its trail — three statements. If it ended meanwhile
-    (cancelled), it is only counted. Returns the task now, and whether it became READY."""
+) -> Task | None:
+    """A single task's one chunk stored, the task counted and READY, its event in the
+    outbox and its trail (`queued` if no relay marked it yet, `entries`, READY) as one
+    statement. If it ended meanwhile (cancelled), it is only counted and gets `entries`.
+    Returns the task now (READY or not), or None when the chunk was stored already or the
+    task had ended before: then nothing was written."""
+    failed = sum(1 for r in results if r.error_code is not None)
+    done = Progress(len(results), task.progress.total, failed, started_at)
+    event = messages.completed(replace(task, status=Status.READY, progress=done), now)
     summary = summary_of(results[0]) if results else None
-    moved = await repository.finish_single(conn, task.id, results, started_at, summary)
-    if moved is None:
-        counted, _ = await repository.count_chunk(conn, task.id, results)
-        await audit.record_events(conn, task.id, entries)
-        return counted, False
-    await enqueue(conn, outbox, messages.COMPLETED, messages.completed(moved, now))
-    p = moved.progress
-    ready = (audit.READY, {"done": p.done, "failed": p.failed})
-    await audit.record_events(conn, task.id, [*entries, ready])
-    return moved, True
+    trail = [
+        (audit.QUEUED, {}),
+        *entries,
+        (audit.READY, {"done": done.done, "failed": done.failed}),
+    ]
+    params = audit.entries_params(trail) | event_params([(messages.COMPLETED, event, None)])
+
+    def riders(moved: CTE) -> list[Insert]:
+        def ready() -> ColumnElement[bool]:
+            return moved.c.status == literal_column(f"'{Status.READY.value}'")
+
+        # `queued` only when this statement queued it (see repository.finish_single).
+        queued = ready() & (moved.c.queued_at == moved.c.started_at)
+        whens = [queued, *[None for _ in entries], ready()]
+        completed = select(moved).where(ready()).subquery("completed")
+        return [audit.entries_with(moved, whens), enqueue_with(outbox, 1, completed)]
+
+    return await repository.finish_single(
+        conn, chunk, results, started_at, summary, riders, params, shape=len(entries)
+    )
 
 
 async def fail(

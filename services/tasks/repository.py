@@ -18,9 +18,11 @@ from sqlalchemy import (
     Select,
     Update,
     bindparam,
+    case,
     func,
     insert,
     literal,
+    literal_column,
     select,
     true,
     update,
@@ -424,31 +426,139 @@ async def count_chunk(
     return _task(row), row.chunks_done >= row.chunks_total
 
 
+_FINISH_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
 async def finish_single(
     conn: AsyncConnection,
-    task_id: uuid.UUID,
+    chunk: Chunk,
     results: Sequence[Result],
     started_at: datetime,
     summary: dict[str, Any] | None,
+    riders: Callable[[CTE], Sequence[Insert]],
+    rider_params: dict[str, Any],
+    *,
+    shape: Hashable,
 ) -> Task | None:
-    """A single task's one stored chunk counted and the task READY in one statement (it
-    passes through `running` inside the transaction, so nobody could see that status).
-    None when the task ended meanwhile: then nothing changed, and the caller counts it."""
-    stmt = (
+    """A single task's one chunk claimed, its results stored, the task counted and READY,
+    and what `riders` writes from the task as it is now (its trail entries, its event), as
+    one statement: one round trip, atomic without a transaction (it was eight). `riders`
+    builds from bind parameters only (`rider_params`); `shape` tells them apart.
+
+    None when the chunk was stored already or its task had ended: then nothing is written.
+    A task that ends (a cancel) while this runs is only counted: its status stays. Its
+    `queued_at`, when no relay has marked it yet, is `started_at` (a rider tells that case
+    by the equal stamps). `running` is never visible: the task passes to READY at once."""
+    key = (len(results), shape)
+    stmt = _FINISH_STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _FINISH_STATEMENTS[key] = _finish_single(len(results), riders)
+    failed = sum(1 for r in results if r.error_code is not None)
+    params = {
+        "finish_task_id": chunk.task_id,
+        "finish_chunk_index": chunk.index,
+        "finish_started_at": started_at,
+        "finish_summary": summary,
+        "finish_rows": len(results),
+        "finish_failed": failed,
+    }
+    params |= row_params("result", RESULT_COLUMNS, [_result_values(r) for r in results])
+    row = (await conn.execute(stmt, params | rider_params)).first()
+    return _task(row) if row else None
+
+
+def _finish_single(result_count: int, riders: Callable[[CTE], Sequence[Insert]]) -> Select[Any]:
+    # Parameter names must not be column names of a table this statement UPDATEs: run with
+    # a dict, SQLAlchemy takes such a key for a SET value of that UPDATE.
+    active = tasks.c.status.in_([literal_column(f"'{s.value}'") for s in ACTIVE])
+    task_id = bindparam("finish_task_id", type_=tasks.c.id.type)
+    live = select(tasks.c.id).where(tasks.c.id == task_id, active)
+    claimed = (
+        update(task_chunks)
+        .where(
+            task_chunks.c.task_id == task_id,
+            task_chunks.c.chunk_index == bindparam("finish_chunk_index", type_=Integer()),
+            task_chunks.c.completed_at.is_(None),
+            live.exists(),  # a chunk still in flight when its task was cancelled is dropped
+        )
+        .values(completed_at=func.now())
+        .returning(task_chunks.c.task_id)
+        .cte("claimed")
+    )
+    statements: list[Insert] = []
+    if result_count:
+        statements.append(_results_from(claimed, result_count))
+
+    def if_active(value: Any, otherwise: Any) -> Any:  # SET sees the row as it was
+        return case((active, value), else_=otherwise)
+
+    started_at = bindparam("finish_started_at", type_=tasks.c.started_at.type)
+    summary = bindparam("finish_summary", type_=tasks.c.summary.type)
+    moved = (
         update(tasks)
-        .where(tasks.c.id == task_id, tasks.c.status.in_([s.value for s in ACTIVE]))
+        .where(tasks.c.id.in_(select(claimed.c.task_id)))
         .values(
-            status=Status.READY.value,
-            summary=summary,
-            queued_at=func.coalesce(tasks.c.queued_at, func.now()),
-            started_at=func.coalesce(tasks.c.started_at, started_at),
-            finished_at=func.coalesce(tasks.c.finished_at, func.now()),
-            **_counted(results),
+            status=if_active(literal_column(f"'{Status.READY.value}'"), tasks.c.status),
+            summary=if_active(summary, tasks.c.summary),
+            queued_at=if_active(func.coalesce(tasks.c.queued_at, started_at), tasks.c.queued_at),
+            started_at=if_active(func.coalesce(tasks.c.started_at, started_at), tasks.c.started_at),
+            finished_at=if_active(
+                func.coalesce(tasks.c.finished_at, func.now()), tasks.c.finished_at
+            ),
+            done=tasks.c.done + bindparam("finish_rows", type_=BigInteger()),
+            failed=tasks.c.failed + bindparam("finish_failed", type_=BigInteger()),
+            chunks_done=tasks.c.chunks_done + literal_column("1"),
         )
         .returning(*tasks.c)
+        .cte("moved")
     )
-    row = (await conn.execute(stmt)).first()
-    return _task(row) if row else None
+    statements += riders(moved)
+    return select(moved).add_cte(claimed, *[s.cte(f"rider_{i}") for i, s in enumerate(statements)])
+
+
+RESULT_COLUMNS: list[tuple[str, Any]] = [
+    (name, task_results.c[name].type)
+    for name in (
+        "row_index",
+        "input",
+        "label",
+        "scores",
+        "raw",
+        "error_code",
+        "error_message",
+        "expected_label",
+        "custom_id",
+    )
+]
+
+
+def _result_values(r: Result) -> tuple[Any, ...]:
+    return (
+        r.row_index,
+        r.input,
+        r.label,
+        r.scores,
+        r.raw,
+        r.error_code,
+        r.error_message,
+        r.expected_label,
+        r.custom_id,
+    )
+
+
+def _results_from(claimed: CTE, count: int) -> Insert:
+    """The results' INSERT, writing only if `claimed` (the chunk's claim) has a row. Only
+    the claiming statement writes a chunk's rows. No ON CONFLICT guard here, unlike
+    store_chunk: SQLAlchemy cannot cache a statement holding one; a conflict would fail
+    the statement, and nothing else would be written, which is still correct."""
+    rows = param_rows("result", RESULT_COLUMNS, count)
+    names = [name for name, _ in RESULT_COLUMNS]
+    return insert(task_results).from_select(
+        ["task_id", *names],
+        select(claimed.c.task_id, *[rows.c[n] for n in names]).select_from(
+            claimed.join(rows, true())
+        ),
+    )
 
 
 def _vectors(results: Sequence[Result]) -> dict[int, list[float]]:

@@ -53,7 +53,7 @@ from tests.support.task_stack import start_peers
 pytestmark = pytest.mark.slow
 
 SINGLE_CREATE = 2
-SINGLE_RUN = 8
+SINGLE_RUN = 2
 BATCH_CREATE = 2
 FIRST_CHUNK = 8
 MIDDLE_CHUNK = 8

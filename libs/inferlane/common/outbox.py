@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     true,
@@ -188,7 +189,7 @@ def enqueue_with(table: Table, count: int, written: FromClause) -> Insert:
         raise ValueError(f"1 to {MANY_ROWS_PER_STATEMENT} events in one statement")
     rows = param_rows("event", EVENT_COLUMNS, count)
     # As in enqueue_many: a microsecond per event keeps the relay's order the order given.
-    at = func.clock_timestamp() + rows.c.position * literal(timedelta(microseconds=1))
+    at = func.clock_timestamp() + rows.c.position * literal_column("interval '1 microsecond'")
     return insert(table).from_select(
         ["id", "subject", "payload", "headers", "created_at"],
         select(rows.c.id, rows.c.subject, rows.c.payload, rows.c.headers, at).select_from(

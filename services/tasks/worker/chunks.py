@@ -145,20 +145,20 @@ class ChunkRunner:
         return Outcome.DONE
 
     async def _process_single(self, task: Task, chunk: Chunk, delivery: Delivery) -> None:
-        """A single task's one chunk is short, so it starts in the transaction that finishes
-        it (one commit less), stamped with when this worker took it up (the database's now()
-        there would be the end); stored, counted and READY in one statement each."""
+        """A single task's one chunk is short, so it starts in the statement that finishes
+        it, stamped with when this worker took it up (the database's now() there would be
+        the end): stored, counted, READY, its event and its trail in one round trip."""
         picked_up = self._clock()
         about = _chunk_details(chunk, delivery.attempt)
         results = await self._results(task, chunk, delivery.predicted)
-        async with self._engine.begin() as conn:
-            if not await repository.store_chunk(conn, chunk, results):
-                return  # a redelivered chunk, stored already, or the task ended meanwhile
-            await lifecycle.queue_first(conn, task)
-            entries = [(audit.CHUNK_STARTED, about), _finished_entry(about, results)]
-            updated, finished = await lifecycle.finish_single(
-                conn, task, results, picked_up, self._clock(), entries
+        entries = [(audit.CHUNK_STARTED, about), _finished_entry(about, results)]
+        async with self._autocommit.connect() as conn:  # one statement: atomic by itself
+            updated = await lifecycle.finish_single(
+                conn, task, chunk, results, picked_up, self._clock(), entries
             )
+        if updated is None:
+            return  # a redelivered chunk, stored already, or the task ended meanwhile
+        finished = updated.status is Status.READY
         metrics.rows_stored(task.model, results)
         if finished:
             metrics.task_ended(updated, self._clock())
