@@ -12,7 +12,7 @@ real auth, datasets and inference processes, real PostgreSQL and Triton.
 Statements (BEGIN, COMMIT and ROLLBACK included: each is a round trip) measured on main at
 d62aebd, before issue 16's cuts; the bounds below are what the code sends now (since
 2026-12-07 a task of up to 64 chunks is created in one statement, besides the rate bucket's
-upsert):
+upsert, and the worker finishes a single task in one, after its read of the task):
   CreateTask, single task ..................... 13
   a single task's run by the worker ........... 15
   CreateTask, batch of 600 rows (5 chunks) .... 20
