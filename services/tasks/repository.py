@@ -357,19 +357,9 @@ async def store_chunk(
     if claimed.rowcount == 0:
         return False
     if results:
+        names = [name for name, _ in RESULT_COLUMNS]
         rows = [
-            {
-                "task_id": chunk.task_id,
-                "row_index": r.row_index,
-                "input": r.input,
-                "label": r.label,
-                "scores": r.scores,
-                "raw": r.raw,
-                "error_code": r.error_code,
-                "error_message": r.error_message,
-                "expected_label": r.expected_label,
-                "custom_id": r.custom_id,
-            }
+            {"task_id": chunk.task_id, **dict(zip(names, _result_values(r), strict=True))}
             for r in results
         ]
         # Rows are written only by the transaction that claimed the chunk; the conflict
