@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inferlane.common.clock import utc_now
-from inferlane.common.db import make_engine
+from inferlane.common.db import autocommit, make_engine
 from inferlane.events.v1 import events_pb2
 from services.tasks import messages
 from services.tasks.webhooks import events, signing
@@ -23,6 +23,7 @@ from services.tasks.webhooks.tables import deliveries
 from tests.support.gateway_accounts import Session
 from tests.support.gateway_tasks import TASKS, Api, create, single, tasks_api, wait_until_finished
 from tests.support.problems import assert_problem
+from tests.support.sql_count import counting
 from tests.support.waiting import eventually, free_port
 from tests.support.webhook_receiver import Receiver
 
@@ -249,6 +250,45 @@ async def test_a_redelivered_event_adds_no_delivery(api: Api) -> None:
     finally:
         await engine.dispose()
     assert counts == [1, 0] and stored == 1
+
+
+def completed(owner_id: str, task_id: str, when: Any) -> bytes:
+    message = events_pb2.TaskCompleted(
+        event_id=str(uuid.uuid4()), owner_id=owner_id, task_id=task_id, done=1, total=1
+    )
+    message.occurred_at.FromDatetime(when)
+    return message.SerializeToString()
+
+
+async def test_a_terminal_event_with_no_one_to_tell_costs_one_read(api: Api) -> None:
+    """Most owners have no webhooks: their tasks' terminal events are one statement (no
+    transaction), and still become deliveries once an endpoint or a callback is there."""
+    me, other = await api.user(), await api.user()
+    task_id = await finished_task(api, me)
+    before = utc_now()
+    engine = make_engine(api.db)
+    reads = autocommit(engine)
+
+    async def tell(owner: str, task: str, when: Any = None) -> bool:
+        async with reads.connect() as conn:
+            payload = completed(owner, task, when or utc_now())
+            return await events.anyone_to_tell(conn, messages.COMPLETED, payload)
+
+    try:
+        with counting(engine) as sent:
+            assert not await tell(me.user_id, task_id)
+        assert sent.count == 1, str(sent)
+        async with reads.connect() as conn:
+            assert not await events.anyone_to_tell(conn, messages.CREATED, b"")
+        await register(api, me, "https://example.com/hook")
+        assert await tell(me.user_id, task_id)
+        assert not await tell(me.user_id, task_id, before)  # registered after the event
+        assert not await tell(other.user_id, str(uuid.uuid4()))  # someone else's endpoint
+        called_back = await create(api, other, single() | {"callback_url": "http://127.0.0.1:9/cb"})
+        assert called_back.status_code == 202, called_back.text
+        assert await tell(other.user_id, called_back.json()["id"])
+    finally:
+        await engine.dispose()
 
 
 async def test_an_endpoint_failing_every_delivery_is_disabled_and_can_be_enabled(

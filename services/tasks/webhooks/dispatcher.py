@@ -25,6 +25,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.clock import utc_now
+from inferlane.common.db import autocommit
 from inferlane.common.event_consumer import consume
 from inferlane.common.nats import NatsConnection
 from services.tasks import audit
@@ -74,6 +75,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._engine = engine
+        self._reads = autocommit(engine)
         self.nats = NatsConnection(nats_url, name="tasks-webhooks")
         self._schedule = schedule
         self._policy = policy
@@ -100,6 +102,11 @@ class Dispatcher:
 
     async def _on_event(self, message: Msg) -> None:
         if message.subject not in events.TERMINAL:  # most events: no database round trip
+            await message.ack()
+            return
+        async with self._reads.connect() as conn:  # most terminal events: one read, no BEGIN
+            someone = await events.anyone_to_tell(conn, message.subject, message.data)
+        if not someone:
             await message.ack()
             return
         async with self._engine.begin() as conn:

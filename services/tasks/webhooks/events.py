@@ -3,17 +3,18 @@ owner's active endpoints. The body is built once, so every attempt sends the sam
 delivery is unique on (event, target), so a redelivered event adds nothing."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.events.v1 import events_pb2
 from services.tasks import messages, repository
 from services.tasks.domain import Task
+from services.tasks.tables import tasks
 from services.tasks.webhooks.endpoints import ACTIVE
 from services.tasks.webhooks.tables import deliveries, endpoints
 
@@ -48,6 +49,36 @@ def body(event_type: str, task: Task, at: datetime, public_url: str) -> bytes:
         },
     }
     return orjson.dumps({"type": event_type, "timestamp": at.isoformat(), "data": data})
+
+
+# Whether an event has anyone to tell: an active endpoint of the owner registered by then, or
+# the task's own callback. Built once (bind parameters), read without a transaction.
+_ANY_TARGET = select(
+    or_(
+        exists().where(
+            endpoints.c.owner_id == bindparam("owner_id"),
+            endpoints.c.state == ACTIVE,
+            endpoints.c.created_at <= bindparam("occurred_at"),
+        ),
+        exists().where(tasks.c.id == bindparam("task_id"), tasks.c.callback_url.is_not(None)),
+    )
+)
+
+
+async def anyone_to_tell(conn: AsyncConnection, subject: str, payload: bytes) -> bool:
+    """False when a terminal event has no target, so most events (owners without webhooks)
+    cost one read instead of record()'s transaction; True when record() must look."""
+    if subject not in TERMINAL:
+        return False
+    event = TERMINAL[subject][0].FromString(payload)
+    if not event.owner_id:  # not in the event: let record() read the task
+        return True
+    values = {
+        "owner_id": uuid.UUID(event.owner_id),
+        "task_id": uuid.UUID(event.task_id),
+        "occurred_at": event.occurred_at.ToDatetime(tzinfo=UTC),
+    }
+    return bool(await conn.scalar(_ANY_TARGET, values))
 
 
 async def record(
