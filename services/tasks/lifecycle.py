@@ -10,22 +10,51 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Insert, literal_column, select
+from sqlalchemy import (
+    CTE,
+    BindParameter,
+    ColumnElement,
+    Insert,
+    bindparam,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from inferlane.common.outbox import enqueue, enqueue_with, event_params
+from inferlane.common.outbox_relay import PublishedRider
 from services.tasks import audit, messages, repository
 from services.tasks.domain import Chunk, Progress, Result, Status, Task
 from services.tasks.tables import outbox
 
 
-async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) -> None:
-    """Relay hook: the tasks whose work just reached the queue are queued now."""
+def _queued_statement() -> Insert:
+    """`queued` for the tasks whose ids are the parameter `queued_ids`, with their trail
+    entries: one statement, built once (bind parameters)."""
+    ids: BindParameter[Any] = bindparam("queued_ids", expanding=True)
+    moved = repository.transition_statement(ids, Status.QUEUED).cte("moved")
+    return audit.entries_for_moved(moved, audit.QUEUED)
+
+
+_QUEUED = _queued_statement()
+
+
+def _queued_params(published: list[dict[str, str]]) -> dict[str, Any] | None:
+    """The tasks whose work messages are among `published`; None if there are none."""
     task_ids = {uuid.UUID(h[messages.TASK_HEADER]) for h in published if messages.TASK_HEADER in h}
-    if not task_ids:
-        return
-    moved = repository.transition_statement(sorted(task_ids), Status.QUEUED).cte("moved")
-    await conn.execute(audit.entries_for_moved(moved, audit.QUEUED))  # one round trip
+    return {"queued_ids": sorted(task_ids)} if task_ids else None
+
+
+# The tasks relay's rider: a task is `queued` in the statement that marks its work published.
+QUEUED_WHEN_PUBLISHED = PublishedRider(
+    statement=lambda marked: _QUEUED.add_cte(marked), params=_queued_params
+)
+
+
+async def mark_queued(conn: AsyncConnection, published: list[dict[str, str]]) -> None:
+    """The tasks whose work reached the queue (by these headers) are queued now."""
+    if (values := _queued_params(published)) is not None:
+        await conn.execute(_QUEUED, values)  # one round trip
 
 
 async def queue_first(conn: AsyncConnection, task: Task) -> None:

@@ -60,7 +60,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
         name="tasks",
         streams=ALL_STREAMS,
         replicas=settings.nats_stream_replicas,
-        on_published=lifecycle.mark_queued,
+        on_published=lifecycle.QUEUED_WHEN_PUBLISHED,
     )
     gauges = GaugeSampler(engine)
     datasets, inference = channel(settings.datasets_addr), channel(settings.inference_addr)

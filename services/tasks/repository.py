@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     BigInteger,
+    BindParameter,
     Insert,
     Integer,
     Select,
@@ -272,7 +273,9 @@ async def transition(
     return [_task(r) for r in await conn.execute(transition_statement(task_ids, target, **values))]
 
 
-def transition_statement(task_ids: Sequence[uuid.UUID], target: Status, **values: Any) -> Update:
+def transition_statement(
+    task_ids: Sequence[uuid.UUID] | BindParameter[Any], target: Status, **values: Any
+) -> Update:
     """`transition`'s UPDATE … RETURNING, for a caller that sends it with more (a CTE)."""
     stamp = domain.TIMESTAMP_OF.get(target)
     if stamp is not None:  # the caller's instant when it gives one, else the database's

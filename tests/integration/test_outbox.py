@@ -11,7 +11,19 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from prometheus_client import REGISTRY
-from sqlalchemy import MetaData, Table, func, select, text, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common import outbox as outbox_module
@@ -206,6 +218,36 @@ async def test_a_notified_round_claims_marks_and_reads_the_gauges_once_per_inter
     assert [s.split()[0] for s in rounds[0]] == [*claim_and_mark, "SELECT"], rounds[0]
     assert [s.split()[0] for s in rounds[1]] == claim_and_mark, rounds[1]
     assert len(await stream.messages()) == 2
+
+
+async def test_a_riders_write_goes_in_the_marks_statement(outbox, nats, stream):
+    """A service's rider (the tasks relay's `queued`) is written in the statement that marks
+    the rows published: a notified round stays four statements, and its write commits with
+    the mark. A round it has nothing for sends the plain mark."""
+    seen = Table("seen", outbox.table.metadata, Column("id", Uuid), Column("note", Text))
+    async with outbox.engine.begin() as connection:
+        await connection.run_sync(seen.create)
+    rider = outbox_relay.PublishedRider(
+        statement=lambda marked: (
+            insert(seen)
+            .from_select(["id", "note"], select(marked.c.id, bindparam("note", type_=Text)))
+            .add_cte(marked)
+        ),
+        params=lambda headers: {"note": headers[0]["Note"]} if "Note" in headers[0] else None,
+    )
+    subject = relay(outbox, nats, poll_interval=3600, on_published=rider)
+    for headers in ({"Note": "on the queue"}, {}):
+        async with outbox.engine.begin() as connection:
+            await enqueue(connection, outbox.table, f"{stream.prefix}.ride", b"x", headers)
+        with counting(outbox.engine) as sent:
+            assert await subject.publish_pending(look_first=False) == 1
+        words = [s.split()[0] for s in sent.sent]
+        assert words[:4] == ["BEGIN", "SELECT", "WITH" if headers else "UPDATE", "COMMIT"], sent
+    async with outbox.engine.connect() as connection:
+        rows = (await connection.execute(select(seen.c.id, seen.c.note))).all()
+    first = (await outbox.rows())[0]
+    assert [(r.id, r.note) for r in rows] == [(first.id, "on the queue")]
+    assert await outbox.unpublished() == 0
 
 
 async def test_a_republish_after_a_crash_before_the_mark_is_deduplicated(outbox, nats, stream):

@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.tasks import audit, lifecycle, repository
+from sqlalchemy import literal_column, select
+
+from services.tasks import audit, lifecycle, messages, repository
 from services.tasks.domain import Chunk, Result, Status, plan_chunks
 
 
@@ -77,3 +79,13 @@ async def test_a_single_tasks_finish_is_built_once_and_cacheable() -> None:
     first, second = conn.statements
     assert first is second
     assert first._generate_cache_key() is not None
+
+
+def test_the_relays_queued_mark_is_built_once_and_cacheable() -> None:
+    """The tasks relay marks a task `queued` in the statement that marks its work published."""
+    rider = lifecycle.QUEUED_WHEN_PUBLISHED
+    task_id = uuid.uuid4()
+    assert rider.params([{"Other": "x"}]) is None  # an event that is no task's work
+    assert rider.params([{messages.TASK_HEADER: str(task_id)}] * 2) == {"queued_ids": [task_id]}
+    marked = select(literal_column("1").label("id")).cte("marked")
+    assert rider.statement(marked)._generate_cache_key() is not None

@@ -10,7 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from inferlane.common.nats import NatsConnection, ensure_stream
-from inferlane.common.outbox_relay import OutboxRelay, PublishedHook
+from inferlane.common.outbox_relay import OutboxRelay, PublishedRider
 
 log = structlog.get_logger("inferlane.events")
 
@@ -28,7 +28,7 @@ class EventPublisher:
         name: str,
         streams: Sequence[StreamConfig],
         replicas: int = 1,
-        on_published: PublishedHook | None = None,
+        on_published: PublishedRider | None = None,
     ) -> None:
         self.nats = NatsConnection(nats_url, name=f"{name}-outbox")
         self.relay = OutboxRelay(

@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 from psycopg import sql
-from sqlalchemy import Row, Table, extract, func, select, update
+from sqlalchemy import CTE, Executable, Row, Table, bindparam, extract, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common import failpoints
@@ -34,9 +35,17 @@ from inferlane.common.outbox import notify_channel
 
 log = structlog.get_logger("inferlane.outbox")
 
-# Runs in the transaction that marks rows published, with each published row's headers:
-# lets a service record "this is on the queue now" exactly when it is.
-PublishedHook = Callable[[AsyncConnection, list[dict[str, str]]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class PublishedRider:
+    """What a service writes when rows are marked published, in the mark's own statement (one
+    round trip, same transaction): lets it record "this is on the queue now" exactly when it
+    is. `statement(marked)` is built once, with the mark as the CTE `marked`; `params` gives
+    its values for the published rows' headers, or None when this round has nothing for it."""
+
+    statement: Callable[[CTE], Executable]
+    params: Callable[[list[dict[str, str]]], dict[str, Any] | None]
+
 
 PUBLISHED = Counter(
     "inferlane_outbox_published_total", "Outbox rows published to JetStream.", ["relay"]
@@ -69,7 +78,7 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 0.2,
         publish_timeout: float = 2.0,
-        on_published: PublishedHook | None = None,
+        on_published: PublishedRider | None = None,
         listen: bool = False,
         listening_poll_interval: float = IDLE_POLL_WHILE_LISTENING,
     ) -> None:
@@ -84,6 +93,17 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._publish_timeout = publish_timeout
         self._on_published = on_published
+        # Built once (bind parameters): building a statement costs more than sending it.
+        self._mark = (
+            update(table)
+            .where(table.c.id.in_(bindparam("published_ids", expanding=True)))
+            .values(published_at=func.now())
+        )
+        self._mark_with_rider = (
+            None
+            if on_published is None
+            else on_published.statement(self._mark.returning(table.c.id).cte("marked"))
+        )
         self._wake = asyncio.Event()
         self._listen = listen
         self._listening_poll_interval = listening_poll_interval
@@ -236,20 +256,25 @@ class OutboxRelay:
                 published_headers = [row.headers for row in rows[:acked]]
                 if published:
                     failpoints.hit("relay-after-publish")
-                    table = self._table
-                    await connection.execute(
-                        update(table)
-                        .where(table.c.id.in_(published))
-                        .values(published_at=func.now())
-                    )
-                    if self._on_published is not None:
-                        await self._on_published(connection, published_headers)
+                    await self._mark_published(connection, published, published_headers)
             # Counted after the commit: a failed mark means the rows go out again.
             PUBLISHED.labels(self.name).inc(len(published))
         due = look_first or time.monotonic() - self._gauged_at >= self._poll_interval
         if published and due:
             await self._update_gauges()
         return len(published)
+
+    async def _mark_published(
+        self, connection: AsyncConnection, ids: list[uuid.UUID], headers: list[dict[str, str]]
+    ) -> None:
+        """The mark, with the service's rider when it has something to write: one statement."""
+        values: dict[str, Any] = {"published_ids": ids}
+        rider = self._on_published
+        extra = None if rider is None else rider.params(headers)
+        if extra is None or self._mark_with_rider is None:
+            await connection.execute(self._mark, values)
+        else:
+            await connection.execute(self._mark_with_rider, values | extra)
 
     async def _publish(self, client: Client, rows: Sequence[Row[Any]]) -> int:
         """Publish `rows` pipelined: every message is written in order first, then the acks
