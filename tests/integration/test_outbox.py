@@ -250,6 +250,43 @@ async def test_a_riders_write_goes_in_the_marks_statement(outbox, nats, stream):
     assert await outbox.unpublished() == 0
 
 
+async def test_published_rows_are_deleted_after_the_keep_time_and_unpublished_never(
+    outbox, nats, stream
+):
+    """Kept forever, every event ever written stayed in the table."""
+    for name in ("old", "new"):
+        async with outbox.engine.begin() as connection:
+            await enqueue(connection, outbox.table, f"{stream.prefix}.{name}", name.encode())
+    subject = relay(outbox, nats, keep_published_seconds=3600)
+    assert await subject.publish_pending() == 2
+    async with outbox.engine.begin() as connection:
+        await enqueue(connection, outbox.table, f"{stream.prefix}.waiting", b"waiting")
+        aged = func.now() - timedelta(hours=2)
+        await connection.execute(update(outbox.table).values(created_at=aged))
+        await connection.execute(
+            update(outbox.table).where(outbox.table.c.payload == b"old").values(published_at=aged)
+        )
+
+    assert await subject.prune_published() == 1
+    assert await subject.prune_published() == 0
+    assert sorted(r.payload for r in await outbox.rows()) == [b"new", b"waiting"]
+
+
+async def test_a_running_relay_prunes_what_it_published(outbox, nats, stream):
+    subject = relay(outbox, nats, keep_published_seconds=0, prune_every_seconds=0)
+    task = asyncio.create_task(subject.run())
+    async with outbox.engine.begin() as connection:
+        await enqueue(connection, outbox.table, f"{stream.prefix}.gone", b"gone")
+    subject.notify()
+
+    async def published_and_pruned() -> bool:
+        return await stream.count() == 1 and not await outbox.rows()
+
+    await eventually(published_and_pruned, 10, "the row published, then deleted")
+    await subject.close()
+    await task
+
+
 async def test_a_republish_after_a_crash_before_the_mark_is_deduplicated(outbox, nats, stream):
     async with outbox.engine.begin() as connection:
         await enqueue(connection, outbox.table, f"{stream.prefix}.once", b"once")

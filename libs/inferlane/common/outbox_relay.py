@@ -9,6 +9,9 @@ NOTIFYs (rows committed by any process: the tasks worker writes the tasks servic
 at most once per poll interval, the old poll's pace; and otherwise every poll interval, or,
 while the LISTEN holds and so misses nothing, only every IDLE_POLL_WHILE_LISTENING seconds:
 an idle relay no longer costs a statement five times a second.
+
+Published rows are deleted once they are KEEP_PUBLISHED_SECONDS old (in idle rounds, a
+batch at a time): nothing reads them after their publish, and kept they grew without end.
 """
 
 import asyncio
@@ -17,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -25,7 +29,18 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 from psycopg import sql
-from sqlalchemy import CTE, Executable, Row, Table, bindparam, extract, func, select, update
+from sqlalchemy import (
+    CTE,
+    Executable,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    extract,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common import failpoints
@@ -62,6 +77,12 @@ PENDING_CAP = 10_000
 # say); the LISTEN is opened again after LISTEN_RETRY_SECONDS when it drops.
 IDLE_POLL_WHILE_LISTENING = 5.0
 LISTEN_RETRY_SECONDS = 1.0
+# Published rows are kept this long (for a look at what went out), then deleted: no reader
+# needs them (JetStream's duplicate window is 2 minutes), and kept forever the table grew
+# with every event. Deleted in batches, at most once per PRUNE_EVERY_SECONDS, in idle rounds.
+KEEP_PUBLISHED_SECONDS = 3600.0
+PRUNE_EVERY_SECONDS = 60.0
+PRUNE_BATCH = 5_000
 
 
 class OutboxRelay:
@@ -81,6 +102,8 @@ class OutboxRelay:
         on_published: PublishedRider | None = None,
         listen: bool = False,
         listening_poll_interval: float = IDLE_POLL_WHILE_LISTENING,
+        keep_published_seconds: float = KEEP_PUBLISHED_SECONDS,
+        prune_every_seconds: float = PRUNE_EVERY_SECONDS,
     ) -> None:
         """`listen`: also wake on the NOTIFYs of the table's trigger (outbox.notify_ddl), and
         poll only every `listening_poll_interval` while the LISTEN holds."""
@@ -111,6 +134,8 @@ class OutboxRelay:
         self._notified = False  # by notify(): known work
         self._committed_elsewhere = False  # by a NOTIFY since the last round
         self._gauged_at = float("-inf")  # when the gauges were last read (monotonic)
+        self._prune_every = prune_every_seconds
+        self._pruned_at = float("-inf")  # when published rows were last deleted (monotonic)
         self._stopped = asyncio.Event()
         self._running = False
         self._closing = False
@@ -128,6 +153,9 @@ class OutboxRelay:
             .limit(batch_size)
             .with_for_update(skip_locked=True)
         )
+        kept_since = func.clock_timestamp() - timedelta(seconds=keep_published_seconds)
+        expired = select(table.c.id).where(table.c.published_at < kept_since).limit(PRUNE_BATCH)
+        self._prune = delete(table).where(table.c.id.in_(expired.scalar_subquery()))
         capped = select(table.c.id).where(unpublished).limit(PENDING_CAP).subquery()
         oldest = func.min(table.c.created_at)
         self._gauges = select(
@@ -162,6 +190,7 @@ class OutboxRelay:
                     self._leave_outage("database")
                 backlog = published == self._batch_size
                 if not backlog:  # else take the next batch without waiting
+                    await self._prune_when_due()
                     await self._until_next_round(time.monotonic())
         finally:
             if listener is not None:
@@ -170,6 +199,26 @@ class OutboxRelay:
                     await listener
             self._running = False
             self._stopped.set()
+
+    async def _prune_when_due(self) -> None:
+        if time.monotonic() - self._pruned_at < self._prune_every:
+            return
+        try:
+            full = await self.prune_published() == PRUNE_BATCH
+        except Exception as exc:  # the database failed: try again at the next period
+            log.warning("outbox prune failed", relay=self.name, error=str(exc))
+            full = False
+        if not full:  # else more are due: the next idle round deletes the next batch
+            self._pruned_at = time.monotonic()
+
+    async def prune_published(self) -> int:
+        """Delete up to PRUNE_BATCH rows published longer ago than the keep time; returns how
+        many. Unpublished rows are never touched. One statement, no transaction."""
+        async with self._reads.connect() as connection:
+            deleted = (await connection.execute(self._prune)).rowcount
+        if deleted:
+            log.info("outbox pruned", relay=self.name, rows=deleted)
+        return int(deleted)
 
     async def _until_next_round(self, last_round: float) -> None:
         """At once on notify() or close(). On a NOTIFY (rows another process committed) no
