@@ -96,6 +96,13 @@ def versions(spec: ModelSpec) -> list[Version]:
     return [Version(str(n), read_card(spec.directory / str(n) / CARD)) for n in numbers]
 
 
+def has_version(spec: ModelSpec, number: str) -> bool:
+    """Whether `number` is one of `versions(spec)`, without listing the folder or reading a
+    card: one stat, on every Predict that names a version (every task's call does)."""
+    is_number = number.isascii() and number.isdigit() and str(int(number)) == number
+    return is_number and (spec.directory / number).is_dir()
+
+
 def read_card(path: Path) -> Card | None:
     """The figures of a metrics.json (as training writes it); None without one."""
     try:

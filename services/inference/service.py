@@ -112,7 +112,7 @@ class InferenceService:
     async def _version(self, spec: ModelSpec, asked: str | None) -> str:
         """The version to call: the one asked for if the repository has it, else the default."""
         if asked:
-            if asked not in {v.number for v in catalog.versions(spec)}:
+            if not catalog.has_version(spec, asked):
                 raise NotFound(f"model {spec.name!r} has no version {asked!r}")
             return asked
         cached = self._defaults.get(spec.name)

@@ -22,8 +22,12 @@ def test_versions_are_the_numbered_folders_newest_first_with_their_cards(tmp_pat
     assert [v.number for v in found] == ["10", "2", "1"]  # by number, not by name
     assert found[0].card == catalog.Card(split="dev", macro_f1=0.7, accuracy=0.8, f1={"a": 0.6})
     assert found[1].card is None and found[2].card is None  # unreadable, or no figures
+    assert all(catalog.has_version(spec, v.number) for v in found)
+    unknown = ("3", "010", "configs", "../sentiment", "\u00b2", "\u0661", "")
+    assert not any(catalog.has_version(spec, n) for n in unknown)
     (model / "2").rename(model / "retired-2")
     assert [v.number for v in catalog.versions(spec)] == ["10", "1"]  # read on every look
+    assert not catalog.has_version(spec, "2")
 
 
 def test_the_shipped_sentiment_card_is_read():
