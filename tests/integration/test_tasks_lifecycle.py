@@ -5,13 +5,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from inferlane.common.db import psycopg_url
-from services.tasks import audit, lifecycle, messages, repository
+from services.tasks import audit, lifecycle, repository
 from services.tasks.domain import Status
-from services.tasks.tables import tasks
+from tests.support.single_task_rows import relay_marks_queued, single_task
 
 
 @pytest.fixture
@@ -21,31 +20,9 @@ async def engine(migrated_db: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _accepted_task(engine: AsyncEngine) -> uuid.UUID:
-    task_id = uuid.uuid4()
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(tasks).values(
-                id=task_id,
-                owner_id=uuid.uuid4(),
-                type="single",
-                model="sentiment",
-                status=Status.ACCEPTED.value,
-                total=1,
-                chunks_total=1,
-            )
-        )
-    return task_id
-
-
 async def _events(engine: AsyncEngine, task_id: uuid.UUID) -> list[str]:
     async with engine.connect() as conn:
         return [e.event for e in await audit.page(conn, task_id, 0, 100)]
-
-
-async def _relay_marks_queued(engine: AsyncEngine, task_id: uuid.UUID) -> None:
-    async with engine.begin() as conn:
-        await lifecycle.mark_queued(conn, [{messages.TASK_HEADER: str(task_id)}])
 
 
 async def _worker_starts(engine: AsyncEngine, task_id: uuid.UUID) -> None:
@@ -60,12 +37,12 @@ async def _worker_starts(engine: AsyncEngine, task_id: uuid.UUID) -> None:
 async def test_queued_is_in_the_trail_once_whoever_wins_the_race(
     engine: AsyncEngine, worker_first: bool
 ) -> None:
-    task_id = await _accepted_task(engine)
+    task_id = (await single_task(engine)).id
     if worker_first:
         await _worker_starts(engine, task_id)
-        await _relay_marks_queued(engine, task_id)  # too late: the task runs already
+        await relay_marks_queued(engine, task_id)  # too late: the task runs already
     else:
-        await _relay_marks_queued(engine, task_id)
+        await relay_marks_queued(engine, task_id)
         await _worker_starts(engine, task_id)
     assert await _events(engine, task_id) == [audit.QUEUED]
     async with engine.connect() as conn:

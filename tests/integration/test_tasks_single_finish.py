@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from inferlane.common.db import autocommit, psycopg_url
-from services.tasks import audit, lifecycle, messages, repository
+from services.tasks import audit, lifecycle, messages
 from services.tasks.domain import Chunk, Result, Status, Task
-from services.tasks.tables import outbox, task_chunks, task_results, tasks
+from services.tasks.tables import outbox, task_results, tasks
+from tests.support.single_task_rows import relay_marks_queued, single_task
 
 ENTRIES = [(audit.CHUNK_STARTED, {"chunk": 0}), (audit.CHUNK_FINISHED, {"chunk": 0, "rows": 1})]
 RESULT = Result(0, {"text": "Fine."}, "positive", {"positive": 0.9}, None, None, None)
@@ -27,29 +28,6 @@ async def engine(migrated_db: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(psycopg_url(migrated_db))
     yield engine
     await engine.dispose()
-
-
-async def _task(engine: AsyncEngine, status: Status = Status.ACCEPTED) -> Task:
-    task_id = uuid.uuid4()
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(tasks).values(
-                id=task_id,
-                owner_id=uuid.uuid4(),
-                type="single",
-                model="sentiment",
-                status=status.value,
-                input={"text": "Fine."},
-                total=1,
-                chunks_total=1,
-            )
-        )
-        await conn.execute(
-            insert(task_chunks).values(task_id=task_id, chunk_index=0, start_row=0, end_row=1)
-        )
-        task = await repository.get(conn, task_id)
-    assert task is not None
-    return task
 
 
 async def _finish(engine: AsyncEngine, task: Task, picked_up: datetime) -> Task | None:
@@ -75,23 +53,18 @@ async def _count(engine: AsyncEngine, table: Table, task_id: uuid.UUID) -> int:
         return int((await conn.execute(stmt)).scalar_one())
 
 
-async def _relay_marks_queued(engine: AsyncEngine, task_id: uuid.UUID) -> None:
-    async with engine.begin() as conn:
-        await lifecycle.mark_queued(conn, [{messages.TASK_HEADER: str(task_id)}])
-
-
 @pytest.mark.parametrize("worker_first", [True, False])
 async def test_one_statement_finishes_a_single_task_with_queued_once(
     engine: AsyncEngine, worker_first: bool
 ) -> None:
-    task = await _task(engine)
+    task = await single_task(engine)
     picked_up = datetime.now(UTC) - timedelta(milliseconds=5)
     completed_before = await _count(engine, outbox, task.id)
     if not worker_first:
-        await _relay_marks_queued(engine, task.id)
+        await relay_marks_queued(engine, task.id)
     finished = await _finish(engine, task, picked_up)
     if worker_first:
-        await _relay_marks_queued(engine, task.id)  # too late: the task is ready already
+        await relay_marks_queued(engine, task.id)  # too late: the task is ready already
 
     assert finished is not None and finished.status is Status.READY
     assert finished.progress.done == 1 and finished.progress.failed == 0
@@ -111,7 +84,7 @@ async def test_one_statement_finishes_a_single_task_with_queued_once(
 
 
 async def test_a_redelivered_single_chunk_writes_nothing(engine: AsyncEngine) -> None:
-    task = await _task(engine, Status.QUEUED)
+    task = await single_task(engine, Status.QUEUED)
     picked_up = datetime.now(UTC)
     assert await _finish(engine, task, picked_up) is not None
     trail = await _trail(engine, task.id)
@@ -124,7 +97,7 @@ async def test_a_redelivered_single_chunk_writes_nothing(engine: AsyncEngine) ->
 
 
 async def test_a_single_task_cancelled_before_its_result_gets_none(engine: AsyncEngine) -> None:
-    task = await _task(engine, Status.QUEUED)
+    task = await single_task(engine, Status.QUEUED)
     completed = await _count(engine, outbox, task.id)
     async with engine.begin() as conn:
         await conn.execute(
@@ -141,7 +114,7 @@ async def test_a_single_task_cancelled_while_it_finishes_is_only_counted(
 ) -> None:
     """The cancel commits after the statement's snapshot, before its UPDATE of the task: the
     UPDATE then sees the cancelled row (READ COMMITTED), counts it and leaves its status."""
-    task = await _task(engine, Status.QUEUED)
+    task = await single_task(engine, Status.QUEUED)
     completed = await _count(engine, outbox, task.id)
     async with engine.connect() as blocker:
         # Hold the task row as a cancel in flight does, then commit the cancel while the
