@@ -282,7 +282,7 @@ async def test_a_running_relay_prunes_what_it_published(outbox, nats, stream):
     async def published_and_pruned() -> bool:
         return await stream.count() == 1 and not await outbox.rows()
 
-    await eventually(published_and_pruned, 10, "the row published, then deleted")
+    await eventually(published_and_pruned, 30, "the row published, then deleted")
     await subject.close()
     await task
 
