@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,15 +51,18 @@ def body(event_type: str, task: Task, at: datetime, public_url: str) -> bytes:
     return orjson.dumps({"type": event_type, "timestamp": at.isoformat(), "data": data})
 
 
+def _endpoints_told(owner_id: Any, occurred_at: Any) -> ColumnElement[bool]:
+    """The endpoints an event of `owner_id`'s at `occurred_at` goes to: active ones
+    registered by then."""
+    e = endpoints.c
+    return and_(e.owner_id == owner_id, e.state == ACTIVE, e.created_at <= occurred_at)
+
+
 # Whether an event has anyone to tell: an active endpoint of the owner registered by then, or
 # the task's own callback. Built once (bind parameters), read without a transaction.
 _ANY_TARGET = select(
     or_(
-        exists().where(
-            endpoints.c.owner_id == bindparam("owner_id"),
-            endpoints.c.state == ACTIVE,
-            endpoints.c.created_at <= bindparam("occurred_at"),
-        ),
+        exists().where(_endpoints_told(bindparam("owner_id"), bindparam("occurred_at"))),
         exists().where(tasks.c.id == bindparam("task_id"), tasks.c.callback_url.is_not(None)),
     )
 )
@@ -93,14 +96,11 @@ async def record(
     if task is None:  # deleted since: nothing left to tell
         return 0
     occurred_at = event.occurred_at.ToDatetime(tzinfo=now.tzinfo)
-    e = endpoints.c
+    told = select(endpoints.c.id, endpoints.c.url).where(
+        _endpoints_told(task.owner_id, occurred_at)
+    )
     targets: list[tuple[str, uuid.UUID | None, str]] = [
-        (str(r.id), r.id, r.url)
-        for r in await conn.execute(
-            select(e.id, e.url).where(
-                e.owner_id == task.owner_id, e.state == ACTIVE, e.created_at <= occurred_at
-            )
-        )
+        (str(r.id), r.id, r.url) for r in await conn.execute(told)
     ]
     if task.callback_url:
         targets.append((CALLBACK, None, task.callback_url))
