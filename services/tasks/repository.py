@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from inferlane.common.pagination import Cursor, after_cursor
 from inferlane.common.sql_rows import param_rows, row_params
-from services.tasks import domain, vector_writes
+from services.tasks import domain, result_writes, vector_writes
 from services.tasks.domain import (
     ACTIVE,
     BatchSummary,
@@ -353,14 +353,7 @@ async def store_chunk(
     if claimed.rowcount == 0:
         return False
     if results:
-        names = [name for name, _ in RESULT_COLUMNS]
-        rows = [
-            {"task_id": chunk.task_id, **dict(zip(names, _result_values(r), strict=True))}
-            for r in results
-        ]
-        # Rows are written only by the transaction that claimed the chunk; the conflict
-        # clause is a second guard, not the mechanism.
-        await conn.execute(pg_insert(task_results).on_conflict_do_nothing(), rows)
+        await result_writes.store(conn, chunk.task_id, results)
         if store_vectors and (vectors := _vectors(results)):
             await vector_writes.store(conn, chunk.task_id, list(vectors), list(vectors.values()))
     return True

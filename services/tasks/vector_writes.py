@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from inferlane.common.db import copy_in
+
 # PostgreSQL's binary COPY framing: signature, flags, header extension length … trailer.
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
@@ -51,7 +53,5 @@ async def store(
     if not rows:
         return
     data = copy_data(task_id, rows, vectors)
-    raw = (await conn.get_raw_connection()).driver_connection  # psycopg's, same transaction
-    assert raw is not None  # a connection checked out of the pool has its driver's
-    async with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+    async with copy_in(conn, _COPY) as copy:
         await copy.write(data)

@@ -1,8 +1,9 @@
 """Async SQLAlchemy over psycopg 3: engines, sessions and a readiness probe."""
 
+import contextlib
 import json
 import select
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ import psycopg
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -46,6 +48,20 @@ def load_json(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+@contextlib.asynccontextmanager
+async def copy_in(conn: AsyncConnection, statement: str) -> AsyncIterator[psycopg.AsyncCopy]:
+    """A `COPY … FROM STDIN` in `conn`'s transaction, through psycopg (SQLAlchemy has no
+    COPY). psycopg's errors come out as SQLAlchemy's, as every other statement's do: a
+    caller that tells a database outage (retry) from a bug catches one family."""
+    raw = (await conn.get_raw_connection()).driver_connection  # psycopg's, same transaction
+    assert raw is not None  # a connection checked out of the pool has its driver's
+    try:
+        async with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            yield copy
+    except psycopg.Error as error:
+        raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def _replace_if_server_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -> None:
