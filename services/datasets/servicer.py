@@ -8,7 +8,7 @@ import grpc
 from google.protobuf import struct_pb2
 from google.protobuf.json_format import ParseDict
 
-from inferlane.common import principal
+from inferlane.common import principal, structs
 from inferlane.common.dataset_preview import PREVIEW_ROWS
 from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.datasets.v1 import datasets_service_pb2 as pb
@@ -65,13 +65,9 @@ def share_pb(share: Share) -> datasets_types_pb2.Share:
     return message
 
 
-def struct(record: dict[str, Any]) -> struct_pb2.Struct:
-    return ParseDict(record, struct_pb2.Struct())
-
-
 def indexed_row(index: int, content: Any) -> datasets_types_pb2.IndexedRow:
     if isinstance(content, dict):
-        return datasets_types_pb2.IndexedRow(row_index=index, record=struct(content))
+        return datasets_types_pb2.IndexedRow(row_index=index, record=structs.to_struct(content))
     value = ParseDict(content, struct_pb2.Value())
     return datasets_types_pb2.IndexedRow(row_index=index, value=value)
 
@@ -132,7 +128,7 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         rows = await self._service.rows(
             caller_id(), request.dataset_id, request.offset, request.limit
         )
-        return pb.GetRowsResponse(rows=[struct(r) for r in rows])
+        return pb.GetRowsResponse(rows=[structs.to_struct(r) for r in rows])
 
     async def ReadRows(
         self,
@@ -212,7 +208,8 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         dataset, expires_at = await self._service.shared(request.token)
         limit = min(request.preview_limit or PREVIEW_ROWS, len(dataset.preview))
         response = pb.GetSharedDatasetResponse(
-            dataset=dataset_pb(dataset), preview_rows=[struct(r) for r in dataset.preview[:limit]]
+            dataset=dataset_pb(dataset),
+            preview_rows=[structs.to_struct(r) for r in dataset.preview[:limit]],
         )
         response.expires_at.FromDatetime(expires_at)
         return response

@@ -1,8 +1,8 @@
 """gRPC front of the inference service: proto <-> domain, nothing else."""
 
 import grpc
-from google.protobuf.json_format import MessageToDict
 
+from inferlane.common import structs
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
 from services.inference.service import (
@@ -98,7 +98,7 @@ class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
         request: pb.PredictRequest,
         context: grpc.aio.ServicerContext[pb.PredictRequest, pb.PredictResponse],
     ) -> pb.PredictResponse:
-        rows = [MessageToDict(s) for s in request.inputs]
+        rows = [structs.to_dict(s) for s in request.inputs]
         version = request.version if request.HasField("version") else None
         predicted = await self._service.predict(request.model, rows, version)
         return pb.PredictResponse(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, struct_pb2
 
+from inferlane.common import structs
 from inferlane.common.aimd import AdaptiveLimit
 from inferlane.common.errors import INVALID_INPUT, InvalidInput, NotFound
 from inferlane.common.grpc.peer_errors import domain_error
@@ -137,9 +137,9 @@ class Peers:
         ):
             for row in batch.rows:
                 content = (
-                    json_format.MessageToDict(row.value)
+                    structs.to_python(row.value)
                     if row.WhichOneof("content") == "value"
-                    else json_format.MessageToDict(row.record)
+                    else structs.to_dict(row.record)
                 )
                 rows.append((row.row_index, content))
         return rows
@@ -158,10 +158,7 @@ class Peers:
         request = inference_pb.PredictRequest(model=model)
         if version:
             request.version = version
-        for values in inputs:
-            row = struct_pb2.Struct()
-            row.update(values)
-            request.inputs.append(row)
+        request.inputs.extend(structs.to_struct(values) for values in inputs)
         async with self._rows.hold(len(inputs)):
             reply = await self._inference.Predict(
                 request, timeout=self._timeout * 3, metadata=metadata

@@ -1,0 +1,47 @@
+"""protobuf `Struct` rows to Python dicts and back, on the paths every row takes.
+
+json_format's MessageToDict and ParseDict walk any message through its descriptor; a row of
+a dataset is a flat `Struct`, and that walk was 15 % of the worker's samples and 7 % of the
+datasets service's on a 1,000,000-row task (docs/benchmarks.md). These do the same for a
+`Struct` in half the time (a ten-number row: 7.7 against 15.4 µs to a dict, 6.3 against
+12.4 µs from one), with the same results: numbers come back as floats, and an infinite or
+NaN number is refused with ValueError, as MessageToDict refuses it.
+"""
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+
+def to_dict(message: struct_pb2.Struct) -> dict[str, Any]:
+    """A `Struct` as MessageToDict gives it."""
+    return {key: to_python(value) for key, value in message.fields.items()}
+
+
+def to_python(value: struct_pb2.Value) -> Any:
+    """A `Value` as MessageToDict gives it (an unset one is None)."""
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError(f"{number} is not a JSON number")
+        return number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return to_dict(value.struct_value)
+    if kind == "list_value":
+        return [to_python(item) for item in value.list_value.values]
+    return None
+
+
+def to_struct(record: Mapping[str, Any]) -> struct_pb2.Struct:
+    """A dict of JSON values as a `Struct`, as ParseDict builds it (protobuf's own
+    `Struct.update`, which skips the descriptor walk)."""
+    message = struct_pb2.Struct()
+    message.update(record)
+    return message
