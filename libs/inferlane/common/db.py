@@ -64,6 +64,18 @@ async def copy_in(conn: AsyncConnection, statement: str) -> AsyncIterator[psycop
         raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
+def dump_finite_json(value: Any) -> bytes | str:
+    """jsonb text of a value that holds no NaN or infinity, through orjson (the stdlib encoder
+    was 8 % of the worker's CPU on a million-row task). Only for such values: orjson writes a
+    NaN as `null`, where the stdlib's `NaN` is refused by PostgreSQL. What orjson cannot
+    write (an integer past 64 bits) goes to the stdlib encoder. The stored jsonb is the same
+    either way: PostgreSQL keeps numbers as numeric, not as the text that carried them."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def _replace_if_server_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     """pool_pre_ping's job without its round trip (it sent one per checkout, i.e. one more
     per transaction and per autocommit read). An idle pooled connection's socket turns readable
