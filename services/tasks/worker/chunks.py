@@ -245,10 +245,14 @@ class ChunkRunner:
         )
         if column is not None:
             return [(i, {column: value}) for i, value in rows], {}
-        beside = {
-            i: (_cell(record, task.label_column), _cell(record, task.id_column))
-            for i, record in rows
-        }
+        beside = (
+            {
+                i: (_cell(record, task.label_column), _cell(record, task.id_column))
+                for i, record in rows
+            }
+            if task.label_column or task.id_column
+            else {}  # nothing beside: no copy of every result to add two Nones
+        )
         return [(i, {c: record.get(c) for c in task.input_columns}) for i, record in rows], beside
 
     async def _predict_all(
