@@ -148,8 +148,12 @@ async def run(stack: Stack, launcher_pid: int) -> None:
                 done = event.task
                 break
         finished = time.perf_counter()
+        # Failed rows count as done: a bench of rows refused before the model (as every CSV
+        # row was until 2026-12-07: "must be a number, got str") measures no Predict at all.
         if done.status != types.TASK_STATUS_READY or done.progress.done != ROWS:
             raise RuntimeError(f"the task ended as {done}")
+        if done.progress.failed:
+            raise RuntimeError(f"{done.progress.failed:,} rows failed: {done}")
         headers = {"Authorization": metadata[0][1]}
         exports = []  # (rows, seconds) of each whole export: the same file, EXPORTS times
         async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=600) as http:

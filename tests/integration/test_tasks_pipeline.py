@@ -82,6 +82,25 @@ async def test_rows_that_cannot_go_to_the_model_fail_alone_with_code_01(channels
     assert sum(done.summary.batch.counts.values()) == 2
 
 
+async def test_a_tabular_model_over_a_csv_reads_its_numbers_as_numbers(channels):
+    """CSV cells arrive as text; a regression over an uploaded CSV predicts every numeric
+    row (it once failed them all with code 01) and names the cell that is not a number."""
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    columns = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+    numbers = ",".join(["0.038", "-0.0446", "1e-02", "0.02", "-0.04", "0", "-.03", "1", "2", "3"])
+    data = "\n".join([",".join(columns), numbers, numbers.replace("0.038", "old"), numbers])
+    dataset = await upload(datasets, me.metadata, "patients.csv", data.encode())
+    created = await calls.create_batch(tasks, me.metadata, dataset.id, model="diabetes-progression")
+    done = await calls.wait_for(tasks, me.metadata, created.id)
+    assert (done.progress.done, done.progress.failed) == (3, 1), done
+    results = await calls.all_results(tasks, me.metadata, created.id)
+    assert [r.WhichOneof("outcome") for r in results] == ["output", "error", "output"]
+    assert results[0].output.raw["value"] == results[2].output.raw["value"]
+    assert results[1].error.code == "01" and "age must be a number" in results[1].error.message
+    assert results[0].input["age"] == "0.038"  # the input is kept as uploaded
+
+
 async def test_sample_run_processes_only_limit_rows(channels):
     auth, datasets, tasks = channels
     me = await create_account(auth)

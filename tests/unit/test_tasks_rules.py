@@ -22,7 +22,7 @@ from services.tasks.domain import (
     check_transition,
     plan_chunks,
 )
-from services.tasks.models import ModelInfo, row_problem
+from services.tasks.models import ModelInfo, row_problem, tabular_row
 from services.tasks.specs import BatchSpec, SingleSpec, fingerprint
 from services.tasks.worker.consumer import backoff
 
@@ -230,3 +230,15 @@ def test_rate_limiter_refills_over_time():
 
 def test_backoff_doubles_up_to_a_ceiling():
     assert [backoff(a, 1.0, 5.0) for a in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+
+
+def test_csv_numbers_reach_a_tabular_model_as_numbers_and_other_text_is_named():
+    cells = {"a": "0.038", "b": "-5", "c": " 1e-05 ", "d": ".5", "e": "+3."}
+    assert tabular_row(cells) == {"a": 0.038, "b": -5.0, "c": 1e-05, "d": 0.5, "e": 3.0}
+    assert row_problem(REGRESSOR, tabular_row({"age": "0.1", "bmi": "2"})) is None
+    for text in ("abc", "", "1_000", "0x10", "nan", "1,5"):
+        row = tabular_row({"age": text, "bmi": 1.0})
+        assert row["age"] == text, text
+        assert row_problem(REGRESSOR, row) == "age must be a number, got str", text
+    assert "finite" in (row_problem(REGRESSOR, tabular_row({"age": "1e999", "bmi": 1})) or "")
+    assert tabular_row({"age": None, "bmi": True}) == {"age": None, "bmi": True}

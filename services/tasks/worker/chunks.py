@@ -35,7 +35,7 @@ from inferlane.inference.v1 import inference_types_pb2
 from services.tasks import audit, lifecycle, messages, metrics, repository
 from services.tasks.batch_shape import cell_text, text_of
 from services.tasks.domain import Chunk, DeadLetter, Result, Status, Task, TaskType
-from services.tasks.models import ModelInfo, row_problem
+from services.tasks.models import ModelInfo, row_problem, tabular_row
 from services.tasks.peers import Metadata, Peers
 from services.tasks.tables import outbox
 from services.tasks.vector_index import VectorIndexes
@@ -389,11 +389,14 @@ def _cell(record: dict[str, Any], column: str | None) -> str | None:
 
 
 def _model_input(task: Task, model: ModelInfo, stored: dict[str, Any]) -> dict[str, Any]:
-    """A text model's one input takes the task's column; tabular inputs keep their names."""
-    if model.is_text and task.type is TaskType.BATCH:
-        (name,) = model.inputs
-        return {name: text_of(stored.get(task.column or ""))}
-    return stored
+    """A text model's one input takes the task's column; tabular inputs keep their names,
+    with numbers written as text (every CSV cell) read as numbers."""
+    if model.is_text:
+        if task.type is TaskType.BATCH:
+            (name,) = model.inputs
+            return {name: text_of(stored.get(task.column or ""))}
+        return stored
+    return tabular_row(stored)
 
 
 def _result(
