@@ -60,8 +60,9 @@ class ModelInfo:
         return asked
 
 
-# A number as CSV writes it: "0.038", "-5", "1e-05", " 7 " (no Python extras like "1_000").
-_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+# A number as CSV writes it: "0.038", "-5", "1e-05", " 7 " (ASCII digits only, and none of
+# the extras Python's float() takes, like "1_000", "nan" or "\u0663").
+_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
 
 
 def tabular_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -236,7 +236,7 @@ def test_csv_numbers_reach_a_tabular_model_as_numbers_and_other_text_is_named():
     cells = {"a": "0.038", "b": "-5", "c": " 1e-05 ", "d": ".5", "e": "+3."}
     assert tabular_row(cells) == {"a": 0.038, "b": -5.0, "c": 1e-05, "d": 0.5, "e": 3.0}
     assert row_problem(REGRESSOR, tabular_row({"age": "0.1", "bmi": "2"})) is None
-    for text in ("abc", "", "1_000", "0x10", "nan", "1,5"):
+    for text in ("abc", "", "1_000", "0x10", "nan", "1,5", "\u0663", "\u00a01"):
         row = tabular_row({"age": text, "bmi": 1.0})
         assert row["age"] == text, text
         assert row_problem(REGRESSOR, row) == "age must be a number, got str", text
