@@ -8,8 +8,9 @@ the final state of a task is always published at once.
 """
 
 import asyncio
-import contextlib
 import time
+
+import structlog
 
 from inferlane.common.clock import utc_now
 from inferlane.common.nats import NatsConnection
@@ -17,6 +18,8 @@ from services.tasks import messages
 from services.tasks.domain import Task
 
 MAX_TRACKED = 10_000
+
+log = structlog.get_logger(__name__)
 
 
 class ProgressPublisher:
@@ -60,8 +63,11 @@ class ProgressPublisher:
     async def _publish(self, task: Task) -> None:
         client = self._nats.client
         if client is None or not client.is_connected:
+            log.info("progress event skipped: NATS not connected", task_id=str(task.id))
             return
-        with contextlib.suppress(Exception):
+        try:
             await client.publish(
                 messages.progress_subject(task.id), messages.progress(task, utc_now())
             )
+        except Exception as exc:  # a hint lost costs nothing, but leave a trace of it
+            log.warning("progress event not published", task_id=str(task.id), error=repr(exc))
