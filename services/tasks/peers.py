@@ -6,7 +6,7 @@ passes `metadata` with its service token acting for the task's owner.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,8 @@ Metadata = tuple[tuple[str, str], ...] | None
 MODEL_TTL = 30.0
 # An upload lasts as long as its transfer; the caller's own deadline bounds it too.
 TRANSFER_TIMEOUT = 3600.0
-# Rows one process has in Predict calls at once, unless told otherwise (the worker adapts it).
+# Rows one process has in Predict calls to a model at once, unless told otherwise (the worker
+# adapts it).
 ROWS_IN_FLIGHT = 256
 
 
@@ -46,14 +47,19 @@ class Peers:
         datasets: grpc.aio.Channel,
         inference: grpc.aio.Channel,
         timeout: float = 10.0,
-        rows: AdaptiveLimit | None = None,
+        rows: Callable[[], AdaptiveLimit] | None = None,
     ) -> None:
+        """`rows` makes the window of rows in flight of each model (one per model: a model a
+        thousand times faster than another needs a window to match, and its own queue)."""
         self._datasets = datasets_service_pb2_grpc.DatasetsServiceStub(datasets)
         self._inference = inference_service_pb2_grpc.InferenceServiceStub(inference)
         self._timeout = timeout
-        self._rows = rows or AdaptiveLimit(
-            floor=ROWS_IN_FLIGHT, ceiling=ROWS_IN_FLIGHT, target_seconds=float("inf")
+        self._new_window = rows or (
+            lambda: AdaptiveLimit(
+                floor=ROWS_IN_FLIGHT, ceiling=ROWS_IN_FLIGHT, target_seconds=float("inf")
+            )
         )
+        self._windows: dict[str, AdaptiveLimit] = {}
         self._models: dict[str, tuple[float, ModelInfo]] = {}
 
     async def model(self, name: str, metadata: Metadata = None) -> ModelInfo:
@@ -144,9 +150,15 @@ class Peers:
                 rows.append((row.row_index, content))
         return rows
 
-    def rows_per_call(self, preferred: int) -> int:
-        """`preferred`, or fewer while the model answers too slowly for that many in flight."""
-        return self._rows.call_rows(preferred)
+    def rows_per_call(self, model: str, preferred: int, most: int, calls: int) -> int:
+        """`preferred`, or fewer while the model answers too slowly for that many in flight,
+        or more (up to `most`) while `calls` calls of `preferred` rows leave its window unfilled."""
+        return self._window(model).call_rows(preferred, most, calls)
+
+    def _window(self, model: str) -> AdaptiveLimit:
+        if (window := self._windows.get(model)) is None:
+            window = self._windows[model] = self._new_window()
+        return window
 
     async def predict(
         self,
@@ -159,7 +171,7 @@ class Peers:
         if version:
             request.version = version
         request.inputs.extend(structs.to_struct(values) for values in inputs)
-        async with self._rows.hold(len(inputs)):
+        async with self._window(model).hold(len(inputs)):
             reply = await self._inference.Predict(
                 request, timeout=self._timeout * 3, metadata=metadata
             )

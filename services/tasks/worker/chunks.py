@@ -89,6 +89,7 @@ class ChunkRunner:
         credentials: Callable[[str], Any],
         *,
         predict_rows: int,
+        max_predict_rows: int | None = None,
         batch_chunks: int = 4,
         on_progress: Callable[[Task, bool], Any],
         on_event: Callable[[], None] = lambda: None,
@@ -101,6 +102,8 @@ class ChunkRunner:
         self._peers = peers
         self._credentials = credentials  # owner id -> awaitable gRPC metadata acting for them
         self._predict_rows = predict_rows
+        self._max_predict_rows = max_predict_rows or predict_rows
+        self._batch_chunks = batch_chunks
         # Concurrent single tasks of one owner share Predict calls (coalesce.py).
         self._singles = SingleRows(peers.predict, predict_rows)
         # Batch chunks run a few at a time, lowest index first (chunk_line.py), so a task's
@@ -277,7 +280,11 @@ class ChunkRunner:
                 ready.append((index, stored, feed))
         while ready:
             # Calls shrink while the model is slow, so each answers within its deadline.
-            size = self._peers.rows_per_call(self._predict_rows)
+            # Each of the chunks at once has one call in flight, so calls grow to fill the
+            # model's window: fewer, bigger calls while the model is fast.
+            size = self._peers.rows_per_call(
+                task.model, self._predict_rows, self._max_predict_rows, self._batch_chunks
+            )
             batch, ready = ready[:size], ready[size:]
             for (index, stored, _), outcome in zip(
                 batch,

@@ -38,12 +38,17 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
     )
     credentials = ServiceCredentials(auth, settings.service_key.get_secret_value())
     floor = max(1, min(settings.predict_rows, settings.rows_in_flight) // MIN_CALL_FRACTION)
-    rows = AdaptiveLimit(
-        floor=floor,
-        ceiling=max(floor, settings.rows_in_flight),
-        target_seconds=settings.target_latency_seconds,
-        busy=_busy,
-    )
+    start = max(floor, settings.rows_in_flight)
+
+    def rows() -> AdaptiveLimit:
+        return AdaptiveLimit(
+            floor=floor,
+            initial=start,
+            ceiling=max(start, settings.max_rows_in_flight),
+            target_seconds=settings.target_latency_seconds,
+            busy=_busy,
+        )
+
     indexes = (
         VectorIndexes(engine, settings.vector_index_min_rows) if settings.store_vectors else None
     )
@@ -52,6 +57,7 @@ async def build(settings: WorkerSettings) -> GrpcProcess:
         Peers(datasets, inference, rows=rows),
         credentials.metadata,
         predict_rows=settings.predict_rows,
+        max_predict_rows=max(settings.predict_rows, settings.max_predict_rows),
         batch_chunks=settings.batch_chunks,
         on_progress=ProgressPublisher(nats, settings.progress_interval_seconds),
         vector_indexes=indexes,

@@ -41,14 +41,28 @@ class WorkerSettings(ServiceSettings):
         64,
         gt=0,
         description="Rows per Predict call to the inference service (fewer while the model "
-        "is slow: see ROWS_IN_FLIGHT).",
+        "is slow, more while it is fast: see ROWS_IN_FLIGHT).",
+    )
+    max_predict_rows: int = Field(
+        256,
+        gt=0,
+        description="Most rows per Predict call, reached while a model's window holds "
+        "BATCH_CHUNKS calls of that size; keep it at most the inference service's "
+        "INFERENCE_MAX_ROWS_PER_CALL.",
     )
     rows_in_flight: int = Field(
         256,
         gt=0,
-        description="Most rows one worker has in Predict calls at once; it adapts below that "
-        "(halved when the model answers slower than TARGET_LATENCY_SECONDS or is busy, grown "
-        "while it answers in time) down to PREDICT_ROWS / 8, and calls shrink with it.",
+        description="Rows one worker has in Predict calls to a model at once, at first; each "
+        "model's window then adapts: doubled while it answers within TARGET_LATENCY_SECONDS "
+        "(until its first late answer, then grown slowly), halved when it answers later or "
+        "is busy, between PREDICT_ROWS / 8 and MAX_ROWS_IN_FLIGHT. Calls follow the window.",
+    )
+    max_rows_in_flight: int = Field(
+        2048,
+        gt=0,
+        description="Most rows one worker has in Predict calls to one model at once (a cheap "
+        "model's window grows to it).",
     )
     target_latency_seconds: float = Field(
         2.0,
