@@ -20,8 +20,9 @@ class TasksSettings(ServiceSettings):
     chunk_rows: int = Field(
         256,
         gt=0,
-        description="Rows per work message of a batch task (the first three are an eighth, a "
-        "quarter and a half of it, so progress shows early).",
+        description="Rows per work message of a batch task (the first four are an eighth, an "
+        "eighth, a quarter and a half of it, so progress shows early). Keep it a multiple of "
+        "the datasets service's checkpoint spacing (256 rows), so each read starts at one.",
     )
     max_active_per_user: int = Field(
         100, gt=0, description="Unfinished tasks a user may have before creating more is a 429."

@@ -82,10 +82,11 @@ async def test_gzip_upload_is_indexed_by_stored_offsets_and_late_reads_seek(
     index, blob_key, _ = stored(migrated_db, dataset.id)
     assert index["every"] == ROWS_PER_CHECKPOINT and index["header"] == ["id", "text"]
     checkpoints = index["checkpoints"]
-    assert [row for row, _, _ in checkpoints] == [0, 1024, 2048, 3072]
+    every = ROWS_PER_CHECKPOINT
+    assert [row for row, _, _ in checkpoints] == [0, every, 2 * every, 3 * every]
     assert checkpoints[0][1] == len("\ufeffid,text\r\n".encode())  # offsets of the inflated file
 
-    for start in (0, 1023, 1024, 2500, ROWS - 5):
+    for start in (0, every - 1, every, 2 * every + every // 2, ROWS - 5):
         expected = list(enumerate(TEXTS))[start : start + 256]
         assert await texts(channel, alice, dataset.id, start) == expected
 
@@ -110,9 +111,10 @@ async def test_datasets_without_an_index_are_read_from_the_top(channel, alice, m
 
 
 async def test_json_arrays_are_not_indexed(channel, alice, migrated_db):
-    records = [{"text": t} for t in TEXTS[:2000]]
+    records = [{"text": t} for t in TEXTS]
     dataset = await upload(channel, alice.metadata, "reviews.json", json.dumps(records).encode())
     assert stored(migrated_db, dataset.id).unindexed
-    assert await texts(channel, alice, dataset.id, 1500, 3) == [
-        (i, TEXTS[i]) for i in range(1500, 1503)
+    late = ROWS - 50  # past two checkpoints' worth of rows, read from the top
+    assert await texts(channel, alice, dataset.id, late, 3) == [
+        (i, TEXTS[i]) for i in range(late, late + 3)
     ]

@@ -10,7 +10,7 @@ from tests.support.task_batches import assert_exactly_once, batch
 
 pytestmark = pytest.mark.slow
 
-ROWS = 1000  # 32, 64, 128, then 256s: seven chunks
+ROWS = 1000  # 32, 32, 64, 128, then 256s: seven chunks
 
 
 async def test_with_one_batch_slot_a_tasks_chunks_start_and_finish_in_index_order(

@@ -42,7 +42,7 @@ async def test_single_task_runs_to_ready_with_label_and_scores(channels):
 async def test_batch_task_stores_exactly_one_result_per_row_and_summarises(channels):
     auth, datasets, tasks = channels
     me = await create_account(auth)
-    rows = 600  # five chunks: 32, 64, 128, 256, 120
+    rows = 600  # six chunks: 32, 32, 64, 128, 256, 88
     dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
     created = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
     done = await calls.wait_for(tasks, me.metadata, created.id)
