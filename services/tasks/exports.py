@@ -2,7 +2,9 @@
 
 CSV cells that come from users (input text, error messages) are defused against formula
 injection: a cell starting with = + - @ or a tab/CR gets a leading apostrophe, as OWASP
-recommends, so a spreadsheet shows the text instead of running it.
+recommends, so a spreadsheet shows the text instead of running it. Text that is a plain
+decimal number ("-0.0375", a CSV's numeric cell as uploaded) cannot be a formula and is kept
+as it is, so a tabular task's export still holds numbers.
 
 Columns (documented in docs/exports.md, stable): `row` (1-based, as the console numbers rows),
 the input columns the model read, named as uploaded, then `prediction.label`,
@@ -16,6 +18,7 @@ exported as `input.<name>`. JSONL nests the same names:
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -27,6 +30,7 @@ from services.tasks.domain import Result, Task
 CSV, JSONL = "csv", "jsonl"
 ROWS_PER_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_plain_number = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII).fullmatch
 
 
 def media_type(fmt: str) -> str:
@@ -34,7 +38,7 @@ def media_type(fmt: str) -> str:
 
 
 def defuse(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _plain_number(value):
         return "'" + value
     return value
 
@@ -167,8 +171,10 @@ def _input_cell(value: Any) -> Any:
     kind = type(value)
     if kind is float or kind is int:
         return value
-    if kind is str:
-        return "'" + value if value.startswith(_FORMULA_START) else value
+    if kind is str:  # defuse(), inline: a call per cell costs the export ~10 %
+        if value.startswith(_FORMULA_START) and not _plain_number(value):
+            return "'" + value
+        return value
     if value is None:
         return ""
     if isinstance(value, dict | list):

@@ -138,13 +138,17 @@ async def test_csv_export_defuses_formulas_and_keeps_numbers():
 
 
 async def test_csv_input_cells_of_every_kind():
-    columns = ["f", "i", "neg", "none", "obj", "list", "flag", "text", "formula"]
-    values = [1.5, 7, -2, None, {"a": 1}, [1, "x"], True, "plain", "+cmd"]
+    columns = ["f", "i", "neg", "none", "obj", "list", "flag", "text", "formula", "cell", "sum"]
+    values = [1.5, 7, -2, None, {"a": 1}, [1, "x"], True, "plain", "+cmd", "-0.0375", "-1+2"]
     task = _task(input_columns=columns, labels=[])
     result = Result(0, dict(zip(columns, values, strict=True)), raw={"y": 1})
     _, row = csv.reader(io.StringIO((await _collect(task, [result], "csv")).decode()))
-    # ... "f" to "formula", after `row`; numbers are never defused, text is.
-    assert row[1:10] == ["1.5", "7", "-2", "", '{"a":1}', '[1,"x"]', "True", "plain", "'+cmd"]
+    # ... "f" to "sum", after `row`; numbers are never defused, text is, unless it is a plain
+    # number (a CSV's numeric cell, uploaded as text): "-1+2" is a formula, "-0.0375" is not.
+    assert row[1:12] == [
+        *("1.5", "7", "-2", "", '{"a":1}', '[1,"x"]', "True", "plain", "'+cmd"),
+        *("-0.0375", "'-1+2"),
+    ]
 
 
 async def test_exports_of_an_evaluating_task_carry_the_expected_label_and_version():
