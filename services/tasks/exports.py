@@ -26,11 +26,12 @@ import orjson
 
 from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from services.tasks.domain import Result, Task
+from services.tasks.models import DECIMAL
 
 CSV, JSONL = "csv", "jsonl"
 ROWS_PER_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_plain_number = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII).fullmatch
+_plain_number = re.compile(DECIMAL, re.ASCII).fullmatch
 
 
 def media_type(fmt: str) -> str:

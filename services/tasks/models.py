@@ -60,9 +60,10 @@ class ModelInfo:
         return asked
 
 
-# A number as CSV writes it: "0.038", "-5", "1e-05", " 7 " (ASCII digits only, and none of
-# the extras Python's float() takes, like "1_000", "nan" or "\u0663").
-_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+# A number as CSV writes it: "0.038", "-5", "1e-05" (ASCII digits only, and none of the
+# extras Python's float() takes, like "1_000", "nan" or "\u0663"). Exports use it too.
+DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_DECIMAL = re.compile(rf"\s*{DECIMAL}\s*", re.ASCII)  # " 7 " as well
 
 
 def tabular_row(row: dict[str, Any]) -> dict[str, Any]:
