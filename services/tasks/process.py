@@ -71,6 +71,7 @@ async def build(settings: TasksSettings) -> GrpcProcess:
         Watcher(engine, nats, settings.watch_poll_seconds),
         Limits(
             chunk_rows=settings.chunk_rows,
+            numeric_chunk_rows=settings.numeric_chunk_rows,
             max_active_per_user=settings.max_active_per_user,
             create_rate_per_second=settings.create_rate_per_second,
             create_burst=settings.create_burst,

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.tasks.domain import chunk_sizes
 from tests.support import task_calls as calls
+from tests.support import task_processes as procs
 from tests.support.accounts import create_account
 from tests.support.datasets import upload
 
@@ -99,6 +101,34 @@ async def test_a_tabular_model_over_a_csv_reads_its_numbers_as_numbers(channels)
     assert results[0].output.raw["value"] == results[2].output.raw["value"]
     assert results[1].error.code == "01" and "age must be a number" in results[1].error.message
     assert results[0].input["age"] == "0.038"  # the input is kept as uploaded
+
+
+async def test_a_tabular_model_gets_bigger_chunks_than_a_text_model(stack_of, migrated_db):
+    """A tabular row costs the model microseconds and a review milliseconds, so each kind has
+    its own chunk size: a cheap row does not pay a whole chunk's read, statements and ack per
+    few rows, and a review's chunk stays a few seconds of work."""
+    stack = await stack_of(tasks_extra={"chunk_rows": 16, "numeric_chunk_rows": 64})
+    rows = 100
+    columns = "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6"
+    patients = "\n".join([columns] + [",".join(["0.01"] * 10)] * rows).encode()
+    async with (
+        stack.channel(stack.auth) as auth,
+        stack.channel(stack.datasets) as datasets,
+        stack.channel(stack.tasks) as tasks,
+    ):
+        me = await create_account(auth)
+        reviews = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(rows))
+        numbers = await upload(datasets, me.metadata, "patients.csv", patients)
+        text = await calls.create_batch(tasks, me.metadata, reviews.id, column="review")
+        tabular = await calls.create_batch(
+            tasks, me.metadata, numbers.id, model="diabetes-progression"
+        )
+        for created in (text, tabular):
+            done = await calls.wait_for(tasks, me.metadata, created.id)
+            assert (done.progress.done, done.progress.failed) == (rows, 0), done
+    assert await procs.chunk_sizes_of(migrated_db, text.id) == chunk_sizes(rows, 16)
+    assert await procs.chunk_sizes_of(migrated_db, tabular.id) == chunk_sizes(rows, 64)
+    assert chunk_sizes(rows, 16) != chunk_sizes(rows, 64)
 
 
 async def test_sample_run_processes_only_limit_rows(channels):

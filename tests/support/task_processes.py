@@ -96,6 +96,19 @@ async def unpublished_outbox_rows(database_url: str) -> int:
     return int(row[0])
 
 
+async def chunk_sizes_of(database_url: str, task_id: str) -> list[int]:
+    """The rows of each of a task's chunks, in order, as the tasks service planned them."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT end_row - start_row FROM tasks.task_chunks WHERE task_id = %s"
+                " ORDER BY chunk_index",
+                (task_id,),
+            )
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 async def task_ids_of(database_url: str, owner_id: str) -> list[str]:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         rows = await (
