@@ -65,8 +65,11 @@ def share_pb(share: Share) -> datasets_types_pb2.Share:
     return message
 
 
-def indexed_row(index: int, content: Any) -> datasets_types_pb2.IndexedRow:
+def indexed_row(index: int, content: Any, json: bool = False) -> datasets_types_pb2.IndexedRow:
+    """`json`: a whole row as `record_json` where JSON carries it as a `Struct` would."""
     if isinstance(content, dict):
+        if json and (encoded := structs.record_json(content)) is not None:
+            return datasets_types_pb2.IndexedRow(row_index=index, record_json=encoded)
         return datasets_types_pb2.IndexedRow(row_index=index, record=structs.to_struct(content))
     value = ParseDict(content, struct_pb2.Value())
     return datasets_types_pb2.IndexedRow(row_index=index, value=value)
@@ -141,7 +144,7 @@ class DatasetsServicer(datasets_service_pb2_grpc.DatasetsServiceServicer):
         async for index, content in self._service.read_rows(
             caller_id(), request.dataset_id, column, request.start_row_index, limit
         ):
-            batch.append(indexed_row(index, content))
+            batch.append(indexed_row(index, content, request.json_records))
             if len(batch) == STREAM_BATCH:
                 yield pb.ReadRowsResponse(rows=batch)
                 batch = []

@@ -133,7 +133,7 @@ class Peers:
     ) -> list[tuple[int, Any]]:
         """Rows [start, end) as (row_index, value) with a column, (row_index, record) without."""
         request = datasets_pb.ReadRowsRequest(
-            dataset_id=dataset_id, start_row_index=start, limit=end - start
+            dataset_id=dataset_id, start_row_index=start, limit=end - start, json_records=True
         )
         if column is not None:
             request.column = column
@@ -142,12 +142,7 @@ class Peers:
             request, timeout=self._timeout * 3, metadata=metadata
         ):
             for row in batch.rows:
-                content = (
-                    structs.to_python(row.value)
-                    if row.WhichOneof("content") == "value"
-                    else structs.to_dict(row.record)
-                )
-                rows.append((row.row_index, content))
+                rows.append((row.row_index, row_content(row)))
         return rows
 
     def rows_per_call(self, model: str, preferred: int, most: int, calls: int) -> int:
@@ -176,6 +171,17 @@ class Peers:
                 request, timeout=self._timeout * 3, metadata=metadata
             )
         return list(reply.outputs)
+
+
+def row_content(row: datasets_types_pb2.IndexedRow) -> Any:
+    """A read row's value or record, in whichever form the datasets service sent it (one
+    that predates `record_json` sends `record`)."""
+    which = row.WhichOneof("content")
+    if which == "record_json":
+        return structs.from_record_json(row.record_json)
+    if which == "value":
+        return structs.to_python(row.value)
+    return structs.to_dict(row.record)
 
 
 def _info(d: datasets_types_pb2.Dataset) -> DatasetInfo:

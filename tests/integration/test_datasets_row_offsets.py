@@ -13,6 +13,7 @@ from services.datasets.blobstore import LocalBlobStore
 from services.datasets.formats import ROWS_PER_CHECKPOINT
 from services.datasets.process import build as build_datasets
 from services.datasets.settings import DatasetsSettings
+from services.tasks.peers import row_content
 from tests.support.accounts import create_account
 from tests.support.datasets import stub, upload
 from tests.support.in_process import fast
@@ -118,3 +119,29 @@ async def test_json_arrays_are_not_indexed(channel, alice, migrated_db):
     assert await texts(channel, alice, dataset.id, late, 3) == [
         (i, TEXTS[i]) for i in range(late, late + 3)
     ]
+
+
+async def test_whole_rows_as_json_read_back_as_their_structs(channel, alice):
+    """`json_records` (the tasks worker's reads): each whole row as JSON where JSON carries it
+    as the Struct does, the Struct otherwise (a null, an integer past 64 bits), and the same
+    rows either way."""
+    records = [
+        {"text": "fine", "stars": 5, "price": 9.5, "tags": ["a", {"b": True}]},
+        {"text": "no stars", "stars": None, "price": 1.25, "tags": []},
+        {"text": "huge", "stars": 10**30, "price": 0.5, "tags": ["c"]},
+    ]
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    dataset = await upload(channel, alice.metadata, "rows.jsonl", data)
+    forms, contents = [], []
+    for as_json in (False, True):
+        request = pb.ReadRowsRequest(dataset_id=dataset.id, json_records=as_json)
+        rows = [
+            row
+            async for reply in stub(channel).ReadRows(request, metadata=alice.metadata)
+            for row in reply.rows
+        ]
+        forms.append([row.WhichOneof("content") for row in rows])
+        contents.append([row_content(row) for row in rows])
+    assert forms == [["record"] * 3, ["record_json", "record", "record"]]
+    assert contents[0] == contents[1]
+    assert contents[1][0] == records[0] and isinstance(contents[1][0]["stars"], int)
