@@ -1,8 +1,11 @@
 """gRPC front of the inference service: proto <-> domain, nothing else."""
 
+from typing import Any
+
 import grpc
 
 from inferlane.common import structs
+from inferlane.common.errors import INVALID_INPUT, InvalidInput
 from inferlane.inference.v1 import inference_service_pb2 as pb
 from inferlane.inference.v1 import inference_service_pb2_grpc, inference_types_pb2
 from services.inference.service import (
@@ -98,7 +101,7 @@ class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
         request: pb.PredictRequest,
         context: grpc.aio.ServicerContext[pb.PredictRequest, pb.PredictResponse],
     ) -> pb.PredictResponse:
-        rows = [structs.to_dict(s) for s in request.inputs]
+        rows = _rows(request)
         version = request.version if request.HasField("version") else None
         predicted = await self._service.predict(request.model, rows, version)
         return pb.PredictResponse(
@@ -106,3 +109,16 @@ class InferenceServicer(inference_service_pb2_grpc.InferenceServiceServicer):
             version=predicted.version,
             outputs=[prediction_pb(p) for p in predicted.outputs],
         )
+
+
+def _rows(request: pb.PredictRequest) -> list[dict[str, Any]]:
+    """The request's rows, from `inputs_json` or from `inputs`; what JSON or a `Struct` cannot
+    carry as a row (a NaN, text that is not JSON) is the caller's error."""
+    try:
+        if request.inputs_json:
+            if request.inputs:
+                raise InvalidInput("give inputs or inputs_json, not both", code=INVALID_INPUT)
+            return structs.from_rows_json(request.inputs_json)
+        return [structs.to_dict(s) for s in request.inputs]
+    except ValueError as exc:  # orjson's JSONDecodeError is one
+        raise InvalidInput(f"inputs: {exc}", code=INVALID_INPUT) from None

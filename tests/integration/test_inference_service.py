@@ -142,6 +142,48 @@ async def test_bad_inputs_get_the_right_status(stub, caller, model, records, sta
         assert dict(error.trailing_metadata())[DOMAIN_CODE_KEY] == "01"
 
 
+async def test_rows_as_json_get_the_answers_their_structs_get(stub, caller):
+    """`inputs_json` (the tasks worker's calls) is the same rows in a cheaper form."""
+    expected = json.loads(
+        (MODEL_REPOSITORY / "diabetes-progression" / "1" / "expected.json").read_text()
+    )
+    features, _ = expected_rows(expected)
+    as_structs = await predict(stub, caller, "diabetes-progression", *features[:5])
+    as_json = await stub.Predict(
+        pb.PredictRequest(
+            model="diabetes-progression", inputs_json=json.dumps(features[:5]).encode()
+        ),
+        metadata=caller.metadata,
+    )
+    assert as_json.outputs == as_structs.outputs and len(as_json.outputs) == 5
+    texts = [{"text": "Lovely, would buy again"}, {"text": "Broke in a day"}]
+    reply = await stub.Predict(
+        pb.PredictRequest(model="sentiment", inputs_json=json.dumps(texts).encode()),
+        metadata=caller.metadata,
+    )
+    assert [o.classification.label for o in reply.outputs] == ["positive", "negative"]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pb.PredictRequest(model="sentiment", inputs_json=b'[{"text": "hi"'),
+        pb.PredictRequest(model="sentiment", inputs_json=b'{"text": "hi"}'),
+        pb.PredictRequest(model="sentiment", inputs_json=b'["hi"]'),
+        pb.PredictRequest(model="sentiment", inputs_json=b"[" * 5000 + b"]" * 5000),
+        pb.PredictRequest(
+            model="sentiment", inputs_json=b'[{"text": "hi"}]', inputs=rows({"text": "hi"})
+        ),
+        pb.PredictRequest(model="diabetes-progression", inputs=rows({"age": float("inf")})),
+    ],
+    ids=["cut-short", "not-an-array", "not-objects", "5000-deep", "both-forms", "infinity"],
+)
+async def test_rows_neither_form_can_carry_are_invalid(stub, caller, request_):
+    error = await failure(stub.Predict(request_, metadata=caller.metadata))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert dict(error.trailing_metadata())[DOMAIN_CODE_KEY] == "01"
+
+
 async def test_too_many_rows_per_call_is_invalid(start_process, auth_server, triton, caller):
     process = await start_inference(start_process, auth_server, triton.url, max_rows_per_call=4)
     async with grpc.aio.insecure_channel(process.address) as channel:

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from inferlane.common import structs
 from inferlane.tasks.v1 import tasks_types_pb2 as types
+from services.inference import servicer as inference_servicer
 from services.tasks.domain import chunk_sizes
 from tests.support import task_calls as calls
 from tests.support import task_processes as procs
@@ -129,6 +131,25 @@ async def test_a_tabular_model_gets_bigger_chunks_than_a_text_model(stack_of, mi
     assert await procs.chunk_sizes_of(migrated_db, text.id) == chunk_sizes(rows, 16)
     assert await procs.chunk_sizes_of(migrated_db, tabular.id) == chunk_sizes(rows, 64)
     assert chunk_sizes(rows, 16) != chunk_sizes(rows, 64)
+
+
+async def test_every_row_is_predicted_by_an_inference_service_older_than_json_rows(
+    channels, monkeypatch
+):
+    """A rollout puts new workers beside an inference service that reads only `inputs`: it
+    takes a JSON call for no rows and refuses it. The worker then sends each row alone as a
+    Struct, so no row fails for it (slowly, until the rollout is done)."""
+    monkeypatch.setattr(
+        inference_servicer, "_rows", lambda request: [structs.to_dict(s) for s in request.inputs]
+    )
+    auth, datasets, tasks = channels
+    me = await create_account(auth)
+    dataset = await upload(datasets, me.metadata, "reviews.csv", calls.reviews_csv(40))
+    batch = await calls.create_batch(tasks, me.metadata, dataset.id, column="review")
+    single = await calls.create_single(tasks, me.metadata, "I love it, best purchase ever!")
+    for created, rows in ((batch, 40), (single, 1)):
+        done = await calls.wait_for(tasks, me.metadata, created.id)
+        assert (done.progress.done, done.progress.failed) == (rows, 0), done
 
 
 async def test_sample_run_processes_only_limit_rows(channels):

@@ -98,3 +98,13 @@ def test_a_json_record_must_be_an_object() -> None:
         structs.from_record_json(b"[1, 2]")
     with pytest.raises(ValueError):
         structs.from_record_json(b"{bad")
+
+
+def test_rows_as_json_follow_the_record_rule() -> None:
+    rows = [{"a": 1, "b": "x"}, {"a": 2.5, "b": "y"}]
+    assert structs.from_rows_json(structs.rows_json(rows) or b"") == rows
+    assert structs.rows_json([*rows, {"a": math.inf}]) is None  # one row spoils the array
+    assert structs.rows_json([{"a": None}]) is None
+    for bad in (b'{"a": 1}', b"[1]", b"[{}", b"[" * 5000 + b"]" * 5000):
+        with pytest.raises(ValueError):
+            structs.from_rows_json(bad)

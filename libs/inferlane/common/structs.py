@@ -9,7 +9,7 @@ NaN number is refused with ValueError, as MessageToDict refuses it.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -51,20 +51,37 @@ def to_struct(record: Mapping[str, Any]) -> struct_pb2.Struct:
 def record_json(record: Mapping[str, Any]) -> bytes | None:
     """A row as JSON, the cheap form of a `Struct` on a bulk path (a ten-column row: 0.3 µs
     to encode and 0.9 to decode, against 5.6 and 6.4 through a `Struct`); None when JSON
-    would not carry it as a `Struct` does, so the caller sends the `Struct` instead: orjson
-    writes a NaN or an infinity as `null` (a `Struct` keeps them, and `to_python` refuses
-    them), and refuses an integer past 64 bits (a `Struct` makes it a double). A row that
-    writes `null` anywhere, even inside a string, takes the `Struct` too: rare, and correct."""
+    would not carry it as a `Struct` does, so the caller sends the `Struct` instead."""
+    return _json_like_structs(record)
+
+
+def rows_json(rows: Sequence[Mapping[str, Any]]) -> bytes | None:
+    """Rows as one JSON array, on the terms of `record_json` (None: send `Struct`s)."""
+    return _json_like_structs(list(rows))
+
+
+def _json_like_structs(value: Any) -> bytes | None:
+    """orjson writes a NaN or an infinity as `null` (a `Struct` keeps them, and `to_python`
+    refuses them), and refuses an integer past 64 bits (a `Struct` makes it a double): None
+    then. JSON holding `null` anywhere, even inside a string, is None too: rare, and correct."""
     try:
-        encoded = orjson.dumps(record)
+        encoded = orjson.dumps(value)
     except orjson.JSONEncodeError:
         return None
     return None if b"null" in encoded else encoded
 
 
 def from_record_json(data: bytes) -> dict[str, Any]:
-    """A row sent by `record_json`."""
+    """A row sent by `record_json`; ValueError if it is not a JSON object."""
     record = orjson.loads(data)
     if not isinstance(record, dict):
         raise ValueError("a JSON record must be an object")
     return record
+
+
+def from_rows_json(data: bytes) -> list[dict[str, Any]]:
+    """Rows sent by `rows_json`; ValueError if they are not a JSON array of objects."""
+    rows = orjson.loads(data)
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("JSON rows must be an array of objects")
+    return rows

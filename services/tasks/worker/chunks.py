@@ -313,10 +313,15 @@ class ChunkRunner:
                 return [gone] * len(feeds)
             if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
+        # Alone, each row goes as a Struct: an inference service older than `inputs_json`
+        # reads a JSON call as no rows and refuses it, and this then still predicts every row
+        # (one at a time) while a rollout has old and new services side by side.
         out: list[inference_types_pb2.Prediction | RowError] = []
         for feed in feeds:
             try:
-                (prediction,) = await self._peers.predict(model, [feed], metadata, version)
+                (prediction,) = await self._peers.predict(
+                    model, [feed], metadata, version, as_json=False
+                )
                 out.append(prediction)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
