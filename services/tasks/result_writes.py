@@ -12,9 +12,9 @@ chunk's rows. A row already there would mean the claim failed to guard it: the p
 (task_id, row_index) then fails the transaction rather than store a row twice.
 
 jsonb values are stored as SQLAlchemy stored them: a Python None in a jsonb column as JSON
-`null`, not SQL NULL; the model's outputs (scores, raw) through the standard library's
-encoder, so a NaN from a model is refused by PostgreSQL and the chunk fails, not stored as
-`null`; the row's input, which cannot hold a NaN, through orjson.
+`null`, not SQL NULL; through orjson, except where the standard library's encoder writes
+something else (`db.dump_json`), so a NaN from a model is refused by PostgreSQL and the
+chunk fails, not stored as `null`.
 """
 
 import dataclasses
@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from inferlane.common.db import copy_in, dump_finite_json
+from inferlane.common.db import copy_in, dump_json
 from services.tasks.domain import Result
 from services.tasks.tables import task_results
 
@@ -35,7 +35,6 @@ _FIELDS = [field.name for field in dataclasses.fields(Result)]
 _VALUES = attrgetter(*_FIELDS)
 # Which of a Result's values are jsonb, by position (they get Jsonb wrappers).
 _JSON_AT = [i for i, name in enumerate(_FIELDS) if isinstance(task_results.c[name].type, JSONB)]
-_INPUT_AT = 1 + _FIELDS.index("input")  # in a COPY row, after task_id
 # The COPY's column types for psycopg's dumpers (text's dumper serves varchar columns too).
 _PG_TYPE = {int: "int8", str: "text", dict: "jsonb"}
 _TYPES = ["uuid", *(_PG_TYPE[task_results.c[name].type.python_type] for name in _FIELDS)]
@@ -46,10 +45,7 @@ def copy_row(task_id: uuid.UUID, result: Result) -> list[Any]:
     """One result as the COPY's row: the task, then the Result's fields in order."""
     values: list[Any] = [task_id, *_VALUES(result)]
     for i in _JSON_AT:
-        values[i + 1] = Jsonb(values[i + 1])
-    # A row's input came through protobuf Structs, which refuse NaN and infinity (see
-    # inferlane.common.structs), so the faster encoder writes the same jsonb.
-    values[_INPUT_AT] = Jsonb(result.input, dump_finite_json)
+        values[i + 1] = Jsonb(values[i + 1], dump_json)
     return values
 
 
