@@ -12,6 +12,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
 
 from inferlane.common import structs
+from inferlane.common.fast_json import dumps_if_same
 
 ODD_TEXT = ["", " ", "tab\there", "\u00e9\u4e2d\U0001f600", "\x00nul", "line\nbreak", "1e5"]
 
@@ -108,3 +109,15 @@ def test_rows_as_json_follow_the_record_rule() -> None:
     for bad in (b'{"a": 1}', b"[1]", b"[{}", b"[" * 5000 + b"]" * 5000):
         with pytest.raises(ValueError):
             structs.from_rows_json(bad)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": 1.5}, [1, "x", True], {"n": None}, [math.nan], {"big": 2**70}, "null", 0.1 + 0.2],
+)
+def test_fast_json_is_orjson_only_where_it_reads_back_as_the_stdlib_json(value: Any) -> None:
+    encoded = dumps_if_same(value)
+    if encoded is not None:
+        assert json.loads(encoded) == json.loads(json.dumps(value))
+    else:  # a null, a NaN, an integer past 64 bits, or the word inside a string
+        assert "null" in json.dumps(value) or "NaN" in json.dumps(value) or "big" in value

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from inferlane.common.fast_json import dumps_if_same
+
 
 def psycopg_url(url: str) -> URL:
     """Accept plain ``postgresql://`` URLs (what people paste) and select the psycopg driver."""
@@ -65,20 +67,14 @@ async def copy_in(conn: AsyncConnection, statement: str) -> AsyncIterator[psycop
 
 
 def dump_json(value: Any) -> bytes | str:
-    """jsonb text through orjson (the stdlib encoder was 8-10 % of the worker's CPU on a
-    million-row task), written as the stdlib encoder writes it: orjson turns a NaN or an
-    infinity into `null` and refuses an integer past 64 bits, so a value whose JSON holds
-    `null` (rare: a NaN, or a real null) or that orjson refuses goes to the stdlib encoder,
-    whose `NaN` PostgreSQL refuses (a model's NaN fails its chunk, it is not stored as null).
-    The stored jsonb is the same either way: PostgreSQL keeps numbers as numeric, not as the
-    text that carried them."""
+    """jsonb text through orjson where it writes what the stdlib encoder writes (the stdlib
+    encoder was 8-10 % of the worker's CPU on a million-row task), through the stdlib
+    otherwise: a model's NaN then reaches PostgreSQL as `NaN`, which it refuses, so the chunk
+    fails instead of storing a null. The stored jsonb is the same either way: PostgreSQL keeps
+    numbers as numeric, not as the text that carried them."""
     if value is None:  # every result has a jsonb column it leaves empty
         return b"null"
-    try:
-        encoded = orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value)
-    return json.dumps(value) if b"null" in encoded else encoded
+    return dumps_if_same(value) or json.dumps(value)
 
 
 def _replace_if_server_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -> None:
