@@ -175,8 +175,17 @@ async def test_rows_as_json_get_the_answers_their_structs_get(stub, caller):
             model="sentiment", inputs_json=b'[{"text": "hi"}]', inputs=rows({"text": "hi"})
         ),
         pb.PredictRequest(model="diabetes-progression", inputs=rows({"age": float("inf")})),
+        pb.PredictRequest(model="diabetes-progression", inputs_json=b'[{"age": -1e400}]'),
     ],
-    ids=["cut-short", "not-an-array", "not-objects", "5000-deep", "both-forms", "infinity"],
+    ids=[
+        "cut-short",
+        "not-an-array",
+        "not-objects",
+        "5000-deep",
+        "both-forms",
+        "infinity",
+        "json-infinity",
+    ],
 )
 async def test_rows_neither_form_can_carry_are_invalid(stub, caller, request_):
     error = await failure(stub.Predict(request_, metadata=caller.metadata))
