@@ -4,7 +4,6 @@ Status changes go through `transition`, whose WHERE holds the allowed source sta
 domain.sources(): a change that lost a race (e.g. cancel vs. the last chunk) updates nothing.
 """
 
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from datetime import datetime
@@ -30,8 +29,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from inferlane.common.db import stream_rows
 from inferlane.common.pagination import Cursor, after_cursor
 from inferlane.common.sql_rows import param_rows, row_params
 from services.tasks import domain, result_writes, vector_writes
@@ -90,7 +91,7 @@ def _task(row: Any) -> Task:
 def _result(row: Any) -> Result:
     """A row selected as `_RESULT_READ` (Result's fields, in order) as a Result: by position,
     a name lookup per field was a tenth of a million-row export's CPU."""
-    return Result(*row)
+    return Result._make(row)
 
 
 def _task_insert(values: dict[str, Any], max_active: int | None) -> Insert:
@@ -441,7 +442,7 @@ async def finish_single(
         "finish_rows": len(results),
         "finish_failed": failed,
     }
-    params |= row_params("result", RESULT_COLUMNS, [_result_values(r) for r in results])
+    params |= row_params("result", RESULT_COLUMNS, results)
     row = (await conn.execute(stmt, params | rider_params)).first()
     return _task(row) if row else None
 
@@ -497,26 +498,19 @@ def _finish_single(result_count: int, riders: Callable[[CTE], Sequence[Insert]])
 
 # Result's fields, in order: the result columns, written and read by position.
 RESULT_COLUMNS: list[tuple[str, Any]] = [
-    (field.name, task_results.c[field.name].type) for field in dataclasses.fields(Result)
+    (name, task_results.c[name].type) for name in Result._fields
 ]
 
 
 # What readers of results select: not task_id (they know it; a UUID object per row is not free).
 _RESULT_READ = [task_results.c[name] for name, _ in RESULT_COLUMNS]
-
-
-def _result_values(r: Result) -> tuple[Any, ...]:
-    return (
-        r.row_index,
-        r.input,
-        r.label,
-        r.scores,
-        r.raw,
-        r.error_code,
-        r.error_message,
-        r.expected_label,
-        r.custom_id,
-    )
+# A task's results in row order, compiled once for psycopg (stream_results reads through it).
+_RESULTS_IN_ORDER = str(
+    select(*_RESULT_READ)
+    .where(task_results.c.task_id == bindparam("task_id"))
+    .order_by(task_results.c.row_index)
+    .compile(dialect=psycopg_dialect())
+)
 
 
 def _results_from(claimed: CTE, count: int) -> Insert:
@@ -568,19 +562,11 @@ async def results_page(
 async def stream_results(
     engine: AsyncEngine, task_id: uuid.UUID, batch: int = 1000
 ) -> AsyncIterator[list[Result]]:
-    """Every result in row order, a batch at a time, through a server-side cursor: memory
-    stays at one batch. By batch, not by row: iterating the async result row by row costs a
-    greenlet switch per row, which a million-row export feels."""
-    stmt = (
-        select(*_RESULT_READ)
-        .where(task_results.c.task_id == task_id)
-        .order_by(task_results.c.row_index)
-        .execution_options(yield_per=batch)
-    )
-    async with engine.connect() as conn:
-        result = await conn.stream(stmt)
-        async for rows in result.partitions(batch):
-            yield [_result(row) for row in rows]
+    """Every result in row order, a batch at a time (memory stays at one batch; a row at a
+    time costs an await per row, which a million-row export feels)."""
+    params = {"task_id": task_id}
+    async for rows in stream_rows(engine, _RESULTS_IN_ORDER, params, Result._make, batch):
+        yield rows
 
 
 async def insert_dead_letter(conn: AsyncConnection, letter: DeadLetter) -> None:

@@ -17,10 +17,8 @@ something else (`db.dump_json`), so a NaN from a model is refused by PostgreSQL 
 chunk fails, not stored as `null`.
 """
 
-import dataclasses
 import uuid
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -31,8 +29,7 @@ from inferlane.common.db import copy_in, dump_json
 from services.tasks.domain import Result
 from services.tasks.tables import task_results
 
-_FIELDS = [field.name for field in dataclasses.fields(Result)]
-_VALUES = attrgetter(*_FIELDS)
+_FIELDS = list(Result._fields)
 # Which of a Result's values are jsonb, by position (they get Jsonb wrappers).
 _JSON_AT = [i for i, name in enumerate(_FIELDS) if isinstance(task_results.c[name].type, JSONB)]
 # The COPY's column types for psycopg's dumpers (text's dumper serves varchar columns too).
@@ -43,7 +40,7 @@ _COPY = f"COPY {task_results.schema}.{task_results.name} (task_id, {', '.join(_F
 
 def copy_row(task_id: uuid.UUID, result: Result) -> list[Any]:
     """One result as the COPY's row: the task, then the Result's fields in order."""
-    values: list[Any] = [task_id, *_VALUES(result)]
+    values: list[Any] = [task_id, *result]
     for i in _JSON_AT:
         values[i + 1] = Jsonb(values[i + 1], dump_json)
     return values

@@ -3,7 +3,7 @@
 import contextlib
 import json
 import select
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -64,6 +64,31 @@ async def copy_in(conn: AsyncConnection, statement: str) -> AsyncIterator[psycop
             yield copy
     except psycopg.Error as error:
         raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+async def stream_rows(
+    engine: AsyncEngine,
+    statement: str,
+    params: dict[str, Any],
+    make_row: Callable[[Sequence[Any]], Any],
+    batch: int,
+) -> AsyncIterator[list[Any]]:
+    """A SELECT's rows, `batch` at a time, through a psycopg server-side cursor (memory stays
+    at one batch), each row made by `make_row` from its values. Straight through psycopg, not
+    SQLAlchemy's streaming result: SQLAlchemy's Row for each row, then the caller's object
+    from it, was a tenth of a million-row export's CPU. Errors come out as SQLAlchemy's, as in
+    copy_in."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None  # a connection checked out of the pool has its driver's
+        try:
+            # Its transaction is the one SQLAlchemy rolls back when the connection goes back.
+            async with raw.cursor("stream_rows", row_factory=lambda _: make_row) as cursor:
+                await cursor.execute(statement, params)
+                while rows := await cursor.fetchmany(batch):
+                    yield rows
+        except psycopg.Error as error:
+            raise exc.DBAPIError.instance(statement, params, error, psycopg.Error) from error
 
 
 def dump_json(value: Any) -> bytes | str:

@@ -10,7 +10,7 @@ writes nothing twice.
 import enum
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -221,7 +221,7 @@ class ChunkRunner:
             if not beside:
                 return results
             return [
-                replace(r, expected_label=beside[r.row_index][0], custom_id=beside[r.row_index][1])
+                r._replace(expected_label=beside[r.row_index][0], custom_id=beside[r.row_index][1])
                 for r in results
             ]
         except grpc.aio.AioRpcError as exc:
