@@ -560,10 +560,13 @@ async def results_page(
 
 
 async def stream_results(
-    engine: AsyncEngine, task_id: uuid.UUID, batch: int = 1000
+    engine: AsyncEngine, task_id: uuid.UUID, batch: int = 250
 ) -> AsyncIterator[list[Result]]:
     """Every result in row order, a batch at a time (memory stays at one batch; a row at a
-    time costs an await per row, which a million-row export feels)."""
+    time costs an await per row, which a million-row export feels). 250 rows, not 1,000: the
+    export's first piece leaves sooner and the gateway relays while the next batch is read,
+    and a smaller batch stays in cache; bench-scale's export, two alternating pairs: 1.18x
+    and 1.17x."""
     params = {"task_id": task_id}
     async for rows in stream_rows(engine, _RESULTS_IN_ORDER, params, Result._make, batch):
         yield rows
