@@ -1,5 +1,6 @@
 """Async SQLAlchemy over psycopg 3: engines, sessions and a readiness probe."""
 
+import asyncio
 import contextlib
 import json
 import select
@@ -85,8 +86,16 @@ async def stream_rows(
             # Its transaction is the one SQLAlchemy rolls back when the connection goes back.
             async with raw.cursor("stream_rows", row_factory=lambda _: make_row) as cursor:
                 await cursor.execute(statement, params)
-                while rows := await cursor.fetchmany(batch):
-                    yield rows
+                ahead = asyncio.ensure_future(cursor.fetchmany(batch))
+                try:
+                    while rows := await ahead:
+                        # The next batch is on its way while the caller works on this one.
+                        ahead = asyncio.ensure_future(cursor.fetchmany(batch))
+                        yield rows
+                finally:
+                    # Left early: let the read in flight finish (one batch), not cancel it
+                    # halfway through the protocol, so the cursor closes cleanly.
+                    await asyncio.gather(ahead, return_exceptions=True)
         except psycopg.Error as error:
             raise exc.DBAPIError.instance(statement, params, error, psycopg.Error) from error
 
