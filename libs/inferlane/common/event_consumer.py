@@ -9,7 +9,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from inferlane.common.nats import NatsConnection, ensure_consumer
+from inferlane.common.nats import NatsConnection, PromptFetch, ensure_consumer
 
 log = structlog.get_logger(__name__)
 
@@ -31,9 +31,10 @@ async def consume(
             subscription = await connection.jetstream.pull_subscribe_bind(
                 config.durable_name or "", stream=stream
             )
+            fetch = PromptFetch(subscription, timeout=1.0)
             while not closing():
                 try:
-                    messages = await subscription.fetch(FETCH, timeout=1)
+                    messages = await fetch(FETCH)
                 except TimeoutError:
                     # A dead connection times out at once: without a pause this loop would spin.
                     if not connection.client or not connection.client.is_connected:

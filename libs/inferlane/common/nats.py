@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import nats
 import structlog
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
@@ -115,3 +116,31 @@ def _log_event(event: str) -> Callable[[], Awaitable[None]]:
         log.info(event)
 
     return callback
+
+
+class PromptFetch:
+    """Fetches from a pull consumer, handing each message over as soon as it is there.
+
+    nats-py's fetch(n) may hold a message it already has until its whole timeout, waiting to
+    fill the batch: a status left over from an earlier request sends it down that path (with
+    nats-server 2.15, 3 of 40 sparse messages waited 220-520 ms in a fetch(255, timeout=1)).
+    So a fetch asks for no more than the consumer's last message said were queued behind it
+    (its num_pending): a batch only from a backlog that fills it at once, else one message.
+    """
+
+    def __init__(self, subscription: JetStreamContext.PullSubscription, timeout: float) -> None:
+        self._subscription = subscription
+        self._timeout = timeout
+        self._waiting = 0  # queued behind the last message fetched, as it said
+
+    async def __call__(self, most: int) -> list[Msg]:
+        """Up to `most` messages; raises TimeoutError when none came within the timeout."""
+        try:
+            messages = await self._subscription.fetch(
+                max(1, min(most, self._waiting)), timeout=self._timeout
+            )
+        except BaseException:
+            self._waiting = 0
+            raise
+        self._waiting = messages[-1].metadata.num_pending if messages else 0
+        return messages

@@ -20,7 +20,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import Span, SpanKind
 
 from inferlane.common import tracing
-from inferlane.common.nats import NatsConnection, ensure_consumer
+from inferlane.common.nats import NatsConnection, PromptFetch, ensure_consumer
 from inferlane.events.v1 import events_pb2
 from services.tasks.streams import WORK
 from services.tasks.worker.chunks import ChunkRunner, Delivery, Outcome, Transient
@@ -92,12 +92,13 @@ class WorkConsumer:
         js = self._nats.jetstream
         await ensure_consumer(js, WORK_STREAM, consumer_config(self._ack_wait))
         subscription = await js.pull_subscribe_bind(DURABLE, stream=WORK_STREAM)
+        fetch = PromptFetch(subscription, timeout=1.0)
         try:
             while not self._closing:
                 await self._gate.wait_open()
                 taken = await self._take_slots()
                 try:
-                    batch = await subscription.fetch(taken, timeout=1.0)
+                    batch = await fetch(taken)
                 except TimeoutError:
                     batch = []
                     # A dead connection times out at once: without a pause this would spin.
