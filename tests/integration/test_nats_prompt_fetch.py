@@ -47,7 +47,7 @@ async def test_a_batch_is_fetched_only_from_a_backlog_that_fills_it(queue):
 async def test_an_empty_queue_times_out_and_the_next_fetch_asks_for_one(queue):
     nats, stream = queue
     subscription = await nats.jetstream.pull_subscribe_bind("w", stream=stream)
-    fetch = PromptFetch(subscription, timeout=0.2)
+    fetch = PromptFetch(subscription, timeout=3.0)  # the wait for nothing, then a margin
 
     with pytest.raises(TimeoutError):
         await fetch(64)
