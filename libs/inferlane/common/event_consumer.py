@@ -1,5 +1,6 @@
 """A durable JetStream pull consumer that outlives NATS restarts: bind (declaring the consumer),
-fetch in batches, hand each message to `handle`, which acks it once its work is committed."""
+fetch (in batches only from a backlog: PromptFetch), hand each message to `handle`, which acks
+it once its work is committed."""
 
 import asyncio
 from collections.abc import Awaitable, Callable

@@ -123,7 +123,7 @@ class PromptFetch:
 
     nats-py's fetch(n) may hold a message it already has until its whole timeout, waiting to
     fill the batch: a status left over from an earlier request sends it down that path (with
-    nats-server 2.15, 3 of 40 sparse messages waited 220-520 ms in a fetch(255, timeout=1)).
+    nats-server 2.15, up to 3 of 40 sparse messages waited 220-535 ms in a fetch(255, timeout=1)).
     So a fetch asks for no more than the consumer's last message said were queued behind it
     (its num_pending): a batch only from a backlog that fills it at once, else one message.
     """

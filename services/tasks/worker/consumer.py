@@ -118,7 +118,7 @@ class WorkConsumer:
                 await subscription.unsubscribe()
 
     async def _take_slots(self) -> int:
-        """Wait for one free slot, then take every other free one: fetch that many."""
+        """Wait for one free slot, then take every other free one: fetch up to that many."""
         await self._slots.acquire()
         taken = 1
         while taken < self._concurrency and not self._slots.locked():
