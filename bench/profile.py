@@ -33,6 +33,7 @@ from inferlane.tasks.v1 import tasks_service_pb2 as pb
 PROCESSES = {  # `python -m <module>` of each service, as the devstack starts them
     "gateway": "services.gateway",
     "auth": "services.auth",
+    "datasets": "services.datasets",
     "inference": "services.inference",
     "tasks": "services.tasks",
     "tasks.worker": "services.tasks.worker",

@@ -33,6 +33,12 @@ def _event(kind: type[Any], task: Task, now: datetime, **fields: Any) -> bytes:
     return bytes(message.SerializeToString())
 
 
+def _dataset(task: Task) -> str:
+    """A task's dataset as its events name it: empty for a single task (in an ending event,
+    set though empty, so the datasets service knows it holds no lease)."""
+    return str(task.dataset_id or "")
+
+
 def _counts(task: Task) -> dict[str, int]:
     p = task.progress
     return {"done": p.done, "total": p.total, "failed": p.failed}
@@ -45,24 +51,24 @@ def work(task: Task, chunk: Chunk, now: datetime) -> bytes:
 
 
 def created(task: Task, now: datetime) -> bytes:
-    dataset_id = str(task.dataset_id or "")
-    return _event(events_pb2.TaskCreated, task, now, model=task.model, dataset_id=dataset_id)
+    return _event(events_pb2.TaskCreated, task, now, model=task.model, dataset_id=_dataset(task))
 
 
 def resumed(task: Task, now: datetime) -> bytes:
-    return _event(events_pb2.TaskResumed, task, now, dataset_id=str(task.dataset_id or ""))
+    return _event(events_pb2.TaskResumed, task, now, dataset_id=_dataset(task))
 
 
 def completed(task: Task, now: datetime) -> bytes:
-    return _event(events_pb2.TaskCompleted, task, now, **_counts(task))
+    return _event(events_pb2.TaskCompleted, task, now, dataset_id=_dataset(task), **_counts(task))
 
 
 def failed(task: Task, code: str, reason: str, now: datetime) -> bytes:
-    return _event(events_pb2.TaskFailed, task, now, error_code=code, error_message=reason)
+    fields = {"error_code": code, "error_message": reason, "dataset_id": _dataset(task)}
+    return _event(events_pb2.TaskFailed, task, now, **fields)
 
 
 def cancelled(task: Task, now: datetime) -> bytes:
-    return _event(events_pb2.TaskCancelled, task, now)
+    return _event(events_pb2.TaskCancelled, task, now, dataset_id=_dataset(task))
 
 
 def progress(task: Task, now: datetime) -> bytes:

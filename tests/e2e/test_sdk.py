@@ -18,6 +18,7 @@ from inferlane.client import (
 )
 from tests.support.cli_reviews import PASSWORD, fresh_email, reviews_csv
 from tests.support.labelled_reviews import ACCURACY, CONFUSION, MACRO_F1, labelled_csv
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 ROWS = 12
@@ -112,6 +113,15 @@ async def test_async_client_analyses_and_runs_a_batch(platform, api_key, tmp_pat
         await client.export_results(task.id, target, format="jsonl")
         lines = [json.loads(line) for line in target.read_text().splitlines()]
         assert [line["row"] for line in lines] == [1, 2, 3, 4]
+
+        async def released() -> bool:  # the task's `completed` event ends its dataset's lease
+            try:
+                await client.delete_dataset(dataset.id)
+            except Conflict:
+                return False
+            return True
+
+        await eventually(released, 30, "the finished task's dataset to be deletable")
 
         other = await client.upload_dataset(reviews_csv(tmp_path / "gone.csv", rows=2))
         await client.delete_dataset(other.id)
