@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import structlog
+import uvloop
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
@@ -133,8 +134,9 @@ class GrpcProcess:
 
 
 def run(build: Callable[[], Awaitable[GrpcProcess]]) -> None:
-    """Entry point for `python -m services.<name>`: start, wait for SIGTERM/SIGINT, stop."""
-    asyncio.run(_serve(build))
+    """Entry point for `python -m services.<name>`: start, wait for SIGTERM/SIGINT, stop.
+    On uvloop, as the gateway: its C event loop costs each service less CPU per call."""
+    uvloop.run(_serve(build))
 
 
 async def _serve(build: Callable[[], Awaitable[GrpcProcess]]) -> None:
