@@ -147,6 +147,9 @@ export async function taskView(root, { params: [id] }) {
     // The event stream and the cancel answer race: a look taken before the task ended can
     // arrive after the answer that says it ended. An ended task stays ended.
     if (FINISHED.has(task.status) && !FINISHED.has(next.status)) return;
+    // So can two looks at the ended task (a chunk in flight at a cancel is counted just
+    // after it): the one with fewer rows done is the older, and would undo the bar.
+    if (FINISHED.has(task.status) && next.progress.done < task.progress.done) return;
     task = next;
     replace(status, "Status: ", badge(task.status));
     replace(facts,
