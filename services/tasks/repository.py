@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Update,
+    any_,
     bindparam,
     case,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -218,6 +220,20 @@ async def get(
         stmt = stmt.with_for_update()
     row = (await conn.execute(stmt)).first()
     return _task(row) if row else None
+
+
+# What a watcher compares between two looks: one statement for every watched task at once.
+_STATES = select(tasks.c.id, tasks.c.status, tasks.c.done, tasks.c.failed).where(
+    tasks.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(tasks.c.id.type)))
+)
+
+
+async def states(
+    conn: AsyncConnection, task_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, int, int]]:
+    """(status, done, failed) of each of `task_ids` that still exists."""
+    rows = await conn.execute(_STATES, {"ids": list(task_ids)})
+    return {r.id: (r.status, r.done, r.failed) for r in rows}
 
 
 async def get_owned(conn: AsyncConnection, owner_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
