@@ -238,18 +238,25 @@ async def task_events(
     task_id: uuid.UUID, caller: CurrentUser, stub: TasksStub
 ) -> EventSourceResponse:
     """Follow a task live as Server-Sent Events until it finishes."""
-    # Ownership first: an unknown or foreign id is a 404 problem, not an empty stream.
-    await stub.GetTask(pb.GetTaskRequest(task_id=str(task_id)), timeout=RPC_TIMEOUT)
     # Opened here, in the request's context, so the call carries the caller's token.
     call = stub.WatchTask(pb.WatchTaskRequest(task_id=str(task_id)), timeout=TRANSFER_TIMEOUT)
+    try:
+        # Its first message is the task's first look, and an unknown or foreign id fails
+        # there: a 404 problem, not an empty stream (no GetTask before it: one call less).
+        first = await call.read()
+    except grpc.aio.AioRpcError:
+        call.cancel()
+        raise
     return EventSourceResponse(
-        _events(call), ping=SSE_PING_SECONDS, headers={"Cache-Control": "no-store"}
+        _events(first, call), ping=SSE_PING_SECONDS, headers={"Cache-Control": "no-store"}
     )
 
 
-async def _events(call: Any) -> AsyncIterator[ServerSentEvent]:
+async def _events(first: Any, call: Any) -> AsyncIterator[ServerSentEvent]:
+    """`first` was read already; read() throughout, as gRPC does not mix it with `async for`."""
+    message = first
     try:
-        async for message in call:
+        while message is not grpc.aio.EOF:
             event = message.event
             which = event.WhichOneof("event")
             if which == "task":
@@ -260,6 +267,7 @@ async def _events(call: Any) -> AsyncIterator[ServerSentEvent]:
             elif which == "progress":
                 progress = Progress.from_pb(event.progress)
                 yield ServerSentEvent(data=progress.model_dump_json(), event="progress")
+            message = await call.read()
     except grpc.aio.AioRpcError as exc:
         # Headers are gone: say so in the stream, then end it.
         log.warning("task watch ended", grpc_code=exc.code().name)
