@@ -252,11 +252,14 @@ async def task_events(
     )
 
 
+_END = grpc.aio.EOF  # type: ignore[attr-defined]  # in grpcio, not in its stubs
+
+
 async def _events(first: Any, call: Any) -> AsyncIterator[ServerSentEvent]:
     """`first` was read already; read() throughout, as gRPC does not mix it with `async for`."""
     message = first
     try:
-        while message is not grpc.aio.EOF:
+        while message is not _END:
             event = message.event
             which = event.WhichOneof("event")
             if which == "task":
