@@ -25,44 +25,53 @@ from .security import (
 from .settings import GatewaySettings
 
 
-def get_settings(request: Request) -> GatewaySettings:
-    settings: GatewaySettings = request.app.state.settings
-    return settings
-
-
-def get_clients(request: Request) -> Clients:
+def clients_of(request: Request) -> Clients:
+    """The app's gRPC clients, for code that is not itself a dependency."""
     clients: Clients = request.app.state.clients
     return clients
 
 
-def get_authenticator(request: Request) -> Authenticator:
+# The dependencies below are coroutines although they only read an attribute: FastAPI runs a
+# plain `def` dependency in a worker thread, a thread hop per dependency per request.
+
+
+async def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+async def get_clients(request: Request) -> Clients:
+    return clients_of(request)
+
+
+async def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
-def get_jwks_document(request: Request) -> JwksDocument:
+async def get_jwks_document(request: Request) -> JwksDocument:
     document: JwksDocument = request.app.state.jwks_document
     return document
 
 
-def get_auth_stub(request: Request) -> AuthServiceAsyncStub:
-    return get_clients(request).auth_stub
+async def get_auth_stub(request: Request) -> AuthServiceAsyncStub:
+    return clients_of(request).auth_stub
 
 
-def get_datasets_stub(request: Request) -> DatasetsServiceAsyncStub:
-    return get_clients(request).datasets_stub
+async def get_datasets_stub(request: Request) -> DatasetsServiceAsyncStub:
+    return clients_of(request).datasets_stub
 
 
-def get_inference_stub(request: Request) -> InferenceServiceAsyncStub:
-    return get_clients(request).inference_stub
+async def get_inference_stub(request: Request) -> InferenceServiceAsyncStub:
+    return clients_of(request).inference_stub
 
 
-def get_tasks_stub(request: Request) -> TasksServiceAsyncStub:
-    return get_clients(request).tasks_stub
+async def get_tasks_stub(request: Request) -> TasksServiceAsyncStub:
+    return clients_of(request).tasks_stub
 
 
-def get_creations(request: Request) -> Admission:
-    return get_clients(request).creations
+async def get_creations(request: Request) -> Admission:
+    return clients_of(request).creations
 
 
 async def require_json(request: Request) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from inferlane.tasks.v1 import webhooks_service_pb2 as pb
 from inferlane.tasks.v1 import webhooks_service_pb2_grpc
 
-from ..deps import CurrentUser, Cursor, JsonBody, Limit, get_clients
+from ..deps import CurrentUser, Cursor, JsonBody, Limit, clients_of
 from ..schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from ..schemas.problems import problems
 from ..schemas.webhooks import (
@@ -27,8 +27,8 @@ else:
     WebhooksServiceAsyncStub = webhooks_service_pb2_grpc.WebhooksServiceStub
 
 
-def get_webhooks_stub(request: Request) -> WebhooksServiceAsyncStub:
-    return WebhooksServiceAsyncStub(get_clients(request).tasks)  # served by the tasks service
+async def get_webhooks_stub(request: Request) -> WebhooksServiceAsyncStub:
+    return WebhooksServiceAsyncStub(clients_of(request).tasks)  # served by the tasks service
 
 
 WebhooksStub = Annotated[WebhooksServiceAsyncStub, Depends(get_webhooks_stub)]
